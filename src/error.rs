@@ -1,0 +1,172 @@
+//! The one error type of scsctl. Each variant knows its process exit code; `main` turns an
+//! error into a message and that code, once.
+
+use std::fmt;
+
+/// Exit codes, as the interface contract lists them.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// Database error, corrupt input, incompatible table, I/O error.
+    pub const FAILURE: i32 = 1;
+    /// Bad flag, bad duration, bad value.
+    pub const USAGE: i32 = 2;
+    /// A named token had no row, or a filter matched nothing.
+    pub const NOT_FOUND: i32 = 3;
+    /// Cannot connect or authenticate.
+    pub const CONNECT: i32 = 4;
+    /// Interrupted by SIGINT before a one-shot command finished.
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// A `Result` whose error is scsctl's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a database error said, kept apart from the driver's error so that the SQLSTATE, the
+/// server's message and its hint survive (the driver's `Display` says only "db error").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbFailure {
+    /// The five-character SQLSTATE, when the server sent one.
+    pub code: Option<String>,
+    /// The server's primary message, or the driver's description of a client-side failure.
+    pub message: String,
+    /// The server's DETAIL, if any.
+    pub detail: Option<String>,
+    /// The server's HINT, if any.
+    pub hint: Option<String>,
+}
+
+impl DbFailure {
+    /// Extracts what the server said from a driver error.
+    pub fn from_postgres(err: &postgres::Error) -> DbFailure {
+        match err.as_db_error() {
+            Some(db) => DbFailure {
+                code: Some(db.code().code().to_owned()),
+                message: db.message().to_owned(),
+                detail: db.detail().map(str::to_owned),
+                hint: db.hint().map(str::to_owned),
+            },
+            None => {
+                // The driver's Display for client-side failures nests the cause; show the chain.
+                let mut message = err.to_string();
+                let mut source = std::error::Error::source(err);
+                while let Some(cause) = source {
+                    let text = cause.to_string();
+                    if !message.contains(&text) {
+                        message.push_str(": ");
+                        message.push_str(&text);
+                    }
+                    source = cause.source();
+                }
+                DbFailure {
+                    code: None,
+                    message,
+                    detail: None,
+                    hint: None,
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for DbFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " (SQLSTATE {code})")?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, "\ndetail: {detail}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong in scsctl.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line or a value in it is wrong (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// A named token has no row, or a filter matched nothing (exit 3).
+    #[error("{0}")]
+    NotFound(String),
+    /// The server could not be reached, refused us, or TLS failed (exit 4).
+    #[error("{context}: {failure}")]
+    Connect {
+        /// What we were trying to reach (never containing a password).
+        context: String,
+        /// What went wrong.
+        failure: DbFailure,
+    },
+    /// The server answered with an error, or the connection broke mid-command (exit 1).
+    #[error("{context}: {failure}")]
+    Database {
+        /// What scsctl was doing.
+        context: String,
+        /// What the server said.
+        failure: DbFailure,
+    },
+    /// The sessions table is missing or not the shape SCS needs (exit 1).
+    #[error("{0}")]
+    Incompatible(String),
+    /// Stored or supplied data could not be read (exit 1).
+    #[error("{0}")]
+    Data(String),
+    /// A local file or stream failed (exit 1).
+    #[error("{context}: {source}")]
+    Io {
+        /// What scsctl was doing.
+        context: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// SIGINT arrived before a one-shot command finished (exit 130).
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            Error::NotFound(_) => exit::NOT_FOUND,
+            Error::Connect { .. } => exit::CONNECT,
+            Error::Interrupted => exit::INTERRUPTED,
+            Error::Database { .. } | Error::Incompatible(_) | Error::Data(_) | Error::Io { .. } => {
+                exit::FAILURE
+            }
+        }
+    }
+
+    /// Wraps a driver error met while doing `context`. A broken connection is reported as such;
+    /// everything else keeps the server's SQLSTATE, message and hint.
+    pub fn db(context: impl Into<String>, err: postgres::Error) -> Error {
+        Error::Database {
+            context: context.into(),
+            failure: DbFailure::from_postgres(&err),
+        }
+    }
+
+    /// Wraps an I/O error met while doing `context`.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The SQLSTATE of a database error, if this is one.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Error::Database { failure, .. } | Error::Connect { failure, .. } => {
+                failure.code.as_deref()
+            }
+            _ => None,
+        }
+    }
+}
