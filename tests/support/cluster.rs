@@ -155,29 +155,8 @@ impl Run {
     fn init() -> Run {
         let bindir = require_bindir();
         let server_user = is_root().then(postgres_user);
-        let mut base = std::env::var_os("SCSCTL_TEST_TMPDIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
-        // Unix socket paths are limited to ~107 bytes; the postgres user must traverse.
-        if base.as_os_str().len() > 60 || (server_user.is_some() && !traversable_by_others(&base)) {
-            base = PathBuf::from("/tmp");
-        }
-        let dir = base.join(format!(
-            "scsctl-test-{}-{}",
-            std::process::id(),
-            random_hex(4)
-        ));
-        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
-
-        spawn_watchdog(&dir);
-        // SAFETY: registering a plain extern "C" function with no captured state.
-        unsafe {
-            libc::atexit(at_exit);
-        }
-
         Run {
-            dir,
+            dir: scratch_dir().to_path_buf(),
             password: format!("pw-{}", random_hex(16)),
             bindir,
             server_user,
@@ -188,14 +167,11 @@ impl Run {
         }
     }
 
-    /// Stops every registered server (immediate shutdown) and removes the run directory.
-    fn cleanup(&self) {
+    /// Stops every registered server (immediate shutdown).
+    fn stop_all(&self) {
         let live: Vec<PathBuf> = lock(&self.live).drain(..).collect();
         for data in &live {
             stop_by_pidfile(data, libc::SIGQUIT, Duration::from_secs(10));
-        }
-        if !keep_tmp() {
-            let _ = fs::remove_dir_all(&self.dir);
         }
     }
 
@@ -260,10 +236,47 @@ impl Run {
     }
 }
 
+static SCRATCH: OnceLock<PathBuf> = OnceLock::new();
+
+/// The process-wide temporary directory (`$TMP/scsctl-test-<pid>-<hex>/`), created on first
+/// use together with the `atexit` handler and the watchdog that remove it again. Clusters
+/// live below it; so do the throwaway `HOME`s of [`super::Scsctl`] runs, and tests may put
+/// their own files there (use a unique name).
+pub fn scratch_dir() -> &'static Path {
+    SCRATCH.get_or_init(|| {
+        let mut base = std::env::var_os("SCSCTL_TEST_TMPDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        // Unix socket paths are limited to ~107 bytes; as root, the postgres user must be
+        // able to traverse to the data and socket directories.
+        if base.as_os_str().len() > 60 || (is_root() && !traversable_by_others(&base)) {
+            base = PathBuf::from("/tmp");
+        }
+        let dir = base.join(format!(
+            "scsctl-test-{}-{}",
+            std::process::id(),
+            random_hex(4)
+        ));
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        spawn_watchdog(&dir);
+        // SAFETY: registering a plain extern "C" function with no captured state.
+        unsafe {
+            libc::atexit(at_exit);
+        }
+        dir
+    })
+}
+
 extern "C" fn at_exit() {
     let _ = std::panic::catch_unwind(|| {
         if let Some(run) = RUN.get() {
-            run.cleanup();
+            run.stop_all();
+        }
+        if let Some(dir) = SCRATCH.get()
+            && !keep_tmp()
+        {
+            let _ = fs::remove_dir_all(dir);
         }
     });
 }

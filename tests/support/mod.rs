@@ -29,7 +29,7 @@ mod runner;
 #[allow(unused_imports)]
 pub use certs::Certs;
 #[allow(unused_imports)]
-pub use cluster::{Cluster, TestDb, cluster};
+pub use cluster::{Cluster, TestDb, cluster, scratch_dir};
 #[allow(unused_imports)]
 pub use runner::{Output, Running, Scsctl};
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::cluster::TestDb;
+use super::cluster::{TestDb, scratch_dir};
 use super::random_hex;
 
 /// Default timeout of [`Scsctl::run`] and [`Running::wait_with_output`].
@@ -160,7 +160,7 @@ impl Scsctl {
             .env("LANG", "C.UTF-8");
         let mut home = None;
         if !self.envs.iter().any(|(k, _)| k == "HOME") {
-            let dir = std::env::temp_dir().join(format!("scsctl-home-{}", random_hex(8)));
+            let dir = scratch_dir().join(format!("home-{}", random_hex(8)));
             fs::create_dir_all(&dir).expect("create temporary HOME");
             cmd.env("HOME", &dir);
             home = Some(dir);
