@@ -165,6 +165,11 @@ fn server_presents_tls_with_generated_certs() {
         )
         .unwrap_err();
     assert!(err.contains("certificate verify failed"), "{err}");
+    // The URL form works for libpq clients too.
+    let url = c.tls_url("postgres", "localhost", "verify-full").unwrap();
+    assert_eq!(c.psql_with(&url, ssl_query).unwrap(), "t\n");
+    let url = c.tls_url("postgres", "127.0.0.1", "verify-full").unwrap();
+    c.psql_with(&url, ssl_query).unwrap_err();
     // sslmode=disable is allowed (plain `host` lines) and is not encrypted.
     let out = c
         .psql_with(&base("127.0.0.1", "disable", &certs.ca_cert), ssl_query)

@@ -350,7 +350,16 @@ fn stop_by_pidfile(data: &Path, signal: i32, timeout: Duration) {
     }
 }
 
+/// A free loopback port, picked at random below the kernel's ephemeral range (32768+) so
+/// that outgoing connections do not take it between our probe and a later restart.
 fn free_port() -> u16 {
+    for _ in 0..200 {
+        let r = u16::from_str_radix(&random_hex(2), 16).unwrap();
+        let port = 15000 + r % 17000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     let l = TcpListener::bind("127.0.0.1:0").expect("cannot bind a loopback port");
     l.local_addr().unwrap().port()
 }
@@ -534,7 +543,13 @@ impl Cluster {
             server.write_conf(port, certs);
             match server.try_start(run, Duration::ZERO) {
                 Ok(()) => break,
-                Err(log) if attempt < 5 && log.contains("could not bind") => continue,
+                Err(log)
+                    if attempt < 5
+                        && (log.contains("could not bind")
+                            || log.contains("could not create any TCP/IP sockets")) =>
+                {
+                    continue;
+                }
                 Err(log) => panic!(
                     "the test PostgreSQL server in {} failed to start:\n{log}",
                     dir.display()
@@ -675,6 +690,21 @@ impl Cluster {
         Some(format!(
             "postgres://{}:{}@{}:{}/{}",
             i.user, i.password, dir, i.port, db
+        ))
+    }
+
+    /// Admin URL for database `db` over TLS, verified against the test CA:
+    /// `postgres://scsctl_admin:PW@localhost:PORT/DB?sslmode=MODE&sslrootcert=CA` (private
+    /// clusters only). Use `host` `localhost` to pass `verify-full`, `127.0.0.1` to fail it.
+    pub fn tls_url(&self, db: &str, host: &str, sslmode: &str) -> Option<String> {
+        let certs = self.certs()?;
+        let i = &self.inner;
+        Some(format!(
+            "postgres://{}:{}@{host}:{}/{db}?sslmode={sslmode}&sslrootcert={}",
+            i.user,
+            i.password,
+            i.port,
+            certs.ca_cert.display()
         ))
     }
 

@@ -382,6 +382,13 @@ impl Running {
         String::from_utf8_lossy(&self.stderr.buf.lock().unwrap()).into_owned()
     }
 
+    /// The complete lines the process wrote to stderr so far.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        let text = self.stderr_so_far();
+        let complete = text.rfind('\n').map_or("", |i| &text[..i]);
+        complete.lines().map(str::to_string).collect()
+    }
+
     /// Everything the process wrote to stdout so far.
     pub fn stdout_so_far(&self) -> String {
         String::from_utf8_lossy(&self.stdout.buf.lock().unwrap()).into_owned()
