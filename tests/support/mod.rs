@@ -15,6 +15,19 @@
 //!   traversable by the `postgres` user).
 //! - `SCSCTL_TEST_KEEP=1`: keep the temporary directory (data dir, server log) after the
 //!   run for post-mortem inspection. Servers are still stopped.
+//! - `SCSCTL_TEST_VERBOSE=1`: print where each cluster started and how long it took.
+//!
+//! Root vs. non-root: initdb and postgres refuse to run as root, so when the tests run as
+//! root the harness runs them as the `postgres` OS user (the data, socket and certificate
+//! directories are chowned/chmodded so that it can reach them, under `/tmp` by default).
+//! As any other user they run as that user.
+//!
+//! Everything lives in one scratch directory per test process ([`scratch_dir`]); it and
+//! every server are removed/stopped at process exit (atexit), by Drop for dedicated
+//! clusters, and by a watchdog process if the test process is killed.
+//!
+//! Run one test: `cargo test --test cli harness::unix_socket_works`; see the cluster's
+//! start-up time with `SCSCTL_TEST_VERBOSE=1 cargo test --test cli -- --nocapture`.
 
 // Not every test module uses every helper.
 #![allow(dead_code)]
