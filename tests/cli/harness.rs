@@ -344,3 +344,43 @@ fn scsctl_binary_runs() {
     let out = Scsctl::new().db(&db).arg("--help").run();
     out.success().not_contains(cluster().admin_password());
 }
+
+#[test]
+fn native_tls_verifies_the_server_certificate() {
+    let c = cluster();
+    let Some(certs) = c.certs() else {
+        return skip(
+            "native_tls_verifies",
+            "no TLS with SCSCTL_TEST_DATABASE_URL",
+        );
+    };
+    let connect = |host: &str, ca: &std::path::Path| {
+        let pem = std::fs::read(ca).unwrap();
+        let tls = native_tls::TlsConnector::builder()
+            .add_root_certificate(native_tls::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap();
+        let mut config = postgres::Config::from_str(&c.conninfo("postgres")).unwrap();
+        config
+            .host(host)
+            .ssl_mode(postgres::config::SslMode::Require);
+        config.connect(postgres_native_tls::MakeTlsConnector::new(tls))
+    };
+    let mut client = connect("localhost", &certs.ca_cert).unwrap();
+    let ssl: bool = client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ssl);
+    assert!(
+        connect("127.0.0.1", &certs.ca_cert).is_err(),
+        "hostname not verified"
+    );
+    assert!(
+        connect("localhost", &certs.other_ca_cert).is_err(),
+        "CA not verified"
+    );
+}

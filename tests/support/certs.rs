@@ -27,11 +27,13 @@ pub struct Certs {
     /// Certificate of the CA (CN "scsctl test CA") that signed the server and client certs;
     /// also the server's `ssl_ca_file`.
     pub ca_cert: PathBuf,
-    /// Private key of that CA (PKCS#8), for tests that want to sign more certificates.
+    /// Private key of that CA (ECDSA P-256, PKCS#8), for tests that want to sign more
+    /// certificates.
     pub ca_key: PathBuf,
     /// Server certificate (CN "localhost", SAN DNS:localhost only).
     pub server_cert: PathBuf,
-    /// Server private key as given to the server (owned by the server's OS user).
+    /// Server private key (ECDSA P-256) as given to the server (owned by the server's OS
+    /// user).
     pub server_key: PathBuf,
     /// Client certificate (CN "scsctl_cert") signed by the CA.
     pub client_cert: PathBuf,
@@ -75,13 +77,14 @@ impl Certs {
         fs::create_dir_all(dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
         chmod(dir, 0o755);
         let ext_ca = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n";
-        let ext_server = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
+        let ext_server = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
         let ext_client = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
         fs::write(dir.join("ca.ext"), ext_ca).unwrap();
         fs::write(dir.join("server.ext"), ext_server).unwrap();
         fs::write(dir.join("client.ext"), ext_client).unwrap();
 
-        // Two self-signed CAs.
+        // Two self-signed CAs and the server key use ECDSA P-256 (fast to generate); the
+        // client key is RSA because it is also wanted in the traditional RSA PEM form.
         for (name, cn) in [("ca", CA_CN), ("other-ca", OTHER_CA_CN)] {
             let key = format!("{name}.key");
             let csr = format!("{name}.csr");
@@ -91,9 +94,9 @@ impl Certs {
                 &[
                     "genpkey",
                     "-algorithm",
-                    "RSA",
+                    "EC",
                     "-pkeyopt",
-                    "rsa_keygen_bits:2048",
+                    "ec_paramgen_curve:P-256",
                     "-out",
                     &key,
                 ],
@@ -139,9 +142,9 @@ impl Certs {
             &[
                 "genpkey",
                 "-algorithm",
-                "RSA",
+                "EC",
                 "-pkeyopt",
-                "rsa_keygen_bits:2048",
+                "ec_paramgen_curve:P-256",
                 "-out",
                 "server.key",
             ],
