@@ -60,7 +60,7 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
                 .live_by_hour
                 .iter()
                 .enumerate()
-                .map(|(h, n)| (format!("{h:>2}-{:<2}h", h + 1), *n))
+                .map(|(h, n)| (format!("{h}-{}h", h + 1), *n))
                 .collect();
             for line in bars(&hours, width) {
                 out.line(&line)?;

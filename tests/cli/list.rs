@@ -102,7 +102,7 @@ fn memory_stays_flat_over_200k_rows() {
     db.client()
         .execute(
             "INSERT INTO sessions SELECT 'token-' || lpad(i::text, 37, '0'), \
-             decode(repeat('ab', 300), 'hex'), now() + i * interval '1 second' \
+             decode(repeat('ab', 300), 'hex'), now() + interval '1 hour' + i * interval '1 second' \
              FROM generate_series(1, 200000) i",
             &[],
         )

@@ -8,3 +8,13 @@
 mod support;
 
 mod harness;
+mod delete;
+mod errors;
+mod generated;
+mod get;
+mod init_schema;
+mod list;
+mod put;
+mod seed;
+mod stats;
+mod store;

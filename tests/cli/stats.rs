@@ -27,8 +27,15 @@ fn counts_and_sizes() {
     out.success();
     let text = out.stdout_str();
     assert!(text.contains("live sessions by time left") && text.contains("expired backlog by age"));
-    let line = |label: &str| text.lines().find(|l| l.trim_start().starts_with(label)).unwrap().to_owned();
-    assert!(line(" 0-1").ends_with(" 1"), "{text}");
-    assert!(line(" 5-6").ends_with(" 1"), "{text}");
-    assert!(line("1-6h").ends_with(" 1"), "{text}");
+    let line = |label: &str| {
+        text.lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no line {label:?} in:\n{text}"))
+            .to_owned()
+    };
+    assert!(line("0-1h ").ends_with(" 1"), "{text}");
+    assert!(line("5-6h ").ends_with(" 1"), "{text}");
+    assert!(line("1-2h ").ends_with(" 0"), "{text}");
+    assert!(line("1-6h ").ends_with(" 1"), "{text}");
+    assert!(line("< 1h ").ends_with(" 0"), "{text}");
 }
