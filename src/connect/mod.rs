@@ -111,6 +111,8 @@ pub struct Target {
     endpoints: Vec<Endpoint>,
     ssl_mode: SslMode,
     tls: Option<MakeTlsConnector>,
+    /// What the connector checks (for messages): `require` with sslrootcert checks the chain.
+    verify: tls::Verify,
     description: String,
     warnings: Vec<String>,
 }
@@ -363,12 +365,14 @@ impl Target {
 
         let description = describe(&look, &endpoints, &user, &dbname, ssl_mode);
         let needs_tls = ssl_mode != SslMode::Disable && endpoints.iter().any(|e| !e.unix);
+        let mut verify = tls::Verify::Nothing;
         let tls = if needs_tls {
             let settings =
                 tls_settings(&look, env, ssl_mode).map_err(|failure| Error::Connect {
                     context: format!("cannot set up TLS for {description}"),
                     failure,
                 })?;
+            verify = settings.verify;
             let connector = tls::connector(&settings).map_err(|message| Error::Connect {
                 context: format!("cannot set up TLS for {description}"),
                 failure: plain_failure(message, None),
@@ -382,6 +386,7 @@ impl Target {
             endpoints,
             ssl_mode,
             tls,
+            verify,
             description,
             warnings,
         })
@@ -489,10 +494,11 @@ impl Target {
         }
         if let Some(tls_error) = tls_cause(err) {
             failure.message = format!("{TLS_FAILED} under sslmode={}: {tls_error}", self.ssl_mode);
-            failure.hint = Some(match self.ssl_mode {
-                SslMode::VerifyFull => "the server certificate must be signed by a CA in sslrootcert and name the host connected to".into(),
-                SslMode::VerifyCa => "the server certificate must be signed by a CA in sslrootcert".into(),
-                _ => "check the server's TLS setup and the client certificate".into(),
+            failure.hint = Some(match (self.verify, self.ssl_mode) {
+                (tls::Verify::Full, _) => "the server certificate must be signed by a CA in sslrootcert and name the host connected to".into(),
+                (tls::Verify::Chain, SslMode::Require) => "sslrootcert is given, so sslmode=require checks the server certificate against it, as verify-ca does".into(),
+                (tls::Verify::Chain, _) => "the server certificate must be signed by a CA in sslrootcert".into(),
+                (tls::Verify::Nothing, _) => "the server certificate is not checked in this sslmode; check the server's TLS setup and the client certificate".into(),
             });
         } else if failure.message.contains("server does not support TLS") {
             failure.message = format!(
