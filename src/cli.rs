@@ -1,1 +1,351 @@
-//! PLACEHOLDER
+//! The command line, defined in one place: global options, subcommands and their help. This is
+//! the only module that knows clap; [`crate::config`] turns what it parses into plain settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Operate the PostgreSQL sessions table of Go apps that use SCS (alexedwards/scs, postgresstore).
+#[derive(Debug, Parser)]
+#[command(
+    name = "scsctl",
+    version,
+    about,
+    long_about = "Operate the PostgreSQL sessions table of Go apps that use SCS \
+                  (alexedwards/scs with postgresstore): create it, inspect, create or revoke \
+                  sessions, list them, purge expired rows from cron, and run a cleanup daemon.\n\n\
+                  Connection settings follow psql: a postgres:// URL or key=value conninfo in \
+                  --database-url or DATABASE_URL, else the PG* environment and ~/.pgpass.",
+    after_help = "Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 cannot connect, 130 interrupted.",
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Options every subcommand accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// The subcommand to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted by every subcommand, before or after it.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq's defaults)
+    #[arg(
+        short = 'd',
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// The sessions table, NAME or SCHEMA.NAME
+    #[arg(
+        short = 't',
+        long,
+        env = "SCSCTL_TABLE",
+        global = true,
+        value_name = "NAME",
+        default_value = "sessions"
+    )]
+    pub table: String,
+
+    /// The app stores SHA-256 hashes of tokens (SCS's HashTokenInStore)
+    #[arg(long, env = "SCSCTL_HASHED_TOKENS", global = true)]
+    pub hashed_tokens: bool,
+
+    /// Output format: a table for people, JSON or NDJSON for scripts
+    #[arg(
+        short = 'o',
+        long,
+        env = "SCSCTL_OUTPUT",
+        global = true,
+        value_enum,
+        default_value_t = OutputFormat::Table
+    )]
+    pub output: OutputFormat,
+
+    /// Print nothing on success
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say what is being done on stderr (never a password)
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+
+    /// When to use colour; NO_COLOR in the environment turns it off
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Tables for people.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line, streamed.
+    Ndjson,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Only on a terminal, and never when NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the sessions table and its expiry index, or check an existing one
+    InitSchema(InitSchemaArgs),
+    /// Show one session, live or expired
+    Get(GetArgs),
+    /// Create or replace one session
+    Put(PutArgs),
+    /// Revoke sessions
+    Delete(DeleteArgs),
+    /// List sessions, ordered by expiry
+    List(ListArgs),
+    /// Delete expired sessions in short batches
+    Purge(PurgeArgs),
+    /// Run a foreground daemon that purges expired sessions every interval
+    WatchCleanup(WatchCleanupArgs),
+    /// Show counts, sizes and vacuum state of the sessions table
+    Stats(StatsArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
+    /// Write man pages into a directory
+    Man(ManArgs),
+}
+
+/// `init-schema`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Create the sessions table and its expiry index exactly as SCS's postgresstore \
+                  expects, creating the schema when a qualified name needs one. Idempotent and \
+                  safe to run concurrently. On an existing table, check its shape and report \
+                  each difference; exit 1 when SCS cannot use it."
+)]
+pub struct InitSchemaArgs {
+    /// Print the SQL and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table (repeatable)
+    #[arg(long, value_name = "ROLE")]
+    pub grant: Vec<String>,
+}
+
+/// `get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The session token (taken literally, even when it starts with '-')
+    #[arg(allow_hyphen_values = true, value_name = "TOKEN")]
+    pub token: String,
+
+    /// Write the stored bytes to stdout unchanged
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// `put`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["token", "new_token"])))]
+#[command(group(clap::ArgGroup::new("when").required(true).args(["ttl", "expires_at"])))]
+pub struct PutArgs {
+    /// The session token (taken literally, even when it starts with '-')
+    #[arg(allow_hyphen_values = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Make a new token as SCS does (32 random bytes, base64url)
+    #[arg(long)]
+    pub new_token: bool,
+
+    /// Expire after this long, e.g. 30m, 24h, 7days
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+
+    /// Expire at this RFC 3339 time
+    #[arg(long, value_name = "TIME")]
+    pub expires_at: Option<String>,
+
+    /// Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time
+    #[arg(long, value_name = "KEY[:TYPE]=VALUE", conflicts_with = "data_file")]
+    pub set: Vec<String>,
+
+    /// Store these raw bytes as the session data ('-' for stdin)
+    #[arg(long, value_name = "PATH")]
+    pub data_file: Option<PathBuf>,
+
+    /// Keep the existing values and set only the given keys, atomically
+    #[arg(long, conflicts_with = "data_file")]
+    pub merge: bool,
+}
+
+/// `delete`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["tokens", "filter", "expired"])))]
+pub struct DeleteArgs {
+    /// Tokens to revoke; '-' reads tokens from stdin, one per line
+    #[arg(allow_hyphen_values = true, value_name = "TOKEN")]
+    pub tokens: Vec<String>,
+
+    /// Revoke the sessions whose values match KEY[:TYPE]=VALUE (repeatable; all must match)
+    #[arg(long = "where", value_name = "FILTER", conflicts_with = "expired")]
+    pub filter: Vec<String>,
+
+    /// Revoke every expired session (one statement; see purge for large backlogs)
+    #[arg(long)]
+    pub expired: bool,
+
+    /// Count what would be deleted and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask before deleting many sessions
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// Which sessions `list` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    /// Sessions that have not expired.
+    Live,
+    /// Expired sessions not yet purged.
+    Expired,
+    /// Both.
+    All,
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Which sessions to show
+    #[arg(long, value_enum, default_value_t = StateArg::Live)]
+    pub state: StateArg,
+
+    /// Show only sessions whose values match KEY[:TYPE]=VALUE (repeatable; all must match)
+    #[arg(long = "where", value_name = "FILTER")]
+    pub filter: Vec<String>,
+
+    /// Show at most N sessions
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+
+    /// Decode and show each session's values
+    #[arg(long)]
+    pub values: bool,
+}
+
+/// `purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Rows per batch; fixed when given, else adapted to keep each transaction short
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: Option<i64>,
+
+    /// Keep sessions until they have been expired this long
+    #[arg(long, value_name = "DURATION")]
+    pub grace: Option<String>,
+
+    /// Stop cleanly between batches after this long
+    #[arg(long, value_name = "DURATION")]
+    pub max_duration: Option<String>,
+
+    /// Count what would be deleted and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Run VACUUM (ANALYZE) on the table after a run that deleted many rows
+    #[arg(long)]
+    pub vacuum: bool,
+}
+
+/// Log line formats of `watch-cleanup`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// `watch-cleanup`.
+#[derive(Debug, Args)]
+pub struct WatchCleanupArgs {
+    /// Time between purge passes, e.g. 5m
+    #[arg(long, value_name = "DURATION")]
+    pub interval: String,
+
+    /// Rows per batch; fixed when given, else adapted to keep each transaction short
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: Option<i64>,
+
+    /// Keep sessions until they have been expired this long
+    #[arg(long, value_name = "DURATION")]
+    pub grace: Option<String>,
+
+    /// Spread passes by up to this percentage of the interval
+    #[arg(long, value_name = "PERCENT", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub jitter: u8,
+
+    /// Log line format on stderr
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Rewrite this Prometheus textfile after each pass
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+}
+
+/// `stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {}
+
+/// Shells completions can be generated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+    /// Elvish.
+    Elvish,
+    /// PowerShell.
+    Powershell,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The directory to write scsctl.1 and one page per subcommand into
+    pub dir: PathBuf,
+}
+
+/// The clap command, for generating completions and man pages.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

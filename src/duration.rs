@@ -1,1 +1,204 @@
-//! PLACEHOLDER
+//! Durations and times typed on the command line.
+
+use std::time::{Duration, SystemTime};
+
+use crate::error::{Error, Result};
+
+const UNITS: &str = "units: ns, us, ms, s, m (minutes), h, d (days), w (weeks), M (months), y (years); e.g. 30s, 5m, 1h 30m, 7days";
+
+/// A duration parsed from humantime syntax, with any warning the user should see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedDuration {
+    /// The duration.
+    pub duration: Duration,
+    /// Set when the text used months (`M`), which are easy to confuse with minutes (`m`).
+    pub warning: Option<String>,
+}
+
+/// Parses a humantime duration (`30s`, `5m`, `1h 30m`, `7days`). A bare number or a negative
+/// duration is a usage error that lists the units; months are accepted with a warning that
+/// says how long they are.
+pub fn parse_duration(flag: &str, text: &str) -> Result<ParsedDuration> {
+    let trimmed = text.trim();
+    if trimmed.starts_with('-') {
+        return Err(Error::Usage(format!(
+            "invalid value {text:?} for {flag}: a duration cannot be negative ({UNITS})"
+        )));
+    }
+    if !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(Error::Usage(format!(
+            "invalid value {text:?} for {flag}: a number needs a unit ({UNITS})"
+        )));
+    }
+    let duration = humantime::parse_duration(trimmed)
+        .map_err(|e| Error::Usage(format!("invalid value {text:?} for {flag}: {e} ({UNITS})")))?;
+    let warning = uses_months(trimmed).then(|| {
+        format!(
+            "{flag} {text:?} is read as months ('M'; minutes are 'm'): {}",
+            describe_days(duration)
+        )
+    });
+    Ok(ParsedDuration { duration, warning })
+}
+
+fn describe_days(duration: Duration) -> String {
+    let days = duration.as_secs_f64() / 86_400.0;
+    format!("about {} days", days.round() as u64)
+}
+
+fn uses_months(text: &str) -> bool {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let unit_start = rest
+            .find(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
+            .unwrap_or(rest.len());
+        rest = &rest[unit_start..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c.is_whitespace())
+            .unwrap_or(rest.len());
+        if matches!(&rest[..unit_end], "M" | "month" | "months") {
+            return true;
+        }
+        rest = &rest[unit_end..];
+    }
+    false
+}
+
+/// Parses an RFC 3339 time (`2026-11-25T20:30:00Z`, `2026-11-25T21:30:00+01:00`).
+pub fn parse_time(flag: &str, text: &str) -> Result<SystemTime> {
+    parse_rfc3339_with_offset(text).ok_or_else(|| {
+        Error::Usage(format!(
+            "invalid value {text:?} for {flag}: expected an RFC 3339 time such as 2026-11-25T20:30:00Z"
+        ))
+    })
+}
+
+/// humantime only takes `Z`; offsets such as `+01:00` are applied here.
+fn parse_rfc3339_with_offset(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    if let Ok(t) = humantime::parse_rfc3339_weak(text) {
+        if text.ends_with(['Z', 'z']) {
+            return Some(t);
+        }
+    }
+    let split = text.len().checked_sub(6)?;
+    let (base, offset) = text.split_at(split);
+    let sign = match offset.as_bytes().first()? {
+        b'+' => 1i64,
+        b'-' => -1i64,
+        _ => return None,
+    };
+    let (hours, minutes) = offset[1..].split_once(':')?;
+    let hours: i64 = hours.parse().ok()?;
+    let minutes: i64 = minutes.parse().ok()?;
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    if !base.contains('T') && !base.contains('t') && !base.contains(' ') {
+        return None;
+    }
+    let utc_wall = humantime::parse_rfc3339_weak(base).ok()?;
+    let shift = Duration::from_secs((hours * 3600 + minutes * 60) as u64);
+    Some(if sign > 0 {
+        utc_wall.checked_sub(shift)?
+    } else {
+        utc_wall.checked_add(shift)?
+    })
+}
+
+/// A short relative form of `target` seen from `now`: `in 23m`, `5h ago`, `now`.
+pub fn relative(target: SystemTime, now: SystemTime) -> String {
+    let (span, future) = match target.duration_since(now) {
+        Ok(d) => (d, true),
+        Err(e) => (e.duration(), false),
+    };
+    let secs = span.as_secs();
+    let text = if secs < 1 {
+        return "now".into();
+    } else if secs < 60 {
+        format!("{secs}s")
+    } else if secs < 3600 {
+        format!("{}m", secs / 60)
+    } else if secs < 86_400 {
+        let (h, m) = (secs / 3600, secs % 3600 / 60);
+        if m == 0 || h >= 10 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{m}m")
+        }
+    } else {
+        let (d, h) = (secs / 86_400, secs % 86_400 / 3600);
+        if h == 0 || d >= 10 {
+            format!("{d}d")
+        } else {
+            format!("{d}d{h}h")
+        }
+    };
+    if future {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
+/// Formats a time as UTC RFC 3339 with microseconds (PostgreSQL's precision).
+pub fn rfc3339_micros(t: SystemTime) -> String {
+    humantime::format_rfc3339_micros(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("--ttl", "1h 30m").unwrap().duration,
+            Duration::from_secs(5400)
+        );
+        assert_eq!(parse_duration("--ttl", "5m").unwrap().warning, None);
+        let months = parse_duration("--ttl", "5M").unwrap();
+        let warning = months.warning.unwrap();
+        assert!(
+            warning.contains("months") && warning.contains("152 days"),
+            "{warning}"
+        );
+        for bad in ["30", "-5m", "", "5 parsecs", "1.5"] {
+            let err = parse_duration("--ttl", bad).unwrap_err();
+            assert!(
+                matches!(err, Error::Usage(ref m) if m.contains("units")),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn times_with_offsets() {
+        let z = parse_time("--expires-at", "2026-11-25T20:30:00Z").unwrap();
+        let plus = parse_time("--expires-at", "2026-11-25T21:30:00+01:00").unwrap();
+        let minus = parse_time("--expires-at", "2026-11-25T15:00:00-05:30").unwrap();
+        assert_eq!(z, plus);
+        assert_eq!(z, minus);
+        assert!(parse_time("--expires-at", "tomorrow").is_err());
+        assert!(parse_time("--expires-at", "2026-11-25").is_err());
+    }
+
+    #[test]
+    fn relative_times() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert_eq!(
+            relative(now + Duration::from_secs(23 * 60 + 5), now),
+            "in 23m"
+        );
+        assert_eq!(relative(now - Duration::from_secs(5 * 3600), now), "5h ago");
+        assert_eq!(
+            relative(now + Duration::from_secs(90 * 60), now),
+            "in 1h30m"
+        );
+        assert_eq!(relative(now, now), "now");
+        assert_eq!(
+            relative(now + Duration::from_secs(3 * 86_400), now),
+            "in 3d"
+        );
+    }
+}

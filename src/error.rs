@@ -127,6 +127,9 @@ pub enum Error {
     /// SIGINT arrived before a one-shot command finished (exit 130).
     #[error("interrupted")]
     Interrupted,
+    /// The reader of stdout went away (`scsctl list | head`): not a failure (exit 0).
+    #[error("output closed")]
+    BrokenPipe,
 }
 
 impl Error {
@@ -137,6 +140,7 @@ impl Error {
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::Connect { .. } => exit::CONNECT,
             Error::Interrupted => exit::INTERRUPTED,
+            Error::BrokenPipe => exit::OK,
             Error::Database { .. } | Error::Incompatible(_) | Error::Data(_) | Error::Io { .. } => {
                 exit::FAILURE
             }

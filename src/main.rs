@@ -1,1 +1,30 @@
-fn main() {}
+//! The `scsctl` binary: parse, run, print the error once, exit with its code.
+
+use clap::Parser;
+use scsctl::cli::Cli;
+use scsctl::error::{Error, exit};
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr.
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let code = match scsctl::commands::run(cli) {
+        Ok(()) => exit::OK,
+        Err(Error::BrokenPipe) => exit::OK,
+        Err(e) => {
+            eprintln!("scsctl: error: {}", scsctl::output::escape(&e.to_string()));
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,1 +1,312 @@
-//! PLACEHOLDER
+//! The one place that renders results: tables for people (comfy-table), JSON and NDJSON for
+//! scripts, warnings and progress notes on stderr, and terminal escaping of anything that came
+//! from the database.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::{self, BufWriter, Stdout, Write};
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde_json::Value;
+
+use crate::cli::OutputFormat;
+use crate::config::{Config, Verbosity};
+use crate::error::{Error, Result};
+
+/// Where results go: stdout in the chosen format, notes and warnings on stderr.
+pub struct Output {
+    format: OutputFormat,
+    verbosity: Verbosity,
+    color: bool,
+    terminal: bool,
+    stdout: BufWriter<Stdout>,
+}
+
+impl Output {
+    /// An output for these settings.
+    pub fn new(config: &Config) -> Output {
+        Output {
+            format: config.format,
+            verbosity: config.verbosity,
+            color: config.color,
+            terminal: config.stdout_is_terminal,
+            stdout: BufWriter::with_capacity(64 * 1024, io::stdout()),
+        }
+    }
+
+    /// The output format.
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// Whether results are printed on success (not with `--quiet`).
+    pub fn shows_results(&self) -> bool {
+        self.verbosity != Verbosity::Quiet
+    }
+
+    /// Prints `scsctl: warning: …` on stderr; warnings show even with `--quiet`.
+    pub fn warn(&self, message: &str) {
+        eprintln!("scsctl: warning: {}", escape(message));
+    }
+
+    /// Prints a note on stderr unless `--quiet` (for example "another cleaner is running").
+    pub fn note(&self, message: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("scsctl: {}", escape(message));
+        }
+    }
+
+    /// Prints what is being done on stderr, with `--verbose` only.
+    pub fn verbose(&self, message: &str) {
+        if self.verbosity == Verbosity::Verbose {
+            eprintln!("scsctl: {}", escape(message));
+        }
+    }
+
+    /// Writes one line of plain text to stdout (escaped for the terminal).
+    pub fn line(&mut self, text: &str) -> Result<()> {
+        let text = escape(text);
+        self.write(text.as_bytes())?;
+        self.write(b"\n")
+    }
+
+    /// Writes bytes to stdout unchanged (`get --raw`).
+    pub fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.write(bytes)
+    }
+
+    /// Writes one JSON document, pretty on a terminal, compact otherwise.
+    pub fn json(&mut self, value: &Value) -> Result<()> {
+        let text = if self.terminal {
+            serde_json::to_string_pretty(value)
+        } else {
+            serde_json::to_string(value)
+        }
+        .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))?;
+        self.write(text.as_bytes())?;
+        self.write(b"\n")
+    }
+
+    /// Writes one NDJSON line.
+    pub fn ndjson(&mut self, value: &Value) -> Result<()> {
+        let text = serde_json::to_string(value)
+            .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))?;
+        self.write(text.as_bytes())?;
+        self.write(b"\n")
+    }
+
+    /// Writes a JSON value the way the format asks: a document for `json`, a line for `ndjson`.
+    pub fn document(&mut self, value: &Value) -> Result<()> {
+        match self.format {
+            OutputFormat::Ndjson => self.ndjson(value),
+            _ => self.json(value),
+        }
+    }
+
+    /// Writes a two-column table of fields and values (one record, e.g. `get`).
+    pub fn record(&mut self, fields: &[(&str, String)]) -> Result<()> {
+        let mut table = self.new_table();
+        for (name, value) in fields {
+            table.add_row(vec![(*name).to_owned(), escape(value).into_owned()]);
+        }
+        self.table_out(&table)
+    }
+
+    /// Writes a table with a header row.
+    pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+        let mut table = self.new_table();
+        table.set_header(header.to_vec());
+        for row in rows {
+            table.add_row(
+                row.iter()
+                    .map(|c| escape(c).into_owned())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        self.table_out(&table)
+    }
+
+    /// Starts a table whose rows are written as they come (constant memory): columns are sized
+    /// from the header and `widths`, and a longer cell simply widens its row.
+    pub fn stream_table(&mut self, header: &[&str], widths: &[usize]) -> Result<StreamTable> {
+        let widths: Vec<usize> = header
+            .iter()
+            .zip(widths.iter().chain(std::iter::repeat(&0)))
+            .map(|(h, w)| h.chars().count().max(*w))
+            .collect();
+        let stream = StreamTable { widths };
+        let header_line = stream.format(
+            &header.iter().map(|h| h.to_uppercase()).collect::<Vec<_>>(),
+            &[],
+        );
+        let header_line = if self.color {
+            format!("\x1b[1m{header_line}\x1b[0m")
+        } else {
+            header_line
+        };
+        self.write(header_line.as_bytes())?;
+        self.write(b"\n")?;
+        Ok(stream)
+    }
+
+    /// Writes one row of a streamed table; `styles` gives an optional ANSI colour per cell.
+    pub fn stream_row(
+        &mut self,
+        table: &StreamTable,
+        cells: &[String],
+        styles: &[Option<Style>],
+    ) -> Result<()> {
+        let escaped: Vec<String> = cells.iter().map(|c| escape(c).into_owned()).collect();
+        let styles: Vec<Option<Style>> = if self.color {
+            styles.to_vec()
+        } else {
+            Vec::new()
+        };
+        let line = table.format(&escaped, &styles);
+        self.write(line.as_bytes())?;
+        self.write(b"\n")
+    }
+
+    /// Flushes stdout.
+    pub fn flush(&mut self) -> Result<()> {
+        self.stdout.flush().map_err(write_error)
+    }
+
+    fn new_table(&self) -> Table {
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        if !self.terminal {
+            table.force_no_tty();
+        }
+        table
+    }
+
+    fn table_out(&mut self, table: &Table) -> Result<()> {
+        let text = table.to_string();
+        self.write(text.as_bytes())?;
+        self.write(b"\n")
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.stdout.write_all(bytes).map_err(write_error)
+    }
+}
+
+fn write_error(e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Error::BrokenPipe
+    } else {
+        Error::io("cannot write to stdout", e)
+    }
+}
+
+/// A colour for a table cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Good news (a live session).
+    Good,
+    /// Something that is over (an expired session).
+    Faded,
+}
+
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Style::Good => "\x1b[32m",
+            Style::Faded => "\x1b[2m",
+        }
+    }
+}
+
+/// A table being written row by row; see [`Output::stream_table`].
+pub struct StreamTable {
+    widths: Vec<usize>,
+}
+
+impl StreamTable {
+    fn format(&self, cells: &[String], styles: &[Option<Style>]) -> String {
+        let mut line = String::new();
+        let last = cells.len().saturating_sub(1);
+        for (i, cell) in cells.iter().enumerate() {
+            let style = styles.get(i).copied().flatten();
+            if let Some(style) = style {
+                line.push_str(style.code());
+            }
+            line.push_str(cell);
+            if style.is_some() {
+                line.push_str("\x1b[0m");
+            }
+            if i < last {
+                let width = self.widths.get(i).copied().unwrap_or(0);
+                let pad = width.saturating_sub(cell.chars().count()) + 2;
+                let _ = write!(line, "{:pad$}", "");
+            }
+        }
+        line
+    }
+}
+
+/// Escapes what must not reach a terminal raw: C0 and C1 control characters, DEL, and Unicode
+/// bidirectional overrides, so that no stored byte can move the cursor, recolour the screen or
+/// reorder what is shown. Printable text, including non-ASCII, is kept.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\x1b' => out.push_str("\\e"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// A hex preview of the first `max` bytes: `0a 1b ff … (412 bytes)`.
+pub fn hex_preview(bytes: &[u8], max: usize) -> String {
+    let mut out = String::new();
+    for (i, b) in bytes.iter().take(max).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{b:02x}");
+    }
+    if bytes.len() > max {
+        out.push_str(" …");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_control_characters() {
+        assert_eq!(escape("plain Café"), "plain Café");
+        assert_eq!(escape("a\x1b[2Jb"), "a\\e[2Jb");
+        assert_eq!(escape("x\ny\u{7}"), "x\\ny\\u{7}");
+        assert_eq!(escape("\u{9b}31m"), "\\u{9b}31m");
+        assert_eq!(escape("\u{202e}abc"), "\\u{202e}abc");
+    }
+
+    #[test]
+    fn hex() {
+        assert_eq!(hex_preview(&[0, 0xab, 0xff], 8), "00 ab ff");
+        assert_eq!(hex_preview(&[1, 2, 3], 2), "01 02 …");
+    }
+}

@@ -1,0 +1,76 @@
+//! `scsctl init-schema`: create the table as SCS expects it, or check the one that is there.
+
+use serde_json::json;
+
+use super::open_store;
+use crate::cli::{InitSchemaArgs, OutputFormat};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::output::Output;
+use crate::store::{create_sql, grant_sql};
+
+/// Creates or checks the table; exit 1 when an existing table is incompatible.
+pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<()> {
+    if args.dry_run {
+        let mut sql = create_sql(&config.table);
+        for role in &args.grant {
+            sql.extend(grant_sql(&config.table, role));
+        }
+        return match out.format() {
+            OutputFormat::Table => {
+                for statement in &sql {
+                    out.line(&format!("{statement};"))?;
+                }
+                Ok(())
+            }
+            _ => out.document(&json!({ "dry_run": true, "sql": sql })),
+        };
+    }
+    let mut store = open_store(config, out)?;
+    let check = store.init_schema(&args.grant)?;
+    for warning in &check.warnings {
+        out.warn(warning);
+    }
+    let status = match (check.existed, check.compatible()) {
+        (false, _) => "created",
+        (true, true) => "ok",
+        (true, false) => "incompatible",
+    };
+    if out.shows_results() {
+        match out.format() {
+            OutputFormat::Table => {
+                let message = match status {
+                    "created" => format!("created table \"{}\" and its expiry index", config.table),
+                    "ok" => format!(
+                        "table \"{}\" exists and has the shape SCS needs",
+                        config.table
+                    ),
+                    _ => format!("table \"{}\" exists but SCS cannot use it:", config.table),
+                };
+                out.line(&message)?;
+                for problem in &check.problems {
+                    out.line(&format!("  - {problem}"))?;
+                }
+                for role in &args.grant {
+                    out.line(&format!("granted SELECT, INSERT, UPDATE, DELETE to {role}"))?;
+                }
+            }
+            _ => out.document(&json!({
+                "table": config.table.to_string(),
+                "status": status,
+                "problems": check.problems,
+                "warnings": check.warnings,
+                "granted": args.grant,
+            }))?,
+        }
+    }
+    if check.compatible() {
+        Ok(())
+    } else {
+        Err(Error::Incompatible(format!(
+            "table \"{}\" is not compatible with SCS: {}",
+            config.table,
+            check.problems.join("; ")
+        )))
+    }
+}

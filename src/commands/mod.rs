@@ -1,0 +1,53 @@
+//! One module per subcommand. Each takes the resolved [`Config`], its own arguments and the
+//! [`Output`], and returns a typed error; none prints except through [`Output`], none exits.
+
+mod completions;
+mod delete;
+mod get;
+mod init_schema;
+mod list;
+mod man;
+mod purge;
+mod put;
+mod stats;
+mod view;
+mod watch_cleanup;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::error::Result;
+use crate::output::Output;
+use crate::store::Store;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let config = Config::from_args(&cli.global)?;
+    let mut out = Output::new(&config);
+    let result = match &cli.command {
+        Command::InitSchema(args) => init_schema::run(&config, args, &mut out),
+        Command::Get(args) => get::run(&config, args, &mut out),
+        Command::Put(args) => put::run(&config, args, &mut out),
+        Command::Delete(args) => delete::run(&config, args, &mut out),
+        Command::List(args) => list::run(&config, args, &mut out),
+        Command::Purge(args) => purge::run(&config, args, &mut out),
+        Command::WatchCleanup(args) => watch_cleanup::run(&config, args, &mut out),
+        Command::Stats(args) => stats::run(&config, args, &mut out),
+        Command::Completions(args) => completions::run(args, &mut out),
+        Command::Man(args) => man::run(args, &mut out),
+    };
+    // Flush even after an error, so that what was printed before it is not lost.
+    let flushed = out.flush();
+    result.and(flushed)
+}
+
+/// Resolves the target, reports resolution warnings, and connects to the sessions table.
+fn open_store(config: &Config, out: &Output) -> Result<Store> {
+    let target = config.target()?;
+    for warning in target.warnings() {
+        out.warn(warning);
+    }
+    out.verbose(&format!("connecting to {}", target.describe()));
+    let store = Store::connect(&target, config.table.clone())?;
+    out.verbose(&format!("using table \"{}\"", config.table));
+    Ok(store)
+}

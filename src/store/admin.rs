@@ -1,0 +1,439 @@
+//! scsctl's administrative queries on the sessions table: rows whatever their state, counts,
+//! streaming scans, bulk deletes, batched purge, the cleaner lock and table statistics.
+
+use std::ops::ControlFlow;
+use std::time::{Duration, SystemTime};
+
+use postgres::types::ToSql;
+use postgres::{Row, Transaction};
+
+use super::Store;
+use super::errors::table_error;
+use crate::error::{Error, Result};
+
+/// Rows fetched per round trip while streaming a scan: large enough that round trips don't
+/// dominate, small enough that memory stays flat whatever the table size.
+const SCAN_BATCH: i32 = 2000;
+
+/// The first key of the cleaner's advisory lock: "scs" in ASCII, so that scsctl's locks are
+/// recognisable in `pg_locks` and don't collide with an app's single-key locks.
+const CLEANER_LOCK_CLASS: i32 = 0x0073_6373;
+
+/// One row of the sessions table, whatever its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// The `token` column (hashed, when the app hashes tokens).
+    pub token: String,
+    /// The stored session data.
+    pub data: Vec<u8>,
+    /// The `expiry` column.
+    pub expiry: SystemTime,
+    /// Whether the row is live by the database clock (`current_timestamp < expiry`).
+    pub live: bool,
+}
+
+impl SessionRow {
+    fn from_row(row: &Row) -> SessionRow {
+        SessionRow {
+            token: row.get(0),
+            data: row.get(1),
+            expiry: row.get(2),
+            live: row.get(3),
+        }
+    }
+}
+
+/// Which rows a scan returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum State {
+    /// Rows with `current_timestamp < expiry`.
+    #[default]
+    Live,
+    /// Rows with `expiry <= current_timestamp`.
+    Expired,
+    /// Every row.
+    All,
+}
+
+impl State {
+    fn predicate(self) -> &'static str {
+        match self {
+            State::Live => "WHERE current_timestamp < expiry",
+            State::Expired => "WHERE expiry <= current_timestamp",
+            State::All => "",
+        }
+    }
+}
+
+/// Live and expired row counts, by the database clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Rows with `current_timestamp < expiry`.
+    pub live: i64,
+    /// Rows with `expiry <= current_timestamp`.
+    pub expired: i64,
+}
+
+/// What one purge batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeBatch {
+    /// Rows deleted by the batch.
+    pub deleted: u64,
+}
+
+/// Statistics of the sessions table, for `scsctl stats`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    /// Live rows.
+    pub live: i64,
+    /// Expired rows.
+    pub expired: i64,
+    /// The earliest expiry in the table.
+    pub oldest_expiry: Option<SystemTime>,
+    /// The latest expiry in the table.
+    pub newest_expiry: Option<SystemTime>,
+    /// Sum of `octet_length(data)`.
+    pub data_bytes_total: i64,
+    /// Average `octet_length(data)`, 0 for an empty table.
+    pub data_bytes_avg: f64,
+    /// Size of the table on disk (heap and TOAST).
+    pub table_bytes: i64,
+    /// Size of the table's indexes on disk.
+    pub index_bytes: i64,
+    /// Dead tuples, as the statistics collector counts them.
+    pub dead_tuples: i64,
+    /// Last manual VACUUM.
+    pub last_vacuum: Option<SystemTime>,
+    /// Last autovacuum.
+    pub last_autovacuum: Option<SystemTime>,
+    /// The database clock when the statistics were read.
+    pub now: SystemTime,
+    /// Live sessions by hours left: index 0 expires within the hour, 23 within 23–24 h.
+    pub live_by_hour: Vec<i64>,
+    /// Expired sessions by age: within 1 h, 1–6 h, 6–24 h, 1–7 days, older.
+    pub expired_by_age: Vec<i64>,
+}
+
+impl Store {
+    /// The database's current time (`current_timestamp`), the clock that decides expiry.
+    pub fn now(&mut self) -> Result<SystemTime> {
+        let row = self
+            .client
+            .query_one("SELECT current_timestamp", &[])
+            .map_err(|e| Error::db("cannot read the database clock", e))?;
+        Ok(row.get(0))
+    }
+
+    /// One row whatever its state, with whether it is live by the database clock.
+    pub fn fetch(&mut self, token: &str) -> Result<Option<SessionRow>> {
+        let sql = format!(
+            "SELECT token, data, expiry, current_timestamp < expiry FROM {} WHERE token = $1",
+            self.table.quoted()
+        );
+        let row = self
+            .client
+            .query_opt(&sql, &[&token])
+            .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
+        Ok(row.as_ref().map(SessionRow::from_row))
+    }
+
+    /// Checks that the table exists and can be read, with a clear error when it does not.
+    pub fn probe(&mut self) -> Result<()> {
+        let sql = format!(
+            "SELECT token, data, expiry FROM {} LIMIT 0",
+            self.table.quoted()
+        );
+        self.client
+            .execute(&sql, &[])
+            .map_err(|e| table_error(&self.table, "cannot read the sessions table", e))?;
+        Ok(())
+    }
+
+    /// Streams rows in `state`, ordered by expiry then token, at most `limit` of them, calling
+    /// `visit` for each until it breaks. Memory stays flat: rows arrive in batches through a
+    /// server-side cursor, inside one read-only transaction (one consistent snapshot).
+    pub fn scan(
+        &mut self,
+        state: State,
+        limit: Option<u64>,
+        mut visit: impl FnMut(SessionRow) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        let limit_clause = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+        let sql = format!(
+            "SELECT token, data, expiry, current_timestamp < expiry FROM {} {} ORDER BY expiry, token{}",
+            self.table.quoted(),
+            state.predicate(),
+            limit_clause
+        );
+        let table = self.table.clone();
+        let mut tx = self
+            .client
+            .build_transaction()
+            .read_only(true)
+            .start()
+            .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
+        let portal = tx
+            .bind(&sql, &[])
+            .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
+        loop {
+            let rows = tx
+                .query_portal(&portal, SCAN_BATCH)
+                .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
+            let done = rows.len() < SCAN_BATCH as usize;
+            for row in &rows {
+                if visit(SessionRow::from_row(row))?.is_break() {
+                    return Ok(());
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        tx.commit()
+            .map_err(|e| table_error(&table, "cannot finish reading the sessions", e))
+    }
+
+    /// Deletes the rows of these tokens in one statement (all or nothing) and returns the tokens
+    /// that had a row.
+    pub fn delete_tokens(&mut self, tokens: &[String]) -> Result<Vec<String>> {
+        let sql = format!(
+            "DELETE FROM {} WHERE token = ANY($1) RETURNING token",
+            self.table.quoted()
+        );
+        let rows = self
+            .client
+            .query(&sql, &[&tokens])
+            .map_err(|e| table_error(&self.table, "cannot delete the sessions", e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// The tokens among these that have a row (what [`Store::delete_tokens`] would delete).
+    pub fn existing_tokens(&mut self, tokens: &[String]) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT token FROM {} WHERE token = ANY($1)",
+            self.table.quoted()
+        );
+        let rows = self
+            .client
+            .query(&sql, &[&tokens])
+            .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Live and expired counts by the database clock.
+    pub fn counts(&mut self) -> Result<Counts> {
+        let sql = format!(
+            "SELECT count(*) FILTER (WHERE current_timestamp < expiry), \
+                    count(*) FILTER (WHERE expiry <= current_timestamp) FROM {}",
+            self.table.quoted()
+        );
+        let row = self
+            .client
+            .query_one(&sql, &[])
+            .map_err(|e| table_error(&self.table, "cannot count the sessions", e))?;
+        Ok(Counts {
+            live: row.get(0),
+            expired: row.get(1),
+        })
+    }
+
+    /// Deletes every expired row (`expiry < current_timestamp`) in one statement, as SCS's own
+    /// cleanup does. For large backlogs prefer batches ([`Store::purge_batch`]).
+    pub fn delete_expired(&mut self) -> Result<u64> {
+        let sql = format!(
+            "DELETE FROM {} WHERE expiry < current_timestamp",
+            self.table.quoted()
+        );
+        self.client
+            .execute(&sql, &[])
+            .map_err(|e| table_error(&self.table, "cannot delete expired sessions", e))
+    }
+
+    /// How many rows a purge with this grace would delete now (`expiry < current_timestamp -
+    /// grace`).
+    pub fn count_expired(&mut self, grace: Duration) -> Result<i64> {
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE expiry < current_timestamp - $1::float8 * interval '1 second'",
+            self.table.quoted()
+        );
+        let row = self
+            .client
+            .query_one(&sql, &[&grace.as_secs_f64()])
+            .map_err(|e| table_error(&self.table, "cannot count expired sessions", e))?;
+        Ok(row.get(0))
+    }
+
+    /// Deletes at most `batch_size` expired rows (`expiry < current_timestamp - grace`, the
+    /// oldest first) in one statement, which is one short transaction of its own.
+    ///
+    /// Rows are locked with `FOR UPDATE SKIP LOCKED`: rows an app is updating are skipped, not
+    /// waited for, and a row whose expiry an app moved forward since the batch's snapshot is
+    /// re-checked against the predicate under the lock, so a session extended during the purge
+    /// survives. Concurrent purges take disjoint batches.
+    pub fn purge_batch(&mut self, batch_size: i64, grace: Duration) -> Result<PurgeBatch> {
+        let t = self.table.quoted();
+        let sql = format!(
+            "DELETE FROM {t} WHERE ctid = ANY(ARRAY(\
+                SELECT ctid FROM {t} \
+                WHERE expiry < current_timestamp - $2::float8 * interval '1 second' \
+                ORDER BY expiry LIMIT $1 FOR UPDATE SKIP LOCKED))"
+        );
+        let deleted = self
+            .client
+            .execute(&sql, &[&batch_size, &grace.as_secs_f64()])
+            .map_err(|e| table_error(&self.table, "cannot delete expired sessions", e))?;
+        Ok(PurgeBatch { deleted })
+    }
+
+    /// Tries to become the table's one cleaner: a session-level advisory lock keyed on the
+    /// fully qualified table name, shared by every scsctl on every host. Returns false when
+    /// another session holds it.
+    pub fn try_lock_cleaner(&mut self) -> Result<bool> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT pg_try_advisory_lock($1, hashtext(n.nspname || '.' || c.relname)) \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.oid = $2::text::regclass",
+                &[&CLEANER_LOCK_CLASS, &self.table.quoted()],
+            )
+            .map_err(|e| table_error(&self.table, "cannot take the cleaner lock", e))?;
+        Ok(row.get(0))
+    }
+
+    /// Releases the cleaner lock taken by [`Store::try_lock_cleaner`].
+    pub fn unlock_cleaner(&mut self) -> Result<()> {
+        self.client
+            .execute(
+                "SELECT pg_advisory_unlock($1, hashtext(n.nspname || '.' || c.relname)) \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.oid = $2::text::regclass",
+                &[&CLEANER_LOCK_CLASS, &self.table.quoted()],
+            )
+            .map_err(|e| table_error(&self.table, "cannot release the cleaner lock", e))?;
+        Ok(())
+    }
+
+    /// Sets per-session guards for cleanup work: statements and lock waits that take longer
+    /// than these are cancelled by the server rather than stalling the app.
+    pub fn set_timeouts(
+        &mut self,
+        lock_timeout: Duration,
+        statement_timeout: Duration,
+    ) -> Result<()> {
+        let sql = format!(
+            "SET lock_timeout = {}; SET statement_timeout = {}",
+            lock_timeout.as_millis().max(1),
+            statement_timeout.as_millis().max(1)
+        );
+        self.client
+            .batch_execute(&sql)
+            .map_err(|e| Error::db("cannot set timeouts", e))
+    }
+
+    /// Runs `VACUUM (ANALYZE)` on the table (never `VACUUM FULL`).
+    pub fn vacuum_analyze(&mut self) -> Result<()> {
+        let sql = format!("VACUUM (ANALYZE) {}", self.table.quoted());
+        self.client
+            .batch_execute(&sql)
+            .map_err(|e| table_error(&self.table, "cannot vacuum the table", e))
+    }
+
+    /// Reads a session for a read-modify-write inside `tx`, locking its row until `tx` ends.
+    pub fn lock_for_update(
+        tx: &mut Transaction<'_>,
+        table: &crate::table::TableName,
+        token: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let sql = format!(
+            "SELECT data FROM {} WHERE token = $1 FOR UPDATE",
+            table.quoted()
+        );
+        let row = tx
+            .query_opt(&sql, &[&token])
+            .map_err(|e| table_error(table, "cannot lock the session", e))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Writes a session inside `tx` with the same upsert as [`Store::commit`].
+    pub fn commit_in(
+        tx: &mut Transaction<'_>,
+        table: &crate::table::TableName,
+        token: &str,
+        data: &[u8],
+        expiry: SystemTime,
+    ) -> Result<()> {
+        let sql = super::Sql::new(table).commit;
+        let params: [&(dyn ToSql + Sync); 3] = [&token, &data, &expiry];
+        tx.execute(&sql, &params)
+            .map_err(|e| table_error(table, "cannot write the session", e))?;
+        Ok(())
+    }
+
+    /// Runs `work` in a transaction on this store's connection; commits when it succeeds.
+    pub fn transaction<T>(
+        &mut self,
+        work: impl FnOnce(&mut Transaction<'_>, &crate::table::TableName) -> Result<T>,
+    ) -> Result<T> {
+        let table = self.table.clone();
+        let mut tx = self
+            .client
+            .transaction()
+            .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
+        let value = work(&mut tx, &table)?;
+        tx.commit()
+            .map_err(|e| table_error(&table, "cannot commit", e))?;
+        Ok(value)
+    }
+
+    /// Statistics for `scsctl stats`, read in one statement.
+    pub fn stats(&mut self) -> Result<Stats> {
+        let t = self.table.quoted();
+        let sql = format!(
+            "WITH s AS (SELECT expiry, octet_length(data) AS len FROM {t}), \
+                  b AS (SELECT \
+                    count(*) FILTER (WHERE current_timestamp < expiry) AS live, \
+                    count(*) FILTER (WHERE expiry <= current_timestamp) AS expired, \
+                    min(expiry) AS oldest, max(expiry) AS newest, \
+                    coalesce(sum(len), 0)::int8 AS total, coalesce(avg(len), 0)::float8 AS avg \
+                  FROM s), \
+                  h AS (SELECT coalesce(array_agg(coalesce(c, 0) ORDER BY i), '{{}}') AS hours FROM \
+                    generate_series(0, 23) i LEFT JOIN (\
+                      SELECT floor(extract(epoch FROM expiry - current_timestamp) / 3600)::int AS i, count(*) AS c \
+                      FROM s WHERE current_timestamp < expiry AND expiry < current_timestamp + interval '24 hours' \
+                      GROUP BY 1) x USING (i)), \
+                  a AS (SELECT ARRAY[\
+                      count(*) FILTER (WHERE expiry > current_timestamp - interval '1 hour'), \
+                      count(*) FILTER (WHERE expiry <= current_timestamp - interval '1 hour' AND expiry > current_timestamp - interval '6 hours'), \
+                      count(*) FILTER (WHERE expiry <= current_timestamp - interval '6 hours' AND expiry > current_timestamp - interval '1 day'), \
+                      count(*) FILTER (WHERE expiry <= current_timestamp - interval '1 day' AND expiry > current_timestamp - interval '7 days'), \
+                      count(*) FILTER (WHERE expiry <= current_timestamp - interval '7 days')] AS ages \
+                    FROM s WHERE expiry <= current_timestamp) \
+             SELECT b.live, b.expired, b.oldest, b.newest, b.total, b.avg, \
+                    pg_table_size($1::text::regclass), pg_indexes_size($1::text::regclass), \
+                    coalesce(st.n_dead_tup, 0), st.last_vacuum, st.last_autovacuum, current_timestamp, \
+                    h.hours::int8[], a.ages \
+             FROM b, h, a LEFT JOIN pg_stat_user_tables st ON st.relid = $1::text::regclass"
+        );
+        let row = self
+            .client
+            .query_one(&sql, &[&t])
+            .map_err(|e| table_error(&self.table, "cannot read table statistics", e))?;
+        Ok(Stats {
+            live: row.get(0),
+            expired: row.get(1),
+            oldest_expiry: row.get(2),
+            newest_expiry: row.get(3),
+            data_bytes_total: row.get(4),
+            data_bytes_avg: row.get(5),
+            table_bytes: row.get(6),
+            index_bytes: row.get(7),
+            dead_tuples: row.get(8),
+            last_vacuum: row.get(9),
+            last_autovacuum: row.get(10),
+            now: row.get(11),
+            live_by_hour: row.get(12),
+            expired_by_age: row.get(13),
+        })
+    }
+}

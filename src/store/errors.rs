@@ -1,0 +1,50 @@
+//! Turns driver errors into scsctl errors that say what to do about the sessions table.
+
+use crate::error::{DbFailure, Error};
+use crate::table::TableName;
+
+/// Wraps a driver error met while doing `context` on `table`, recognising the failures an
+/// operator can fix: a missing table, a table of the wrong shape, a lost connection.
+pub(crate) fn table_error(table: &TableName, context: &str, err: postgres::Error) -> Error {
+    let failure = DbFailure::from_postgres(&err);
+    match failure.code.as_deref() {
+        Some("42P01") | Some("3F000") => {
+            return Error::Incompatible(format!(
+                "table \"{table}\" does not exist — run: scsctl init-schema{}",
+                table_flag(table)
+            ));
+        }
+        Some("42703") | Some("42804") | Some("42P10") => {
+            return Error::Incompatible(format!(
+                "table \"{table}\" does not have the shape SCS needs ({}) — run: scsctl init-schema{} to see every difference",
+                failure.message,
+                table_flag(table)
+            ));
+        }
+        _ => {}
+    }
+    if err.is_closed() || failure.code.as_deref().is_some_and(is_connection_class) {
+        return Error::Connect {
+            context: format!("{context}: lost the connection to the server"),
+            failure,
+        };
+    }
+    Error::Database {
+        context: context.to_owned(),
+        failure,
+    }
+}
+
+/// SQLSTATE classes 08 (connection exception) and 57P01–57P03 (server shutting down or
+/// starting up) mean the server went away, not that the command was wrong.
+fn is_connection_class(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+fn table_flag(table: &TableName) -> String {
+    if table.schema().is_none() && table.name() == "sessions" {
+        String::new()
+    } else {
+        format!(" --table '{}'", table.to_string().replace('\'', r"'\''"))
+    }
+}

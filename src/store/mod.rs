@@ -1,0 +1,201 @@
+//! The only place SQL lives: [`Store`], the Rust twin of SCS's `postgresstore`, plus the
+//! administrative queries scsctl needs (schema, listing, counting, batched purge, stats).
+//!
+//! The twin keeps postgresstore's exact semantics, including its strict boundaries: a row is
+//! live while `current_timestamp < expiry` (the database clock), and cleanup deletes rows with
+//! `expiry < current_timestamp`. A row whose expiry equals the current time is neither found nor
+//! deleted, as in SCS.
+
+mod admin;
+mod cleanup;
+mod errors;
+mod schema;
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use postgres::{Client, Statement};
+
+pub use admin::{Counts, PurgeBatch, SessionRow, State, Stats};
+pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
+pub use schema::{SchemaCheck, create_sql, grant_sql};
+
+use crate::connect::Target;
+use crate::error::Result;
+use crate::table::TableName;
+use errors::table_error;
+
+/// The SQL of the statements the twin prepares, built once per table.
+#[derive(Debug, Clone)]
+struct Sql {
+    find: String,
+    commit: String,
+    delete: String,
+    all: String,
+}
+
+impl Sql {
+    fn new(table: &TableName) -> Sql {
+        let t = table.quoted();
+        Sql {
+            find: format!("SELECT data FROM {t} WHERE token = $1 AND current_timestamp < expiry"),
+            commit: format!(
+                "INSERT INTO {t} (token, data, expiry) VALUES ($1, $2, $3) \
+                 ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry"
+            ),
+            delete: format!("DELETE FROM {t} WHERE token = $1"),
+            all: format!("SELECT token, data FROM {t} WHERE current_timestamp < expiry"),
+        }
+    }
+}
+
+/// Statements prepared on first use and reused for the life of the connection.
+#[derive(Default)]
+struct Prepared {
+    find: Option<Statement>,
+    commit: Option<Statement>,
+    delete: Option<Statement>,
+    all: Option<Statement>,
+}
+
+/// A sessions table on one connection: SCS's postgresstore operations (`find`, `commit`,
+/// `delete`, `all`) and scsctl's administrative ones.
+///
+/// A store may own a background cleanup ([`Store::start_cleanup`]) that runs on its own
+/// connection and is stopped when the store is dropped.
+pub struct Store {
+    client: Client,
+    table: TableName,
+    sql: Sql,
+    prepared: Prepared,
+    cleanup: Option<Cleanup>,
+}
+
+impl Store {
+    /// A store over an open connection, without background cleanup.
+    pub fn new(client: Client, table: TableName) -> Store {
+        Store {
+            client,
+            sql: Sql::new(&table),
+            table,
+            prepared: Prepared::default(),
+            cleanup: None,
+        }
+    }
+
+    /// Connects through `target` and returns a store without background cleanup.
+    pub fn connect(target: &Target, table: TableName) -> Result<Store> {
+        Ok(Store::new(target.connect()?, table))
+    }
+
+    /// Like postgresstore's `NewWithCleanupInterval`: connects and starts a background cleanup
+    /// every `interval` on a second connection (`Duration::ZERO` disables it).
+    pub fn open(target: &Target, table: TableName, interval: std::time::Duration) -> Result<Store> {
+        let mut store = Store::connect(target, table)?;
+        store.start_cleanup(target, interval);
+        Ok(store)
+    }
+
+    /// The table this store works on.
+    pub fn table(&self) -> &TableName {
+        &self.table
+    }
+
+    /// The underlying connection, for callers that need a transaction or a cancel token.
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// Starts (or restarts) the background cleanup: every `interval`, delete expired rows, as
+    /// postgresstore's `startCleanup` does, on a connection of its own. `Duration::ZERO`
+    /// disables it, as in SCS.
+    pub fn start_cleanup(&mut self, target: &Target, interval: std::time::Duration) {
+        self.stop_cleanup();
+        if !interval.is_zero() {
+            self.cleanup = Some(Cleanup::start(target.clone(), self.table.clone(), interval));
+        }
+    }
+
+    /// Stops the background cleanup, waiting for its thread to end, and returns what it did.
+    pub fn stop_cleanup(&mut self) -> Option<CleanupReport> {
+        self.cleanup.take().map(Cleanup::stop)
+    }
+
+    /// Mirrors postgresstore's `Find`: the data of a live session, `None` when the token has no
+    /// row or the row has expired by the database clock.
+    pub fn find(&mut self, token: &str) -> Result<Option<Vec<u8>>> {
+        let stmt = prepare(
+            &mut self.client,
+            &self.table,
+            &mut self.prepared.find,
+            &self.sql.find,
+        )?;
+        let row = self
+            .client
+            .query_opt(&stmt, &[&token])
+            .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Mirrors postgresstore's `Commit`: insert the session or replace its data and expiry,
+    /// with the same `INSERT … ON CONFLICT (token) DO UPDATE` upsert.
+    pub fn commit(&mut self, token: &str, data: &[u8], expiry: SystemTime) -> Result<()> {
+        let stmt = prepare(
+            &mut self.client,
+            &self.table,
+            &mut self.prepared.commit,
+            &self.sql.commit,
+        )?;
+        self.client
+            .execute(&stmt, &[&token, &data, &expiry])
+            .map_err(|e| table_error(&self.table, "cannot write the session", e))?;
+        Ok(())
+    }
+
+    /// Mirrors postgresstore's `Delete`: a missing token is not an error. Returns whether a row
+    /// was deleted (SCS discards this).
+    pub fn delete(&mut self, token: &str) -> Result<bool> {
+        let stmt = prepare(
+            &mut self.client,
+            &self.table,
+            &mut self.prepared.delete,
+            &self.sql.delete,
+        )?;
+        let n = self
+            .client
+            .execute(&stmt, &[&token])
+            .map_err(|e| table_error(&self.table, "cannot delete the session", e))?;
+        Ok(n > 0)
+    }
+
+    /// Mirrors postgresstore's `All`: every live session, token → data.
+    pub fn all(&mut self) -> Result<HashMap<String, Vec<u8>>> {
+        let stmt = prepare(
+            &mut self.client,
+            &self.table,
+            &mut self.prepared.all,
+            &self.sql.all,
+        )?;
+        let rows = self
+            .client
+            .query(&stmt, &[])
+            .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
+
+fn prepare(
+    client: &mut Client,
+    table: &TableName,
+    slot: &mut Option<Statement>,
+    sql: &str,
+) -> Result<Statement> {
+    if let Some(stmt) = slot {
+        return Ok(stmt.clone());
+    }
+    let stmt = client
+        .prepare(sql)
+        .map_err(|e| table_error(table, "cannot prepare a statement", e))?;
+    *slot = Some(stmt.clone());
+    Ok(stmt)
+}
