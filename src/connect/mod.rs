@@ -563,11 +563,20 @@ fn tls_cause(err: &postgres::Error) -> Option<String> {
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
         if let Some(native) = cause.downcast_ref::<native_tls::Error>() {
-            return Some(native.to_string());
+            return Some(tidy_tls_error(&native.to_string()));
         }
         source = cause.source();
     }
     None
+}
+
+/// OpenSSL's verification failures read `error:0A000086:SSL routines:…:certificate verify
+/// failed:../ssl/statem/statem_clnt.c:1889: (IP address mismatch)`; keep the words.
+fn tidy_tls_error(text: &str) -> String {
+    match (text.find("certificate verify failed"), text.rfind(" (")) {
+        (Some(_), Some(reason)) => format!("certificate verify failed{}", &text[reason..]),
+        _ => text.to_owned(),
+    }
 }
 
 fn plain_failure(message: String, hint: Option<String>) -> DbFailure {

@@ -391,3 +391,160 @@ fn write_private(path: &Path, text: &str) {
 fn cleanup(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn openssl_noise_is_trimmed() {
+    assert_eq!(
+        tidy_tls_error(
+            "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (IP address mismatch)"
+        ),
+        "certificate verify failed (IP address mismatch)"
+    );
+    assert_eq!(tidy_tls_error("unexpected eof"), "unexpected eof");
+}
+
+/// What a fake server saw on each connection: the first message's code (SSLRequest or the
+/// protocol version of a StartupMessage), and, after an SSLRequest refused with 'N', the next.
+mod fake_server {
+    use std::io::{Read, Write};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    pub const SSL_REQUEST: u32 = 80877103;
+    pub const STARTUP: u32 = 196608;
+
+    fn first_codes(mut stream: impl Read + Write) -> Vec<u32> {
+        let mut codes = Vec::new();
+        loop {
+            let mut head = [0u8; 8];
+            if stream.read_exact(&mut head).is_err() {
+                return codes;
+            }
+            let len = u32::from_be_bytes(head[..4].try_into().unwrap()) as usize;
+            let code = u32::from_be_bytes(head[4..].try_into().unwrap());
+            codes.push(code);
+            if code != SSL_REQUEST {
+                let mut rest = vec![0u8; len.saturating_sub(8)];
+                let _ = stream.read_exact(&mut rest);
+                return codes; // hang up: enough seen
+            }
+            if stream.write_all(b"N").is_err() {
+                return codes;
+            }
+        }
+    }
+
+    /// Listens on 127.0.0.1; returns the port and a receiver of per-connection codes.
+    pub fn tcp() -> (u16, mpsc::Receiver<Vec<u32>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .unwrap();
+                if tx.send(first_codes(stream)).is_err() {
+                    return;
+                }
+            }
+        });
+        (port, rx)
+    }
+
+    /// Listens on a Unix socket `dir/.s.PGSQL.port`.
+    pub fn unix(dir: &std::path::Path, port: u16) -> mpsc::Receiver<Vec<u32>> {
+        let listener =
+            std::os::unix::net::UnixListener::bind(dir.join(format!(".s.PGSQL.{port}"))).unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .unwrap();
+                if tx.send(first_codes(stream)).is_err() {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+}
+
+fn connect_err(target: &Target) -> String {
+    match target.connect() {
+        Err(e) => {
+            assert_eq!(e.exit_code(), crate::error::exit::CONNECT);
+            e.to_string()
+        }
+        Ok(_) => panic!("a fake server cannot accept a connection"),
+    }
+}
+
+#[test]
+fn sslmode_decides_the_first_message() {
+    use fake_server::{SSL_REQUEST, STARTUP};
+    let home = tempdir("fake-home");
+    let h = home.to_str().unwrap();
+    for (mode, expected) in [
+        ("disable", vec![STARTUP]),
+        ("allow", vec![STARTUP]),
+        ("prefer", vec![SSL_REQUEST, STARTUP]),
+    ] {
+        let (port, seen) = fake_server::tcp();
+        let t = resolve(
+            &format!("host=127.0.0.1 port={port} user=u password=p sslmode={mode}"),
+            &[("HOME", h)],
+        );
+        connect_err(&t);
+        assert_eq!(seen.recv().unwrap(), expected, "sslmode={mode}");
+    }
+    cleanup(&home);
+}
+
+#[test]
+fn require_never_downgrades() {
+    let home = tempdir("fake-require");
+    let h = home.to_str().unwrap();
+    let (port, seen) = fake_server::tcp();
+    let t = resolve(
+        &format!("host=127.0.0.1 port={port} user=u password=topsecret sslmode=require"),
+        &[("HOME", h)],
+    );
+    let err = connect_err(&t);
+    assert!(err.contains("does not support TLS"), "{err}");
+    assert!(err.contains("sslmode=require"), "{err}");
+    assert!(!err.contains("topsecret"), "{err}");
+    // The server said 'N' and got nothing more: no plaintext startup, no password.
+    assert_eq!(seen.recv().unwrap(), vec![fake_server::SSL_REQUEST]);
+    cleanup(&home);
+}
+
+#[test]
+fn no_tls_over_a_unix_socket() {
+    let dir = tempdir("fake-socket");
+    let seen = fake_server::unix(&dir, 5499);
+    let t = resolve(
+        &format!(
+            "host={} port=5499 user=u sslmode=verify-full",
+            dir.display()
+        ),
+        &[],
+    );
+    connect_err(&t);
+    assert_eq!(seen.recv().unwrap(), vec![fake_server::STARTUP]);
+    cleanup(&dir);
+}
+
+#[test]
+fn every_host_is_tried_and_reported() {
+    let t = resolve(
+        "host=127.0.0.1,127.0.0.1 port=1,2 user=u sslmode=disable connect_timeout=2",
+        &[],
+    );
+    let err = connect_err(&t);
+    assert!(
+        err.contains("127.0.0.1:1:") && err.contains("127.0.0.1:2:"),
+        "{err}"
+    );
+}
