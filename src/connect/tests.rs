@@ -1,8 +1,14 @@
 //! Resolution: connection string, then environment, then defaults.
 
+use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::time::Duration;
 
+use postgres::config::TargetSessionAttrs;
+
+use super::conninfo::{self, Params};
+use super::resolve::{Lookup, tls_settings};
 use super::*;
 
 fn env(vars: &[(&str, &str)]) -> Env {
@@ -341,7 +347,7 @@ fn tls_defaults_and_errors() {
         params: &look_params,
         env: &e,
     };
-    let settings = tls_settings(&look, &e, SslMode::Require).unwrap();
+    let settings = tls_settings(&look, SslMode::Require).unwrap();
     assert_eq!(settings.verify, tls::Verify::Chain);
     assert_eq!(settings.roots, Some(tls::Roots::File("/ca.pem".into())));
     let look_params = conninfo::parse("sslrootcert=system").unwrap();
@@ -349,9 +355,9 @@ fn tls_defaults_and_errors() {
         params: &look_params,
         env: &e,
     };
-    let settings = tls_settings(&look, &e, SslMode::VerifyFull).unwrap();
+    let settings = tls_settings(&look, SslMode::VerifyFull).unwrap();
     assert_eq!(settings.roots, Some(tls::Roots::System));
-    let settings = tls_settings(&look, &e, SslMode::Prefer).unwrap();
+    let settings = tls_settings(&look, SslMode::Prefer).unwrap();
     assert_eq!(
         (settings.verify, settings.roots),
         (tls::Verify::Nothing, None)
@@ -367,7 +373,7 @@ fn tls_defaults_and_errors() {
         params: &none,
         env: &e,
     };
-    let settings = tls_settings(&look, &e, SslMode::VerifyCa).unwrap();
+    let settings = tls_settings(&look, SslMode::VerifyCa).unwrap();
     assert_eq!(settings.roots, Some(tls::Roots::File(dot.join("root.crt"))));
     assert_eq!(
         settings.client,
