@@ -73,7 +73,7 @@ impl fmt::Display for SslMode {
 /// One host to try: how to reach it and the driver configuration for it.
 #[derive(Clone)]
 struct Endpoint {
-    /// `host` as given (a name, an address or a socket directory) for messages.
+    /// `host:port` (the host a name, an address or a socket directory), for messages.
     label: String,
     unix: bool,
     config: postgres::Config,

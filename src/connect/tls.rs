@@ -75,6 +75,7 @@ pub fn connector(settings: &Settings) -> Result<MakeTlsConnector, String> {
     }
     if let Some((cert_path, key_path)) = &settings.client {
         let cert = read(cert_path, "client certificate")?;
+        check_key_permissions(key_path)?;
         let key = read(key_path, "private key")?;
         let key = pkcs8_pem(&key).map_err(|e| {
             format!(
@@ -99,6 +100,26 @@ pub fn connector(settings: &Settings) -> Result<MakeTlsConnector, String> {
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {what} file \"{}\": {e}", path.display()))
+}
+
+/// libpq refuses a private key others may read: 0600 or less when the file is the user's
+/// own, 0640 or less when root owns it.
+fn check_key_permissions(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(()); // reading it says what is wrong
+    };
+    let euid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+    let mode = meta.mode();
+    let own_too_open = Some(meta.uid()) == euid && mode & 0o077 != 0;
+    let root_too_open = meta.uid() == 0 && mode & 0o037 != 0;
+    if own_too_open || root_too_open {
+        return Err(format!(
+            "private key file \"{}\" has group or world access; file must have permissions u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r (0640) or less if owned by root",
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// One PEM block: its label, whether its headers say it is encrypted, and its DER bytes.
@@ -404,6 +425,38 @@ mod tests {
             err.contains("client certificate file \"/nonexistent/c.crt\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn private_keys_others_can_read_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let keys = Keys::new("perm");
+        keys.openssl(&["genpkey", "-algorithm", "ed25519", "-out", "k.pem"]);
+        keys.openssl(&[
+            "req",
+            "-new",
+            "-x509",
+            "-key",
+            "k.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=scsctl-test",
+        ]);
+        let key = keys.dir.join("k.pem");
+        let settings = Settings {
+            verify: Verify::Nothing,
+            roots: None,
+            client: Some((keys.dir.join("cert.pem"), key.clone())),
+        };
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = connector(&settings).err().unwrap();
+        assert!(err.contains("has group or world access"), "{err}");
+        assert!(err.contains(&key.display().to_string()), "{err}");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(connector(&settings).is_ok());
     }
 
     #[test]
