@@ -62,7 +62,13 @@ pub fn parse(input: &str) -> Result<Params> {
             return parse_url(rest);
         }
     }
-    if input.contains("://") {
+    let looks_like_url = input.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    if looks_like_url {
         return Err(Error::Usage(
             "invalid connection URL: the scheme must be postgres:// or postgresql://".into(),
         ));
@@ -379,6 +385,11 @@ mod tests {
         assert!(usage("postgres://h/d?sslmode").contains("\"sslmode\""));
         assert!(usage("postgres://h/d?bogus=1").contains("\"bogus\""));
         assert!(usage("mysql://h/d").contains("scheme"));
+        // A URL inside a conninfo value is just a value.
+        assert_eq!(
+            get("application_name=http://x").get("application_name"),
+            Some("http://x")
+        );
     }
 
     #[test]

@@ -5,6 +5,18 @@
 //! conninfo strings, fills the gaps from the `PG*` environment and libpq's defaults, reads the
 //! password file, and gives every `sslmode` its libpq meaning on top of native-tls. Resolution
 //! happens once ([`Target::resolve`]); [`Target::connect`] can then be called again and again.
+//!
+//! Each host is tried on its own (one single-host driver `Config` per host), so that a Unix
+//! socket never negotiates TLS while a TCP host in the same list does. Per host:
+//!
+//! | sslmode | first attempt | then |
+//! |---|---|---|
+//! | `disable` | plaintext | — |
+//! | `allow` | plaintext | TLS, if the server answered with an error (e.g. a `hostssl` rule) |
+//! | `prefer` | TLS if offered, certificate unchecked | plaintext, if the TLS attempt failed in the handshake or the server refused it |
+//! | `require` | TLS, certificate unchecked (checked as `verify-ca` when `sslrootcert` is given) | — |
+//! | `verify-ca` | TLS, chain checked against `sslrootcert` | — |
+//! | `verify-full` | TLS, chain and host name checked | — |
 
 mod conninfo;
 mod env;
