@@ -18,7 +18,10 @@ impl Env {
     /// Takes the current process environment; the OS user and home directory come from the
     /// password database for the effective user id (as libpq), then `USER`/`LOGNAME`/`HOME`.
     pub fn from_process() -> Env {
-        let mut env = Env::from_vars(std::env::vars());
+        // vars() would panic on a variable that is not UTF-8; such a one is not ours anyway.
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        let mut env = Env::from_vars(vars);
         if let Some((name, home)) = account() {
             env.os_user = Some(name);
             if env.home.is_none() {
