@@ -4,6 +4,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use scsctl::connect::{Env, Target};
@@ -493,11 +495,19 @@ fn cancel_uses_the_connections_tls_setup() {
         let mut client = t.connect().unwrap();
         let token = client.cancel_token();
         let canceller = t.clone();
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&done);
+        // Cancel again and again until the statement ends: one cancel could arrive before
+        // the statement starts on a loaded machine, and would then cancel nothing.
         let handle = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
-            canceller.cancel(&token)
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(200));
+                canceller.cancel(&token)?;
+            }
+            Ok::<(), Error>(())
         });
-        let err = client.batch_execute("SELECT pg_sleep(30)").unwrap_err();
+        let err = client.batch_execute("SELECT pg_sleep(60)").unwrap_err();
+        done.store(true, Ordering::SeqCst);
         handle
             .join()
             .unwrap()
