@@ -79,6 +79,7 @@ pub fn parse(input: &str) -> Result<Params> {
 fn parse_conninfo(input: &str) -> Result<Params> {
     let mut params = Params::default();
     let mut chars = input.chars().peekable();
+    let mut after_password = false;
     loop {
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.peek().is_none() {
@@ -90,6 +91,13 @@ fn parse_conninfo(input: &str) -> Result<Params> {
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
+            // Right after an unquoted password with a space in it, the "key" is the rest of
+            // the password: don't show it.
+            if after_password && !KEYS.contains(&key.as_str()) {
+                return Err(Error::Usage(
+                    "missing \"=\" in connection info string after the password (quote values that contain spaces: password='...')".into(),
+                ));
+            }
             return Err(Error::Usage(format!(
                 "missing \"=\" after \"{key}\" in connection info string"
             )));
@@ -127,6 +135,7 @@ fn parse_conninfo(input: &str) -> Result<Params> {
                 }
             }
         }
+        after_password = key == "password";
         params.set(&key, value, "connection info string")?;
     }
 }
@@ -415,6 +424,10 @@ mod tests {
         assert!(usage("mydb").contains("\"mydb\""));
         assert!(usage("host=h port").contains("\"port\""));
         assert!(usage("password='abc").contains("unterminated"));
+        let msg = usage("user=u password=two words host=h");
+        assert!(!msg.contains("words"), "{msg}");
+        assert!(msg.contains("after the password"), "{msg}");
+        assert!(usage("password=x user=a b").contains("\"b\""));
         let msg = usage("host=h sslfoo=1");
         assert!(msg.contains("\"sslfoo\""), "{msg}");
     }
