@@ -150,6 +150,13 @@ fn parse_url(rest: &str) -> Result<Params> {
         Some((authority, path)) => (authority, Some(path)),
         None => (before_query, None),
     };
+    if !authority.contains('@') && authority.contains(':') && path.is_some_and(|p| p.contains('@'))
+    {
+        // Most likely a password with a raw '/': what looks like a port is part of it.
+        return Err(Error::Usage(
+            "malformed URL: \"@\" after the first \"/\"; percent-encode \"/\" (%2F) and \"@\" (%40) in the user name, password and database name".into(),
+        ));
+    }
     let hostspec = match authority.rsplit_once('@') {
         Some((userinfo, hostspec)) => {
             let (user, password) = match userinfo.split_once(':') {
@@ -388,6 +395,9 @@ mod tests {
         assert!(msg.contains("password"), "{msg}");
         assert!(!msg.contains("pa%zzss"), "{msg}");
         assert!(usage("postgres://h/d%2").contains("database name"));
+        let msg = usage("postgres://u:se/cret@h/d");
+        assert!(!msg.contains("cret"), "{msg}");
+        assert!(msg.contains("%2F"), "{msg}");
         assert!(usage("postgres://h/d%00").contains("%00"));
         assert!(usage("postgres://[::1/d").contains("]"));
         assert!(usage("postgres://[::1]x/d").contains("\"x\""));
