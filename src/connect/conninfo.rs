@@ -150,11 +150,9 @@ fn parse_url(rest: &str) -> Result<Params> {
         Some((authority, path)) => (authority, Some(path)),
         None => (before_query, None),
     };
-    if !authority.contains('@') && authority.contains(':') && path.is_some_and(|p| p.contains('@'))
-    {
-        // Most likely a password with a raw '/': what looks like a port is part of it.
+    if misplaced_userinfo(rest) {
         return Err(Error::Usage(
-            "malformed URL: \"@\" after the first \"/\"; percent-encode \"/\" (%2F) and \"@\" (%40) in the user name, password and database name".into(),
+            "malformed URL: \"@\" after the first \"/\" or \"?\"; percent-encode \"/\" (%2F), \"?\" (%3F) and \"@\" (%40) in the user name, password and database name".into(),
         ));
     }
     let hostspec = match authority.rsplit_once('@') {
@@ -206,6 +204,21 @@ fn parse_url(rest: &str) -> Result<Params> {
         params.set(&key, value, "the URL query")?;
     }
     Ok(params)
+}
+
+/// Whether the URL's user info seems cut by a raw '/' or '?' in the password
+/// (`u:se/cret@h`): then what looks like a port or a query is part of the password, and must
+/// not be quoted back in an error.
+fn misplaced_userinfo(rest: &str) -> bool {
+    let Some(cut) = rest.find(['/', '?']) else {
+        return false;
+    };
+    let (authority, remainder) = rest.split_at(cut);
+    let at = remainder.find('@');
+    let equals = remainder.find('=');
+    !authority.contains('@')
+        && authority.contains(':')
+        && at.is_some_and(|at| equals.is_none_or(|eq| at < eq))
 }
 
 /// `host1:port1,[::1]:port2,...` into the comma-separated `host` and `port` values.
@@ -397,6 +410,13 @@ mod tests {
         assert!(usage("postgres://h/d%2").contains("database name"));
         let msg = usage("postgres://u:se/cret@h/d");
         assert!(!msg.contains("cret"), "{msg}");
+        let msg = usage("postgres://u:se?cret@h/d");
+        assert!(!msg.contains("cret") && msg.contains("%3F"), "{msg}");
+        // An '@' in a query value is fine.
+        assert_eq!(
+            get("postgres://h:5432/d?application_name=me@x").get("application_name"),
+            Some("me@x")
+        );
         assert!(msg.contains("%2F"), "{msg}");
         assert!(usage("postgres://h/d%00").contains("%00"));
         assert!(usage("postgres://[::1/d").contains("]"));
