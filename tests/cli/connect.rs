@@ -502,9 +502,9 @@ fn cancel_uses_the_connections_tls_setup() {
         let handle = std::thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(200));
-                canceller.cancel(&token)?;
+                canceller.cancel(&token).map_err(|e| e.to_string())?;
             }
-            Ok::<(), Error>(())
+            Ok::<(), String>(())
         });
         let err = client.batch_execute("SELECT pg_sleep(60)").unwrap_err();
         done.store(true, Ordering::SeqCst);
