@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod connect;
 mod harness;
 mod delete;
 mod errors;
