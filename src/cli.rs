@@ -441,7 +441,9 @@ mod tests {
         let cli = parse_from(["scsctl", "get", "plain", "-v"]).unwrap();
         assert!(cli.global.verbose);
         let cli = parse_from(["scsctl", "delete", t, "-o", "json", "other", "--dry-run"]).unwrap();
-        let Command::Delete(d) = cli.command else { panic!() };
+        let Command::Delete(d) = cli.command else {
+            panic!()
+        };
         assert_eq!(d.tokens, ["other", t]);
         assert!(d.dry_run);
         assert_eq!(cli.global.output, OutputFormat::Json);
@@ -451,13 +453,20 @@ mod tests {
     fn option_values_are_not_moved() {
         let args = ["scsctl", "--set", "-looks_like_a_token_", "put", "x"];
         let out = protect_tokens(&command(), args.iter().map(Into::into).collect());
-        assert_eq!(out, args.iter().map(std::ffi::OsString::from).collect::<Vec<_>>());
+        assert_eq!(
+            out,
+            args.iter()
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]
     fn negative_durations_reach_our_own_message() {
         let cli = parse_from(["scsctl", "purge", "--grace", "-5m"]).unwrap();
-        let Command::Purge(p) = cli.command else { panic!() };
+        let Command::Purge(p) = cli.command else {
+            panic!()
+        };
         assert_eq!(p.grace.as_deref(), Some("-5m"));
     }
 }

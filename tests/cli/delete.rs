@@ -57,7 +57,11 @@ fn non_utf8_stdin_deletes_nothing() {
         .stdin(b"good\n\xff\xfe\n".to_vec())
         .run();
     out.code(1);
-    assert!(out.stderr.contains("line 2") && out.stderr.contains("nothing was deleted"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("line 2") && out.stderr.contains("nothing was deleted"),
+        "{}",
+        out.stderr
+    );
     assert!(seed::exists(&db, "good"));
 }
 
@@ -66,7 +70,10 @@ fn dry_run_counts_and_keeps() {
     let db = cluster().new_database();
     seed::init(&db);
     seed::row(&db, "a", b"x", 600);
-    let out = Scsctl::new().db(&db).args(["delete", "--dry-run", "a"]).run();
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["delete", "--dry-run", "a"])
+        .run();
     out.success();
     assert_eq!(out.stdout_str(), "would delete 1 session\n");
     assert!(seed::exists(&db, "a"));
@@ -79,7 +86,10 @@ fn expired_removes_only_expired_rows_and_nothing_to_do_is_success() {
     seed::row(&db, "old1", b"x", -10);
     seed::row(&db, "old2", b"x", -3600);
     seed::row(&db, "new", b"x", 3600);
-    let out = Scsctl::new().db(&db).args(["delete", "--expired", "--dry-run"]).run();
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["delete", "--expired", "--dry-run"])
+        .run();
     out.success();
     assert_eq!(out.stdout_str(), "would delete 2 sessions\n");
     assert_eq!(seed::count(&db), 3);
@@ -87,7 +97,10 @@ fn expired_removes_only_expired_rows_and_nothing_to_do_is_success() {
     out.success();
     assert_eq!(out.stdout_str(), "deleted 2 sessions\n");
     assert!(seed::exists(&db, "new") && seed::count(&db) == 1);
-    let out = Scsctl::new().db(&db).args(["-q", "delete", "--expired"]).run();
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["-q", "delete", "--expired"])
+        .run();
     out.success();
     assert!(out.stdout.is_empty());
 }

@@ -15,18 +15,34 @@ fn wrong_password_exits_4_without_the_password() {
         cluster().port(),
         db.name
     );
-    for args in [vec!["get", "x"], vec!["-v", "list"], vec!["purge"], vec!["stats"]] {
-        let out = Scsctl::new().arg("--database-url").arg(&url).args(args).run();
+    for args in [
+        vec!["get", "x"],
+        vec!["-v", "list"],
+        vec!["purge"],
+        vec!["stats"],
+    ] {
+        let out = Scsctl::new()
+            .arg("--database-url")
+            .arg(&url)
+            .args(args)
+            .run();
         out.code(4);
         assert!(out.stderr.contains("scsctl: error:"), "{}", out.stderr);
-        assert!(out.stderr.contains("password authentication failed"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("password authentication failed"),
+            "{}",
+            out.stderr
+        );
         let all = format!("{}{}", out.stdout_str(), out.stderr);
         assert!(!all.contains(secret), "password leaked: {all}");
     }
     let real = cluster().admin_password();
     let out = Scsctl::new().db(&db).args(["-v", "stats"]).run();
     let all = format!("{}{}", out.stdout_str(), out.stderr);
-    assert!(!all.contains(real), "password leaked in verbose output: {all}");
+    assert!(
+        !all.contains(real),
+        "password leaked in verbose output: {all}"
+    );
 }
 
 #[test]
@@ -43,35 +59,62 @@ fn unknown_database_and_closed_port_exit_4() {
     out.code(4);
     assert!(out.stderr.contains("no_such_db"), "{}", out.stderr);
     let out = Scsctl::new()
-        .args(["-d", "postgres://nobody@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", "stats"])
+        .args([
+            "-d",
+            "postgres://nobody@127.0.0.1:1/x?sslmode=disable&connect_timeout=2",
+            "stats",
+        ])
         .run();
     out.code(4);
 }
 
 #[test]
 fn malformed_urls_are_usage_errors() {
-    for url in ["postgres://[::1", "host=localhost port=notaport", "nokey", "host=x bogus_key=1"] {
+    for url in [
+        "postgres://[::1",
+        "host=localhost port=notaport",
+        "nokey",
+        "host=x bogus_key=1",
+    ] {
         let out = Scsctl::new().args(["-d", url, "stats"]).run();
         out.code(2);
-        assert!(out.stderr.contains("scsctl: error:"), "{url}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("scsctl: error:"),
+            "{url}: {}",
+            out.stderr
+        );
     }
 }
 
 #[test]
 fn missing_table_says_how_to_create_it() {
     let db = cluster().new_database();
-    for args in [vec!["get", "x"], vec!["list"], vec!["delete", "x"], vec!["stats"], vec!["purge"]] {
+    for args in [
+        vec!["get", "x"],
+        vec!["list"],
+        vec!["delete", "x"],
+        vec!["stats"],
+        vec!["purge"],
+    ] {
         let out = Scsctl::new().db(&db).args(&args).run();
         out.code(1);
         assert!(
-            out.stderr.contains("table \"sessions\" does not exist — run: scsctl init-schema"),
+            out.stderr
+                .contains("table \"sessions\" does not exist — run: scsctl init-schema"),
             "{args:?}: {}",
             out.stderr
         );
     }
-    let out = Scsctl::new().db(&db).args(["-t", "app.s", "get", "x"]).run();
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["-t", "app.s", "get", "x"])
+        .run();
     out.code(1);
-    assert!(out.stderr.contains("init-schema --table 'app.s'"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("init-schema --table 'app.s'"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -91,20 +134,41 @@ fn a_role_without_delete_fails_and_deletes_nothing() {
         c.port(),
         db.name
     );
-    let out = Scsctl::new().arg("-d").arg(&url).args(["delete", "a"]).run();
+    let out = Scsctl::new()
+        .arg("-d")
+        .arg(&url)
+        .args(["delete", "a"])
+        .run();
     out.code(1);
     assert!(out.stderr.contains("permission denied"), "{}", out.stderr);
     assert!(seed::exists(&db, "a"));
-    Scsctl::new().arg("-d").arg(&url).args(["get", "a"]).run().success();
+    Scsctl::new()
+        .arg("-d")
+        .arg(&url)
+        .args(["get", "a"])
+        .run()
+        .success();
 }
 
 #[test]
 fn bad_flags_and_table_names_are_usage_errors() {
     let db = cluster().new_database();
     seed::init(&db);
-    Scsctl::new().db(&db).args(["list", "--limit", "many"]).run().code(2);
-    Scsctl::new().db(&db).args(["-t", "a.b.c", "list"]).run().code(2);
-    Scsctl::new().db(&db).args(["purge", "--grace", "30"]).run().code(2);
+    Scsctl::new()
+        .db(&db)
+        .args(["list", "--limit", "many"])
+        .run()
+        .code(2);
+    Scsctl::new()
+        .db(&db)
+        .args(["-t", "a.b.c", "list"])
+        .run()
+        .code(2);
+    Scsctl::new()
+        .db(&db)
+        .args(["purge", "--grace", "30"])
+        .run()
+        .code(2);
     Scsctl::new().db(&db).args(["frobnicate"]).run().code(2);
 }
 

@@ -22,8 +22,9 @@ fn committed_completions_are_current() {
     for (shell, file) in SHELLS {
         let out = Scsctl::new().args(["completions", shell]).run();
         out.success();
-        let committed = std::fs::read(root().join("completions").join(file))
-            .unwrap_or_else(|e| panic!("completions/{file}: {e}; run: scsctl completions {shell} > completions/{file}"));
+        let committed = std::fs::read(root().join("completions").join(file)).unwrap_or_else(|e| {
+            panic!("completions/{file}: {e}; run: scsctl completions {shell} > completions/{file}")
+        });
         assert!(
             committed == out.stdout,
             "completions/{file} is stale; run: cargo run -- completions {shell} > completions/{file}"
@@ -45,23 +46,35 @@ fn committed_man_pages_are_current() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     committed.sort();
-    assert_eq!(generated, committed, "man/ has other pages than `scsctl man` writes; run: cargo run -- man man");
+    assert_eq!(
+        generated, committed,
+        "man/ has other pages than `scsctl man` writes; run: cargo run -- man man"
+    );
     assert!(generated.iter().any(|n| n == "scsctl.1"));
     assert!(generated.iter().any(|n| n == "scsctl-watch-cleanup.1"));
     for name in &generated {
         let fresh = std::fs::read(dir.join(name)).unwrap();
         let old = std::fs::read(root().join("man").join(name)).unwrap();
-        assert!(fresh == old, "man/{name} is stale; run: cargo run -- man man");
+        assert!(
+            fresh == old,
+            "man/{name} is stale; run: cargo run -- man man"
+        );
         let text = String::from_utf8_lossy(&fresh);
         for section in ["EXIT STATUS", "ENVIRONMENT", "EXAMPLES"] {
             assert!(text.contains(section), "man/{name} lacks {section}");
         }
-        assert!(!text.contains(".SH EXAMPLES\n.SH"), "man/{name} has no examples");
+        assert!(
+            !text.contains(".SH EXAMPLES\n.SH"),
+            "man/{name} has no examples"
+        );
     }
     let purge = std::fs::read_to_string(dir.join("scsctl-purge.1")).unwrap();
     assert!(purge.contains("* * *"), "the purge page shows a cron line");
     let watch = std::fs::read_to_string(dir.join("scsctl-watch-cleanup.1")).unwrap();
-    assert!(watch.contains("[Service]"), "the watch-cleanup page shows a systemd unit");
+    assert!(
+        watch.contains("[Service]"),
+        "the watch-cleanup page shows a systemd unit"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -51,7 +51,13 @@ fn concurrent_runs_both_succeed() {
             let url = db.url();
             std::thread::spawn(move || {
                 Scsctl::new()
-                    .args(["--database-url", &url, "init-schema", "--table", "app.sessions"])
+                    .args([
+                        "--database-url",
+                        &url,
+                        "init-schema",
+                        "--table",
+                        "app.sessions",
+                    ])
                     .run()
             })
         })
@@ -77,7 +83,9 @@ fn dry_run_prints_sql_and_changes_nothing() {
     out.success();
     let sql = out.stdout_str();
     assert!(sql.contains(r#"CREATE TABLE IF NOT EXISTS "sessions" (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL);"#), "{sql}");
-    assert!(sql.contains(r#"CREATE INDEX IF NOT EXISTS "sessions_expiry_idx" ON "sessions" (expiry);"#));
+    assert!(
+        sql.contains(r#"CREATE INDEX IF NOT EXISTS "sessions_expiry_idx" ON "sessions" (expiry);"#)
+    );
     assert!(sql.contains(r#"GRANT SELECT, INSERT, UPDATE, DELETE ON "sessions" TO "webapp";"#));
     let exists: Option<String> = db
         .client()
@@ -176,18 +184,27 @@ fn missing_index_is_a_warning_not_an_incompatibility() {
     check_shape(
         "CREATE TABLE sessions (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)",
         0,
-        &["scsctl: warning: no index on expiry", "CREATE INDEX CONCURRENTLY"],
+        &[
+            "scsctl: warning: no index on expiry",
+            "CREATE INDEX CONCURRENTLY",
+        ],
     );
 }
 
 #[test]
 fn json_output_names_the_status() {
     let db = cluster().new_database();
-    let out = Scsctl::new().db(&db).args(["-o", "json", "init-schema"]).run();
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["-o", "json", "init-schema"])
+        .run();
     out.success();
     assert_eq!(out.json()["status"], "created");
     seed::row(&db, "t", b"x", 60);
-    let out = Scsctl::new().db(&db).args(["init-schema", "-o", "json"]).run();
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["init-schema", "-o", "json"])
+        .run();
     out.success();
     assert_eq!(out.json()["status"], "ok");
 }

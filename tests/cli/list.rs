@@ -11,7 +11,11 @@ fn states_order_and_limit() {
     seed::row(&db, "sooner", b"x", 60);
     seed::row(&db, "expired", b"xxx", -60);
     let tokens = |args: &[&str]| -> Vec<String> {
-        let out = Scsctl::new().db(&db).args(["list", "-o", "ndjson"]).args(args).run();
+        let out = Scsctl::new()
+            .db(&db)
+            .args(["list", "-o", "ndjson"])
+            .args(args)
+            .run();
         out.success();
         out.ndjson()
             .iter()
@@ -21,7 +25,10 @@ fn states_order_and_limit() {
     assert_eq!(tokens(&[]), ["sooner", "later"]);
     assert_eq!(tokens(&["--state", "expired"]), ["expired"]);
     assert_eq!(tokens(&["--state", "all"]), ["expired", "sooner", "later"]);
-    assert_eq!(tokens(&["--state", "all", "--limit", "2"]), ["expired", "sooner"]);
+    assert_eq!(
+        tokens(&["--state", "all", "--limit", "2"]),
+        ["expired", "sooner"]
+    );
 }
 
 #[test]
@@ -67,7 +74,10 @@ fn table_output_has_a_header_and_a_row_per_session() {
             && (lines[1].contains("in 59s") || lines[1].contains("in 1m")),
         "{text}"
     );
-    assert!(!text.contains('\u{1b}'), "no colour when stdout is not a terminal");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
 }
 
 #[test]
@@ -90,9 +100,17 @@ fn closed_pipe_is_success() {
         .env_remove("DATABASE_URL")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

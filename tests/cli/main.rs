@@ -8,11 +8,11 @@
 mod support;
 
 mod connect;
-mod harness;
 mod delete;
 mod errors;
 mod generated;
 mod get;
+mod harness;
 mod init_schema;
 mod list;
 mod put;

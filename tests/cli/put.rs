@@ -25,7 +25,11 @@ fn new_token_is_printed_alone_and_find_returns_the_data() {
     let token = out.stdout_str();
     let token = token.strip_suffix('\n').expect("one line");
     assert_eq!(token.len(), 43);
-    assert!(token.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+    assert!(
+        token
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    );
     let target = Target::resolve(Some(&db.url()), &Env::default()).unwrap();
     let mut store = Store::connect(&target, TableName::parse("sessions").unwrap()).unwrap();
     assert_eq!(store.find(token).unwrap(), Some(data.to_vec()));
@@ -74,11 +78,22 @@ fn past_expiry_warns_but_writes() {
     seed::init(&db);
     let out = Scsctl::new()
         .db(&db)
-        .args(["put", "old", "--expires-at", "2001-01-01T00:00:00Z", "--data-file", "-"])
+        .args([
+            "put",
+            "old",
+            "--expires-at",
+            "2001-01-01T00:00:00Z",
+            "--data-file",
+            "-",
+        ])
         .stdin(b"x".to_vec())
         .run();
     out.success();
-    assert!(out.stderr.contains("scsctl: warning:") && out.stderr.contains("past"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("scsctl: warning:") && out.stderr.contains("past"),
+        "{}",
+        out.stderr
+    );
     assert!(seed::exists(&db, "old"));
 }
 
@@ -102,7 +117,11 @@ fn bad_durations_are_usage_errors_and_write_nothing() {
         .stdin(b"x".to_vec())
         .run();
     out.success();
-    assert!(out.stderr.contains("months") && out.stderr.contains("152 days"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("months") && out.stderr.contains("152 days"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -111,11 +130,22 @@ fn hashed_tokens_store_the_hash_and_print_the_token() {
     seed::init(&db);
     let out = Scsctl::new()
         .db(&db)
-        .args(["--hashed-tokens", "put", "abc", "--ttl", "1h", "--data-file", "-"])
+        .args([
+            "--hashed-tokens",
+            "put",
+            "abc",
+            "--ttl",
+            "1h",
+            "--data-file",
+            "-",
+        ])
         .stdin(b"x".to_vec())
         .run();
     out.success();
     assert_eq!(out.stdout_str(), "abc\n");
-    assert!(seed::exists(&db, "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"));
+    assert!(seed::exists(
+        &db,
+        "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+    ));
     assert!(!seed::exists(&db, "abc"));
 }

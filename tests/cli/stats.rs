@@ -19,7 +19,13 @@ fn counts_and_sizes() {
     assert_eq!(v["data_bytes_avg"], 200.0);
     assert!(v["table_bytes"].as_i64().unwrap() > 0);
     assert!(v["index_bytes"].as_i64().unwrap() > 0);
-    for key in ["oldest_expiry", "newest_expiry", "dead_tuples", "last_vacuum", "last_autovacuum"] {
+    for key in [
+        "oldest_expiry",
+        "newest_expiry",
+        "dead_tuples",
+        "last_vacuum",
+        "last_autovacuum",
+    ] {
         assert!(v.get(key).is_some(), "{key} missing");
     }
     assert!(v["oldest_expiry"].as_str().unwrap() < v["newest_expiry"].as_str().unwrap());

@@ -28,7 +28,11 @@ fn find_sees_only_live_sessions() {
     s.commit("live", b"a", now + hour()).unwrap();
     s.commit("dead", b"b", now - hour()).unwrap();
     assert_eq!(s.find("live").unwrap(), Some(b"a".to_vec()));
-    assert_eq!(s.find("dead").unwrap(), None, "expired rows are invisible to find");
+    assert_eq!(
+        s.find("dead").unwrap(),
+        None,
+        "expired rows are invisible to find"
+    );
     assert_eq!(s.find("nobody").unwrap(), None);
     let all = s.all().unwrap();
     assert_eq!(all.len(), 1);
@@ -48,7 +52,10 @@ fn commit_is_an_upsert() {
         .expiry
         .duration_since(later + hour())
         .unwrap_or_else(|e| e.duration());
-    assert!(drift < Duration::from_millis(1), "expiry stored to the microsecond");
+    assert!(
+        drift < Duration::from_millis(1),
+        "expiry stored to the microsecond"
+    );
     let rows: i64 = db
         .client()
         .query_one("SELECT count(*) FROM sessions", &[])
@@ -79,8 +86,16 @@ fn expiry_equal_to_now_is_neither_found_nor_cleaned() {
         .unwrap()
         .get(0);
     s.commit("edge", b"x", now).unwrap();
-    assert_eq!(s.find("edge").unwrap(), None, "find needs current_timestamp < expiry");
-    assert_eq!(s.delete_expired().unwrap(), 0, "cleanup needs expiry < current_timestamp");
+    assert_eq!(
+        s.find("edge").unwrap(),
+        None,
+        "find needs current_timestamp < expiry"
+    );
+    assert_eq!(
+        s.delete_expired().unwrap(),
+        0,
+        "cleanup needs expiry < current_timestamp"
+    );
     assert!(s.fetch("edge").unwrap().is_some());
     s.client().batch_execute("ROLLBACK").unwrap();
 }
@@ -127,7 +142,11 @@ fn hostile_table_names_create_exactly_that_table() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(tables, names.len() as i64 + 1, "nothing else was created or dropped");
+    assert_eq!(
+        tables,
+        names.len() as i64 + 1,
+        "nothing else was created or dropped"
+    );
 }
 
 #[test]
@@ -179,7 +198,10 @@ fn background_cleanup_deletes_expired_rows_and_stops_on_drop() {
         if left == 1 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "cleanup did not run: {left} rows left");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cleanup did not run: {left} rows left"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     drop(store);
@@ -197,7 +219,10 @@ fn background_cleanup_deletes_expired_rows_and_stops_on_drop() {
         if backends == 0 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "{backends} connections outlived the store");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{backends} connections outlived the store"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let young: i64 = db

@@ -44,7 +44,7 @@ pub struct Output {
     pub stdout: Vec<u8>,
     /// stderr (lossily decoded).
     pub stderr: String,
-    /// Peak resident set size of the process in KiB (`ru_maxrss` from `wait4`).
+    /// Peak resident set size of the process in KiB (VmHWM sampled every 5 ms while it ran).
     pub max_rss_kib: Option<u64>,
     /// Wall-clock run time.
     pub elapsed: Duration,
@@ -207,15 +207,23 @@ impl Scsctl {
                 Arc::clone(&stderr),
             ),
         ];
-        // The child is reaped with wait4 (for its rusage) by this thread, never by std.
+        // The child is reaped by this thread, never by std. Its peak RSS is sampled from
+        // /proc/PID/status (VmHWM) while it runs: wait4's ru_maxrss would also count the
+        // memory of this (large, multi-threaded) test process, inherited across exec.
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut status = 0;
-            // SAFETY: zeroed rusage is a valid value; pointers are to live locals.
-            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            let mut peak: Option<u64> = None;
             let r = loop {
-                // SAFETY: as above.
-                let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+                if let Some(hwm) = vm_hwm_kib(pid) {
+                    peak = Some(peak.map_or(hwm, |p| p.max(hwm)));
+                }
+                // SAFETY: `status` is a live local; WNOHANG never blocks.
+                let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+                if r == 0 {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
                 if r == -1
                     && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
                 {
@@ -232,7 +240,7 @@ impl Scsctl {
             } else {
                 -1
             };
-            let rss = (r == pid).then_some(usage.ru_maxrss as u64);
+            let rss = if r == pid { peak } else { None };
             let _ = tx.send((code, rss));
         });
         drop(child);
@@ -565,4 +573,11 @@ impl Output {
             })
             .collect()
     }
+}
+
+/// The peak resident set size of a running process, from `/proc/PID/status`.
+fn vm_hwm_kib(pid: i32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
