@@ -46,7 +46,11 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
     if missing.is_empty() {
         Ok(())
     } else {
-        let shown: Vec<String> = missing.iter().take(5).map(|t| format!("{t:?}")).collect();
+        let shown: Vec<String> = missing
+            .iter()
+            .take(5)
+            .map(|t| crate::token::for_message(t))
+            .collect();
         let more = if missing.len() > 5 {
             format!(" and {} more", missing.len() - 5)
         } else {

@@ -4,12 +4,13 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, SystemTime};
 
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Row, Transaction};
 
 use super::Store;
-use super::errors::table_error;
+use super::errors::{incompatible, table_error};
 use crate::error::{Error, Result};
+use crate::table::TableName;
 
 /// Rows fetched per round trip while streaming a scan: large enough that round trips don't
 /// dominate, small enough that memory stays flat whatever the table size.
@@ -33,13 +34,17 @@ pub struct SessionRow {
 }
 
 impl SessionRow {
-    fn from_row(row: &Row) -> SessionRow {
-        SessionRow {
-            token: row.get(0),
-            data: row.get(1),
-            expiry: row.get(2),
-            live: row.get(3),
-        }
+    /// Reads a row of `SELECT token, data, expiry, current_timestamp < expiry`. A column of
+    /// another type (a hand-made table with `data TEXT`, say) is an incompatibility, not a
+    /// panic.
+    fn from_row(row: &Row, table: &TableName) -> Result<SessionRow> {
+        let shape = |e: postgres::Error| incompatible(table, &format!("cannot read a row: {e}"));
+        Ok(SessionRow {
+            token: row.try_get(0).map_err(shape)?,
+            data: row.try_get(1).map_err(shape)?,
+            expiry: row.try_get(2).map_err(shape)?,
+            live: row.try_get(3).map_err(shape)?,
+        })
     }
 }
 
@@ -134,18 +139,42 @@ impl Store {
             .client
             .query_opt(&sql, &[&token])
             .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
-        Ok(row.as_ref().map(SessionRow::from_row))
+        row.map(|r| SessionRow::from_row(&r, &self.table))
+            .transpose()
     }
 
-    /// Checks that the table exists and can be read, with a clear error when it does not.
+    /// Checks, in one round trip that reads no rows, that the table exists, that this role may
+    /// read its columns, and that they have the types SCS uses (`token text`, `data bytea`,
+    /// `expiry timestamptz`). The error says what to do when they do not: a table with
+    /// `expiry timestamp` (no time zone) would make "expired" depend on the session's time
+    /// zone, so it is refused rather than purged.
     pub fn probe(&mut self) -> Result<()> {
+        // The outer join yields exactly one all-NULL row whose columns carry the table's types.
         let sql = format!(
-            "SELECT token, data, expiry FROM {} LIMIT 0",
+            "SELECT s.token, s.data, s.expiry FROM (SELECT) one \
+             LEFT JOIN (SELECT token, data, expiry FROM {} LIMIT 0) s ON true",
             self.table.quoted()
         );
-        self.client
-            .execute(&sql, &[])
+        let rows = self
+            .client
+            .query_typed(&sql, &[])
             .map_err(|e| table_error(&self.table, "cannot read the sessions table", e))?;
+        let Some(row) = rows.first() else {
+            return Ok(());
+        };
+        let expected = [
+            ("token", Type::TEXT, "TEXT"),
+            ("data", Type::BYTEA, "BYTEA"),
+            ("expiry", Type::TIMESTAMPTZ, "TIMESTAMPTZ"),
+        ];
+        for (column, (name, want, shown)) in row.columns().iter().zip(expected) {
+            if *column.type_() != want {
+                return Err(incompatible(
+                    &self.table,
+                    &format!("column {name} is {}; SCS needs {shown}", column.type_()),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -181,7 +210,7 @@ impl Store {
                 .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
             let done = rows.len() < SCAN_BATCH as usize;
             for row in &rows {
-                if visit(SessionRow::from_row(row))?.is_break() {
+                if visit(SessionRow::from_row(row, &table)?)?.is_break() {
                     return Ok(());
                 }
             }

@@ -13,6 +13,7 @@ mod errors;
 mod generated;
 mod get;
 mod harness;
+mod hostile;
 mod init_schema;
 mod list;
 mod put;
