@@ -63,8 +63,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
                     out.raw(b",")?;
                 }
                 first = false;
-                let text = serde_json::to_string(&view::row_json(&row, args.values))
-                    .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))?;
+                let text = crate::output::to_json(&view::row_json(&row, args.values))?;
                 out.raw(text.as_bytes())?;
                 Ok(ControlFlow::Continue(()))
             })?;

@@ -17,6 +17,7 @@ mod hostile;
 mod init_schema;
 mod list;
 mod put;
+mod security;
 mod seed;
 mod stats;
 mod store;
