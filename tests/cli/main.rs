@@ -10,6 +10,7 @@ mod support;
 mod connect;
 mod delete;
 mod errors;
+mod faults;
 mod generated;
 mod get;
 mod harness;

@@ -246,7 +246,7 @@ fn a_password_file_others_can_read_is_ignored_with_a_warning() {
 
 #[test]
 fn no_downgrade_to_plaintext_when_tls_is_required() {
-    let Some(plain) = plaintext_cluster() else {
+    let Some(plain) = Cluster::try_start_dedicated_with("ssl = off\n") else {
         return;
     };
     let db = plain.new_database();
@@ -439,14 +439,4 @@ fn hashed_tokens_are_scs_hash_token_in_store_byte_for_byte() {
     assert!(!seed::exists(&db, &token));
     assert!(seed::exists(&db, &scsctl::token::hash(&token)));
     assert_eq!(seed::count(&db), 2);
-}
-
-/// A dedicated cluster without TLS (`ssl = off`), or None when the suite uses an external
-/// server.
-fn plaintext_cluster() -> Option<Cluster> {
-    if std::env::var_os("SCSCTL_TEST_DATABASE_URL").is_some_and(|v| !v.is_empty()) {
-        eprintln!("note: SCSCTL_TEST_DATABASE_URL is set; not starting a dedicated cluster");
-        return None;
-    }
-    Some(Cluster::start_dedicated_with("ssl = off\n"))
 }

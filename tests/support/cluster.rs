@@ -450,6 +450,16 @@ impl Cluster {
         Cluster::start_private(Kind::Dedicated, extra_conf, None)
     }
 
+    /// [`Cluster::start_dedicated_with`], or None (with a note) when
+    /// `SCSCTL_TEST_DATABASE_URL` is set (see [`Cluster::try_start_dedicated`]).
+    pub fn try_start_dedicated_with(extra_conf: &str) -> Option<Cluster> {
+        if std::env::var_os("SCSCTL_TEST_DATABASE_URL").is_some_and(|v| !v.is_empty()) {
+            eprintln!("note: SCSCTL_TEST_DATABASE_URL is set; not starting a dedicated cluster");
+            return None;
+        }
+        Some(Cluster::start_dedicated_with(extra_conf))
+    }
+
     /// Starts a streaming hot standby of this private cluster: a dedicated cluster made with
     /// `pg_basebackup -R` from it (same admin, password and certificates; read-only; its own
     /// port and socket). It follows this cluster until it is dropped.
