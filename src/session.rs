@@ -352,6 +352,7 @@ pub fn encode_envelope(
     put_type_definition(&mut out, MAP_ID, &map);
 
     let mut enc = Encoder::new(MAP_ID + 1, TIME_ID);
+    enc.known(map, MAP_ID);
     let mut body = Vec::with_capacity(64 + values.len() * 32);
     put_int(&mut body, ENVELOPE_ID.into());
     let values_delta = if deadline.is_zero() {
@@ -692,39 +693,4 @@ fn type_name(types: Option<&Types>, ty: TypeId, v: &Value) -> String {
         .and_then(|t| t.get(ty))
         .map(|d| d.name.clone())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shared_fixtures_probe() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/gob-fixtures");
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "gob") {
-                let data = std::fs::read(&p).unwrap();
-                match decode(&data) {
-                    Decoded::Gob(s) => {
-                        let j = s.to_json();
-                        let want: Json = serde_json::from_slice(
-                            &std::fs::read(p.with_extension("json")).unwrap(),
-                        )
-                        .unwrap();
-                        println!(
-                            "{} eq={} reenc_eq={}",
-                            p.display(),
-                            j == want,
-                            s.encode().unwrap() == data
-                        );
-                        if j != want {
-                            println!("{}\n{}", j, want);
-                        }
-                    }
-                    other => println!("{} {:?}", p.display(), other),
-                }
-            }
-        }
-    }
 }

@@ -32,7 +32,10 @@ impl Env {
         V: Into<String>,
     {
         Env {
-            vars: vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 
@@ -96,9 +99,11 @@ impl Target {
 
     /// Asks the server to cancel whatever the connection behind `token` is running.
     pub fn cancel(&self, token: &postgres::CancelToken) -> Result<()> {
-        token.cancel_query(postgres::NoTls).map_err(|e| Error::Connect {
-            context: "cannot cancel the running statement".into(),
-            failure: DbFailure::from_postgres(&e),
-        })
+        token
+            .cancel_query(postgres::NoTls)
+            .map_err(|e| Error::Connect {
+                context: "cannot cancel the running statement".into(),
+                failure: DbFailure::from_postgres(&e),
+            })
     }
 }

@@ -148,8 +148,11 @@ pub fn put_type_body(body: &mut Vec<u8>, id: TypeId, def: &WireType) {
 pub struct Encoder {
     next_id: TypeId,
     time_id: TypeId,
-    /// (source table address, source id, id in this stream).
-    sent: Vec<(usize, TypeId, TypeId)>,
+    /// (source table address, source id, id in this stream once assigned).
+    sent: Vec<(usize, TypeId, Option<TypeId>)>,
+    /// Types already defined in this stream whose components are predefined: a source type
+    /// equal to one of them is the same Go type and reuses its id.
+    known: Vec<(WireType, TypeId)>,
 }
 
 impl Encoder {
@@ -160,16 +163,25 @@ impl Encoder {
             next_id,
             time_id,
             sent: Vec::new(),
+            known: Vec::new(),
         }
     }
 
-    /// This stream's id for type `id` of table `types`. Types not sent yet get ids in
-    /// pre-order and their definitions are pushed to `pending`.
+    /// Declares that `def` (whose components must be predefined types) is already defined in
+    /// this stream as `id`, e.g. the envelope's `map[string]interface {}`.
+    pub fn known(&mut self, def: WireType, id: TypeId) {
+        self.known.push((def, id));
+    }
+
+    /// This stream's id for type `id` of table `types`. Types not sent yet get ids in the order
+    /// Go assigns them (a struct before its fields; a slice, array or map after its element
+    /// and key types) and their definitions are pushed to `pending` in the order Go sends them
+    /// (each type before its components).
     fn define(
         &mut self,
         types: Option<&Arc<Types>>,
         id: TypeId,
-        pending: &mut Vec<(TypeId, WireType)>,
+        pending: &mut Vec<(usize, WireType)>,
     ) -> Result<TypeId> {
         if id == TIME {
             return Ok(self.time_id);
@@ -182,22 +194,22 @@ impl Encoder {
         if def.is_time() {
             return Ok(self.time_id);
         }
+        if let Some((_, known)) = self.known.iter().find(|(k, _)| k == def) {
+            return Ok(*known);
+        }
         let key = Arc::as_ptr(table) as usize;
-        if let Some(&(_, _, dst)) = self.sent.iter().find(|&&(t, s, _)| t == key && s == id) {
-            return Ok(dst);
+        if let Some(at) = self.sent.iter().position(|&(t, s, _)| t == key && s == id) {
+            // A type still being defined (recursion) gets its id on first reference.
+            return self.assign(at);
         }
         if pending.len() > 1 << 16 {
             return Err(EncodeError::TooDeep);
         }
-        let dst = self.next_id;
-        self.next_id = self
-            .next_id
-            .checked_add(1)
-            .ok_or(EncodeError::UnknownType(id))?;
-        self.sent.push((key, id, dst));
+        let at = self.sent.len();
+        self.sent.push((key, id, None));
         let slot = pending.len();
         pending.push((
-            dst,
+            at,
             WireType {
                 name: def.name.clone(),
                 kind: Kind::Slice { elem: 0 },
@@ -219,6 +231,7 @@ impl Encoder {
                 }
             }
             Kind::Struct { fields } => {
+                self.assign(at)?;
                 let mut out = Vec::with_capacity(fields.len());
                 for f in fields {
                     out.push(Field {
@@ -231,6 +244,20 @@ impl Encoder {
             Kind::Marshaled(m) => Kind::Marshaled(*m),
         };
         pending[slot].1.kind = kind;
+        self.assign(at)
+    }
+
+    /// The id of `sent[at]`, allocating the next one if it has none yet.
+    fn assign(&mut self, at: usize) -> Result<TypeId> {
+        if let Some(dst) = self.sent[at].2 {
+            return Ok(dst);
+        }
+        let dst = self.next_id;
+        self.next_id = self
+            .next_id
+            .checked_add(1)
+            .ok_or(EncodeError::UnknownType(dst))?;
+        self.sent[at].2 = Some(dst);
         Ok(dst)
     }
 
@@ -284,8 +311,9 @@ impl Encoder {
                 put_bytes(out, iface.name.as_bytes());
                 let mut pending = Vec::new();
                 let id = self.define(types, iface.ty, &mut pending)?;
-                for (pid, def) in &pending {
-                    put_type_body(out, *pid, def);
+                for (at, def) in &pending {
+                    let pid = self.sent[*at].2.ok_or(EncodeError::UnknownType(iface.ty))?;
+                    put_type_body(out, pid, def);
                     put_message(writer, out);
                     out.clear();
                 }

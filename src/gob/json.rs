@@ -68,6 +68,8 @@ impl View<'_> {
             Value::Uint(u) => json!(u),
             Value::Float(f) => float_json(*f),
             Value::Complex(re, im) => json!({ "real": float_json(*re), "imag": float_json(*im) }),
+            // Go decodes an empty []byte or slice as nil.
+            Value::Bytes(b) if b.is_empty() => Json::Null,
             Value::Bytes(b) => Json::String(STANDARD.encode(b)),
             Value::String(s) => string_json(s),
             Value::Time(t) => Json::String(t.rfc3339()),
@@ -92,6 +94,7 @@ impl View<'_> {
             },
             Value::List(items) => {
                 let elem = match self.kind(ty) {
+                    Some(Kind::Slice { .. }) if items.is_empty() => return Json::Null,
                     Some(Kind::Array { elem, .. } | Kind::Slice { elem }) => *elem,
                     _ => 0,
                 };
