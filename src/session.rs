@@ -694,3 +694,244 @@ fn type_name(types: Option<&Types>, ty: TypeId, v: &Value) -> String {
         .map(|d| d.name.clone())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gob::encode::put_type_definition;
+    use serde_json::json;
+
+    const USER: &[u8] = include_bytes!("../tests/fixtures/gob/user.gob");
+    const TYPICAL: &[u8] = include_bytes!("../tests/fixtures/gob/typical_session.gob");
+
+    fn session(b: &[u8]) -> Session {
+        match decode(b) {
+            Decoded::Gob(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn parse_set_types_and_key_splitting() {
+        let (k, v) = parse_set("n:int=42").unwrap();
+        assert_eq!(
+            (k.as_str(), v),
+            ("n", Value::iface("int", INT, Value::Int(42)))
+        );
+        let (k, v) = parse_set("flash:msg=a=b").unwrap();
+        assert_eq!(
+            (k.as_str(), v),
+            (
+                "flash:msg",
+                Value::iface("string", STRING, Value::String(b"a=b".to_vec()))
+            )
+        );
+        let (k, _) = parse_set("a:int:string=1").unwrap();
+        assert_eq!(k, "a:int");
+        assert_eq!(
+            parse_set("x:int32=-5").unwrap().1,
+            Value::iface("int32", INT, Value::Int(-5))
+        );
+        assert_eq!(
+            parse_set("x:bytes=/w==").unwrap().1,
+            Value::iface("[]uint8", BYTES, Value::Bytes(vec![255]))
+        );
+        assert_eq!(
+            parse_set("x:bool=F").unwrap().1,
+            Value::iface("bool", BOOL, Value::Bool(false))
+        );
+        assert!(
+            matches!(parse_set("x:float64=NaN").unwrap().1, Value::Interface(Some(i)) if matches!(i.value, Value::Float(f) if f.is_nan()))
+        );
+        let Value::Interface(Some(t)) = parse_set("x:time=2030-01-02T03:04:05Z").unwrap().1 else {
+            panic!()
+        };
+        assert_eq!((t.name.as_str(), t.ty), ("time.Time", TIME));
+        for bad in [
+            "x:int32=2147483648",
+            "x:uint=-1",
+            "x:int=1.5",
+            "x:bool=yes",
+            "x:bytes=!!",
+            "x:time=tomorrow",
+            "x:float64=abc",
+        ] {
+            let err = parse_set(bad).unwrap_err();
+            assert!(
+                err.contains(
+                    "valid types: string, int, int64, int32, uint, float64, bool, bytes, time"
+                ),
+                "{bad}: {err}"
+            );
+        }
+        assert!(parse_set("novalue").is_err());
+        assert!(parse_set(":int=1").is_err());
+    }
+
+    #[test]
+    fn filters_walk_structs_and_maps() {
+        let s = session(USER);
+        let m = |f: &str| Filter::parse(f).unwrap().matches(&s);
+        assert!(m("user.ID=1001"));
+        assert!(m("user.ID:int=1001"));
+        assert!(!m("user.ID:string=1001"));
+        assert!(!m("user.ID=1002"));
+        assert!(m("user.Email=ada@example.com"));
+        assert!(m("user.Admin=true"));
+        assert!(m(
+            "user:main.User={\"Admin\":true,\"Email\":\"ada@example.com\",\"ID\":1001,\"Roles\":[\"admin\",\"billing\"]}"
+        ));
+        assert!(!m("user.Nope=1"));
+        assert!(!m("missing=1"));
+        let t = session(TYPICAL);
+        let m = |f: &str| Filter::parse(f).unwrap().matches(&t);
+        assert!(m("userID=887"));
+        assert!(m("userID:int=887"));
+        assert!(
+            m("loginAt=2030-01-01T04:04:05.123456789+01:00"),
+            "times compare as instants"
+        );
+        assert!(m("flash=Welcome back!"));
+        assert!(m("authenticated:bool=true"));
+        assert!(Filter::parse("a..b=1").is_err());
+        assert!(Filter::parse("nokey").is_err());
+        assert_eq!(
+            Filter::parse("flash:msg=x").unwrap().path,
+            vec!["flash:msg"]
+        );
+    }
+
+    #[test]
+    fn dotted_keys_and_nested_maps() {
+        let deadline = std::time::UNIX_EPOCH;
+        let (k, v) = parse_set("a.b=top").unwrap();
+        let blob = encode(deadline, &[(k, v)]).unwrap();
+        let s = session(&blob);
+        assert!(Filter::parse("a.b=top").unwrap().matches(&s));
+        let nested = session(include_bytes!(
+            "../tests/fixtures/gob/map_string_interface.gob"
+        ));
+        assert!(Filter::parse("prefs.theme=dark").unwrap().matches(&nested));
+        assert!(
+            Filter::parse("prefs.user.ID:int=5")
+                .unwrap()
+                .matches(&nested)
+        );
+        assert!(!Filter::parse("prefs.theme=light").unwrap().matches(&nested));
+    }
+
+    #[test]
+    fn value_rows_are_sorted_one_line_texts() {
+        let rows = session(TYPICAL).value_rows();
+        let keys: Vec<_> = rows.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "authenticated",
+                "csrfToken",
+                "email",
+                "flash",
+                "loginAt",
+                "user",
+                "userID"
+            ]
+        );
+        let by = |k: &str| rows.iter().find(|r| r.key == k).unwrap().clone();
+        assert_eq!(
+            (by("userID").go_type, by("userID").text),
+            ("int".into(), "887".into())
+        );
+        assert_eq!(by("flash").text, "Welcome back!");
+        assert_eq!(by("loginAt").text, "2030-01-01T03:04:05.123456789Z");
+        assert_eq!(by("user").go_type, "main.User");
+        assert!(by("user").text.starts_with('{') && !by("user").text.contains('\n'));
+    }
+
+    #[test]
+    fn codecs_are_recognised() {
+        let v1 = br#"{"data":{"userID":42},"deadline":1893553445123456789}"#;
+        match decode(v1) {
+            Decoded::ScsV1Json { deadline, values } => {
+                assert_eq!(deadline.rfc3339(), "2030-01-02T03:04:05.123456789Z");
+                assert_eq!(values, json!({"userID": 42}));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(decode(v1).codec_name(), "json");
+        assert_eq!(decode(br#"{"other":1}"#).codec_name(), "unknown");
+        assert_eq!(decode(b"").codec_name(), "unknown");
+        assert_eq!(decode(b"plain text session").codec_name(), "unknown");
+        assert!(matches!(
+            decode(&[0x03, 0xff, 0x81, 0x00]),
+            Decoded::Corrupt(_)
+        ));
+        assert_eq!(decode(USER).codec_name(), "gob");
+        // Valid gob that is not an SCS envelope.
+        assert!(matches!(
+            decode(&[0x03, 0x04, 0x00, 0x54]),
+            Decoded::Unknown
+        ));
+    }
+
+    #[test]
+    fn scs_v20_session_data_struct_decodes_the_same() {
+        // SCS v2.0 encoded a struct named sessionData with the same fields.
+        let modern = session(USER);
+        let mut blob = Vec::new();
+        let def = WireType {
+            name: "sessionData".into(),
+            kind: Kind::Struct {
+                fields: vec![
+                    crate::gob::types::Field {
+                        name: "Deadline".into(),
+                        id: 66,
+                    },
+                    crate::gob::types::Field {
+                        name: "Values".into(),
+                        id: 67,
+                    },
+                ],
+            },
+        };
+        put_type_definition(&mut blob, 65, &def);
+        // The rest of the stream (Time, map, value) is the same as the modern one's.
+        let first_len = USER[0] as usize + 1;
+        blob.extend_from_slice(&USER[first_len..]);
+        let old = session(&blob);
+        assert_eq!(old.to_json(), modern.to_json());
+    }
+
+    #[test]
+    fn invalid_utf8_string_values_survive_a_round_trip() {
+        let raw = b"\xff\xfeok".to_vec();
+        let values = vec![(
+            "k".to_owned(),
+            Value::iface("string", STRING, Value::String(raw.clone())),
+        )];
+        let blob = encode(std::time::UNIX_EPOCH, &values).unwrap();
+        let s = session(&blob);
+        let Some(Value::Interface(Some(i))) = s.get("k") else {
+            panic!()
+        };
+        assert_eq!(i.value, Value::String(raw));
+        assert_eq!(s.encode().unwrap(), blob);
+    }
+
+    #[test]
+    fn merge_replaces_and_adds_keys_keeping_the_rest() {
+        let mut s = session(TYPICAL);
+        let before = s.values_json();
+        let (k, v) = parse_set("userID:int=1").unwrap();
+        s.set(k, v);
+        let (k, v) = parse_set("new=x").unwrap();
+        s.set(k, v);
+        assert!(s.remove("flash"));
+        let again = session(&s.encode().unwrap());
+        let after = again.values_json();
+        assert_eq!(after["userID"], json!({"type": "int", "value": 1}));
+        assert_eq!(after["new"], json!({"type": "string", "value": "x"}));
+        assert_eq!(after["user"], before["user"]);
+        assert_eq!(after["loginAt"], before["loginAt"]);
+        assert!(after.get("flash").is_none());
+    }
+}
