@@ -826,15 +826,7 @@ mod tests {
         let keys: Vec<_> = rows.iter().map(|r| r.key.as_str()).collect();
         assert_eq!(
             keys,
-            [
-                "authenticated",
-                "csrfToken",
-                "email",
-                "flash",
-                "loginAt",
-                "user",
-                "userID"
-            ]
+            ["authenticated", "flash", "loginAt", "user", "userID"]
         );
         let by = |k: &str| rows.iter().find(|r| r.key == k).unwrap().clone();
         assert_eq!(
