@@ -599,7 +599,10 @@ impl Filter {
             Value::Interface(None) => want == "<nil>" || want == "null",
             _ => {
                 let view = to_json(found.value, found.ty, found.types.as_deref());
-                view.to_string() == want || matches!(&view, Json::String(s) if s == want)
+                match &view {
+                    Json::String(s) => s == want,
+                    other => serde_json::to_string(other).is_ok_and(|text| text == want),
+                }
             }
         }
     }

@@ -3,6 +3,9 @@
 //! Every length is checked against what remains before anything is allocated, nesting is
 //! limited to [`MAX_DEPTH`], and each error carries the byte offset where it was found.
 
+use std::sync::Arc;
+
+use super::cache;
 use super::error::{DecodeError, ErrorKind};
 use super::time::GoTime;
 use super::types::{
@@ -202,7 +205,7 @@ impl<'a> Decoder<'a> {
             if id < FIRST_USER_ID {
                 return Err(self.fail_at(at, ErrorKind::ReservedType(id.into())));
             }
-            let def = self.wire_type()?;
+            let def = self.cached_wire_type()?;
             if !self.types.insert(id, def) {
                 return Err(self.fail_at(at, ErrorKind::DuplicateType(id)));
             }
@@ -261,6 +264,24 @@ impl<'a> Decoder<'a> {
             Ok(())
         })?;
         Ok(name)
+    }
+
+    /// A type definition that fills the rest of its message (as Go sends them) is parsed once
+    /// per thread: rows of one app repeat the same definitions.
+    fn cached_wire_type(&mut self) -> Result<Arc<WireType>> {
+        let rest = &self.input[self.pos..self.end];
+        if rest.len() > cache::MAX_KEY {
+            return Ok(Arc::new(self.wire_type()?));
+        }
+        if let Some(def) = cache::get(rest) {
+            self.pos = self.end;
+            return Ok(def);
+        }
+        let def = Arc::new(self.wire_type()?);
+        if self.pos == self.end {
+            cache::put(rest, def.clone());
+        }
+        Ok(def)
     }
 
     /// `wireType`: exactly one of its seven pointer fields.

@@ -9,6 +9,7 @@
 //!   and matches Go's bytes where Go is deterministic.
 //! - [`Value`] is the decoded tree; [`json::to_json`] gives its JSON view.
 
+mod cache;
 pub mod decode;
 pub mod encode;
 pub mod error;

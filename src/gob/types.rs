@@ -1,6 +1,7 @@
 //! Gob's type system: predefined ids and the wire type definitions a stream sends.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A gob type id as it appears on the wire.
 pub type TypeId = i32;
@@ -100,7 +101,7 @@ impl WireType {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Types {
     ids: Vec<TypeId>,
-    defs: Vec<WireType>,
+    defs: Vec<Arc<WireType>>,
     index: Option<HashMap<TypeId, usize>>,
 }
 
@@ -122,7 +123,8 @@ impl Types {
     }
 
     /// Adds a definition; returns false if `id` is already defined.
-    pub fn insert(&mut self, id: TypeId, def: WireType) -> bool {
+    pub fn insert(&mut self, id: TypeId, def: impl Into<Arc<WireType>>) -> bool {
+        let def = def.into();
         if self.get(id).is_some() {
             return false;
         }
@@ -154,7 +156,7 @@ impl Types {
 
     /// All definitions in the order received.
     pub fn iter(&self) -> impl Iterator<Item = (TypeId, &WireType)> {
-        self.ids.iter().copied().zip(self.defs.iter())
+        self.ids.iter().copied().zip(self.defs.iter().map(|d| &**d))
     }
 }
 
