@@ -186,7 +186,7 @@ fn empty_session_matches_gos_bytes() {
 // ---- Go on PATH -------------------------------------------------------------------------
 
 /// The Go peer, built once per test run; `None` (with a note) when `go` is not installed.
-fn go_peer() -> Option<&'static Path> {
+pub(crate) fn go_peer() -> Option<&'static Path> {
     static PEER: OnceLock<Option<PathBuf>> = OnceLock::new();
     PEER.get_or_init(|| {
         if Command::new("go").arg("version").output().is_err() {
@@ -210,7 +210,7 @@ fn go_peer() -> Option<&'static Path> {
 }
 
 /// Go's JSON view of `blob`, or Go's error.
-fn go_decode(peer: &Path, blob: &[u8]) -> Result<Json, String> {
+pub(crate) fn go_decode(peer: &Path, blob: &[u8]) -> Result<Json, String> {
     use std::io::Write;
     let mut child = Command::new(peer)
         .arg("decode")
