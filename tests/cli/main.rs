@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod codec;
 mod connect;
 mod delete;
 mod errors;
@@ -22,3 +23,4 @@ mod security;
 mod seed;
 mod stats;
 mod store;
+mod values;
