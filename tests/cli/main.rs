@@ -19,6 +19,7 @@ mod hostile;
 mod init_schema;
 mod list;
 mod put;
+mod scale_out;
 mod security;
 mod seed;
 mod stats;
