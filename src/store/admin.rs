@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, SystemTime};
 
-use postgres::types::{ToSql, Type};
+use postgres::types::Type;
 use postgres::{Row, Transaction};
 
 use super::Store;
@@ -124,7 +124,7 @@ impl Store {
     pub fn now(&mut self) -> Result<SystemTime> {
         let row = self
             .client
-            .query_one("SELECT current_timestamp", &[])
+            .query_typed_one("SELECT current_timestamp", &[])
             .map_err(|e| Error::db("cannot read the database clock", e))?;
         Ok(row.get(0))
     }
@@ -137,7 +137,7 @@ impl Store {
         );
         let row = self
             .client
-            .query_opt(&sql, &[&token])
+            .query_typed_opt(&sql, &[(&token, Type::TEXT)])
             .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
         row.map(|r| SessionRow::from_row(&r, &self.table))
             .transpose()
@@ -201,12 +201,14 @@ impl Store {
             .read_only(true)
             .start()
             .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
-        let portal = tx
-            .bind(&sql, &[])
+        // A cursor declared in SQL rather than a protocol-level portal: it lives in the
+        // transaction, which a pooler in transaction mode keeps on one server connection.
+        tx.batch_execute(&format!("DECLARE scsctl_scan NO SCROLL CURSOR FOR {sql}"))
             .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
+        let fetch = format!("FETCH {SCAN_BATCH} FROM scsctl_scan");
         loop {
             let rows = tx
-                .query_portal(&portal, SCAN_BATCH)
+                .query_typed(&fetch, &[])
                 .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
             let done = rows.len() < SCAN_BATCH as usize;
             for row in &rows {
@@ -231,7 +233,7 @@ impl Store {
         );
         let rows = self
             .client
-            .query(&sql, &[&tokens])
+            .query_typed(&sql, &[(&tokens, Type::TEXT_ARRAY)])
             .map_err(|e| table_error(&self.table, "cannot delete the sessions", e))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
@@ -244,7 +246,7 @@ impl Store {
         );
         let rows = self
             .client
-            .query(&sql, &[&tokens])
+            .query_typed(&sql, &[(&tokens, Type::TEXT_ARRAY)])
             .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
@@ -258,7 +260,7 @@ impl Store {
         );
         let row = self
             .client
-            .query_one(&sql, &[])
+            .query_typed_one(&sql, &[])
             .map_err(|e| table_error(&self.table, "cannot count the sessions", e))?;
         Ok(Counts {
             live: row.get(0),
@@ -274,7 +276,7 @@ impl Store {
             self.table.quoted()
         );
         self.client
-            .execute(&sql, &[])
+            .execute_typed(&sql, &[])
             .map_err(|e| table_error(&self.table, "cannot delete expired sessions", e))
     }
 
@@ -287,7 +289,7 @@ impl Store {
         );
         let row = self
             .client
-            .query_one(&sql, &[&grace.as_secs_f64()])
+            .query_typed_one(&sql, &[(&grace.as_secs_f64(), Type::FLOAT8)])
             .map_err(|e| table_error(&self.table, "cannot count expired sessions", e))?;
         Ok(row.get(0))
     }
@@ -309,7 +311,13 @@ impl Store {
         );
         let deleted = self
             .client
-            .execute(&sql, &[&batch_size, &grace.as_secs_f64()])
+            .execute_typed(
+                &sql,
+                &[
+                    (&batch_size, Type::INT8),
+                    (&grace.as_secs_f64(), Type::FLOAT8),
+                ],
+            )
             .map_err(|e| table_error(&self.table, "cannot delete expired sessions", e))?;
         Ok(PurgeBatch { deleted })
     }
@@ -320,11 +328,14 @@ impl Store {
     pub fn try_lock_cleaner(&mut self) -> Result<bool> {
         let row = self
             .client
-            .query_one(
+            .query_typed_one(
                 "SELECT pg_try_advisory_lock($1, hashtext(n.nspname || '.' || c.relname)) \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  WHERE c.oid = $2::text::regclass",
-                &[&CLEANER_LOCK_CLASS, &self.table.quoted()],
+                &[
+                    (&CLEANER_LOCK_CLASS, Type::INT4),
+                    (&self.table.quoted(), Type::TEXT),
+                ],
             )
             .map_err(|e| table_error(&self.table, "cannot take the cleaner lock", e))?;
         Ok(row.get(0))
@@ -333,11 +344,14 @@ impl Store {
     /// Releases the cleaner lock taken by [`Store::try_lock_cleaner`].
     pub fn unlock_cleaner(&mut self) -> Result<()> {
         self.client
-            .execute(
+            .execute_typed(
                 "SELECT pg_advisory_unlock($1, hashtext(n.nspname || '.' || c.relname)) \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  WHERE c.oid = $2::text::regclass",
-                &[&CLEANER_LOCK_CLASS, &self.table.quoted()],
+                &[
+                    (&CLEANER_LOCK_CLASS, Type::INT4),
+                    (&self.table.quoted(), Type::TEXT),
+                ],
             )
             .map_err(|e| table_error(&self.table, "cannot release the cleaner lock", e))?;
         Ok(())
@@ -379,9 +393,11 @@ impl Store {
             table.quoted()
         );
         let row = tx
-            .query_opt(&sql, &[&token])
+            .query_typed_opt(&sql, &[(&token, Type::TEXT)])
             .map_err(|e| table_error(table, "cannot lock the session", e))?;
-        Ok(row.map(|r| r.get(0)))
+        row.map(|r| r.try_get(0))
+            .transpose()
+            .map_err(|e| incompatible(table, &format!("cannot read a row: {e}")))
     }
 
     /// Writes a session inside `tx` with the same upsert as [`Store::commit`].
@@ -393,8 +409,7 @@ impl Store {
         expiry: SystemTime,
     ) -> Result<()> {
         let sql = super::Sql::new(table).commit;
-        let params: [&(dyn ToSql + Sync); 3] = [&token, &data, &expiry];
-        tx.execute(&sql, &params)
+        tx.execute_typed(&sql, &super::commit_params(&token, &data, &expiry))
             .map_err(|e| table_error(table, "cannot write the session", e))?;
         Ok(())
     }
@@ -413,7 +428,7 @@ impl Store {
             "INSERT INTO {} (token, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (token) DO NOTHING",
             table.quoted()
         );
-        tx.execute(&sql, &[&token, &data, &expiry])
+        tx.execute_typed(&sql, &super::commit_params(&token, &data, &expiry))
             .map_err(|e| table_error(table, "cannot write the session", e))?;
         Ok(())
     }
@@ -465,7 +480,7 @@ impl Store {
         );
         let row = self
             .client
-            .query_one(&sql, &[&t])
+            .query_typed_one(&sql, &[(&t, Type::TEXT)])
             .map_err(|e| table_error(&self.table, "cannot read table statistics", e))?;
         Ok(Stats {
             live: row.get(0),
