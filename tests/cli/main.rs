@@ -18,6 +18,7 @@ mod harness;
 mod hostile;
 mod init_schema;
 mod list;
+mod pgbouncer;
 mod put;
 mod scale_out;
 mod security;

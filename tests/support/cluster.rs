@@ -237,6 +237,13 @@ impl Run {
     }
 }
 
+/// The (uid, gid) the harness runs servers as when the tests run as root (the `postgres` OS
+/// user); None when servers run as the current user. For other daemons the tests start
+/// (PgBouncer also refuses to run as root).
+pub fn server_user() -> Option<(u32, u32)> {
+    Run::get().server_user
+}
+
 static SCRATCH: OnceLock<PathBuf> = OnceLock::new();
 
 /// The process-wide temporary directory (`$TMP/scsctl-test-<pid>-<hex>/`), created on first
@@ -353,7 +360,7 @@ fn stop_by_pidfile(data: &Path, signal: i32, timeout: Duration) {
 
 /// A free loopback port, picked at random below the kernel's ephemeral range (32768+) so
 /// that outgoing connections do not take it between our probe and a later restart.
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     for _ in 0..200 {
         let r = u16::from_str_radix(&random_hex(2), 16).unwrap();
         let port = 15000 + r % 17000;
