@@ -8,6 +8,7 @@
 mod support;
 
 mod codec;
+mod concurrency;
 mod connect;
 mod delete;
 mod errors;
