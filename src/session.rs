@@ -175,6 +175,19 @@ fn envelope_fields(types: &Types, id: TypeId) -> Option<(u32, u32)> {
 }
 
 impl Session {
+    /// An empty session expiring at `deadline` (UTC).
+    pub fn new(deadline: SystemTime) -> Session {
+        Session {
+            deadline: GoTime::from_system(deadline),
+            values: Vec::new(),
+        }
+    }
+
+    /// Sets the deadline (UTC).
+    pub fn set_deadline(&mut self, deadline: SystemTime) {
+        self.deadline = GoTime::from_system(deadline);
+    }
+
     /// The deadline as RFC 3339 with nanoseconds.
     pub fn deadline_rfc3339(&self) -> String {
         self.deadline.rfc3339()

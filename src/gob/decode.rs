@@ -248,7 +248,11 @@ impl<'a> Decoder<'a> {
     }
 
     fn string(&mut self, what: &'static str) -> Result<String> {
-        Ok(String::from_utf8_lossy(self.bytes(what)?).into_owned())
+        let b = self.bytes(what)?;
+        Ok(match std::str::from_utf8(b) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(b).into_owned(),
+        })
     }
 
     /// `CommonType{Name string; Id typeId}`; the id is ignored (the message's id counts).
@@ -485,7 +489,7 @@ impl<'a> Decoder<'a> {
         if depth > MAX_DEPTH {
             return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(nfields.min(self.end - self.pos));
         let mut field: i64 = -1;
         while self.pos < self.end {
             let at = self.pos;
@@ -524,7 +528,10 @@ impl<'a> Decoder<'a> {
         // The value's byte count: unused, because a value may continue in later messages.
         self.uint()?;
         let value = self.top_value(ty, depth + 1)?;
-        let name = String::from_utf8_lossy(name).into_owned();
+        let name = match std::str::from_utf8(name) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(name).into_owned(),
+        };
         Ok(Value::Interface(Some(Box::new(Iface {
             name,
             ty,
