@@ -82,9 +82,12 @@ pub struct ValueRow {
 
 /// Decodes a `data` column. Never panics.
 pub fn decode(data: &[u8]) -> Decoded {
+    // A gob stream may start with `{` too (a first message of 123 bytes): only parsed JSON counts.
     let first = data.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'{') {
-        return decode_v1_json(data);
+    if first == Some(&b'{')
+        && let Some(json) = decode_v1_json(data)
+    {
+        return json;
     }
     if data.is_empty() {
         return Decoded::Unknown;
@@ -101,17 +104,20 @@ fn looks_like_text(data: &[u8]) -> bool {
     std::str::from_utf8(data).is_ok_and(|s| s.chars().all(|c| !c.is_control() || c.is_whitespace()))
 }
 
-fn decode_v1_json(data: &[u8]) -> Decoded {
+/// `None` if `data` is not JSON at all.
+fn decode_v1_json(data: &[u8]) -> Option<Decoded> {
     let Ok(Json::Object(mut m)) = serde_json::from_slice::<Json>(data) else {
-        return Decoded::Unknown;
+        return None;
     };
-    match (m.get("deadline").and_then(Json::as_i64), m.get("data")) {
-        (Some(ns), Some(Json::Object(_))) => Decoded::ScsV1Json {
-            deadline: GoTime::from_unix_nanos(ns),
-            values: m.remove("data").unwrap_or_default(),
+    Some(
+        match (m.get("deadline").and_then(Json::as_i64), m.get("data")) {
+            (Some(ns), Some(Json::Object(_))) => Decoded::ScsV1Json {
+                deadline: GoTime::from_unix_nanos(ns),
+                values: m.remove("data").unwrap_or_default(),
+            },
+            _ => Decoded::Unknown,
         },
-        _ => Decoded::Unknown,
-    }
+    )
 }
 
 /// Decodes SCS gob; `Ok(None)` when it is valid gob but not the SCS envelope.
@@ -907,6 +913,37 @@ mod tests {
         blob.extend_from_slice(&USER[first_len..]);
         let old = session(&blob);
         assert_eq!(old.to_json(), modern.to_json());
+    }
+
+    #[test]
+    fn gob_starting_with_a_brace_is_still_gob() {
+        // An envelope struct whose name makes its definition message 123 (`{`) bytes long.
+        let modern = session(USER);
+        let first_len = USER[0] as usize + 1;
+        let blob = (1..120)
+            .map(|n| {
+                let fields = vec![
+                    crate::gob::types::Field {
+                        name: "Deadline".into(),
+                        id: 66,
+                    },
+                    crate::gob::types::Field {
+                        name: "Values".into(),
+                        id: 67,
+                    },
+                ];
+                let def = WireType {
+                    name: "x".repeat(n),
+                    kind: Kind::Struct { fields },
+                };
+                let mut blob = Vec::new();
+                put_type_definition(&mut blob, 65, &def);
+                blob.extend_from_slice(&USER[first_len..]);
+                blob
+            })
+            .find(|b| b[0] == b'{')
+            .expect("some name length gives a 123-byte message");
+        assert_eq!(session(&blob).to_json(), modern.to_json());
     }
 
     #[test]
