@@ -11,7 +11,7 @@
 //! registered type. Bytes are identical to Go's when Go's output is deterministic (no map with
 //! more than one entry); otherwise equal in value.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -24,8 +24,8 @@ use crate::gob::types::{
     BOOL, BYTES, COMPLEX, FLOAT, INT, INTERFACE, STRING, TIME, UINT, predefined_name,
 };
 use crate::gob::{
-    DecodeError, Decoder, EncodeError, Encoder, ErrorKind, GoTime, Kind, Marshal, TypeId, Types,
-    Value, WireType,
+    DecodeError, Decoder, EncodeError, Encoder, ErrorKind, GoTime, Kind, Marshal, Preamble, TypeId,
+    Types, Value, WireType,
 };
 
 /// What a `data` column holds.
@@ -122,7 +122,13 @@ fn decode_v1_json(data: &[u8]) -> Option<Decoded> {
 
 /// Decodes SCS gob; `Ok(None)` when it is valid gob but not the SCS envelope.
 pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
-    let mut dec = Decoder::new(data);
+    static PREAMBLE: OnceLock<Preamble> = OnceLock::new();
+    let preamble = PREAMBLE.get_or_init(|| {
+        let mut bytes = Vec::new();
+        put_envelope_definitions(&mut bytes);
+        Preamble::new(bytes).expect("the envelope's definitions parse")
+    });
+    let mut dec = Decoder::with_preamble(data, preamble);
     let (id, value) = dec.decode()?;
     let types = Arc::new(dec.into_types());
     let Some((deadline_field, values_field)) = envelope_fields(&types, id) else {
@@ -246,7 +252,7 @@ impl Session {
             .map(|(k, v)| {
                 let (go_type, text) = match v {
                     Value::Interface(Some(i)) => (
-                        i.name.clone(),
+                        i.name.to_string(),
                         render_text(&value_json(v)["value"], &i.value),
                     ),
                     Value::Interface(None) => ("<nil>".to_owned(), "<nil>".to_owned()),
@@ -337,30 +343,7 @@ pub fn encode_envelope(
     values: &[(String, Value)],
 ) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(160 + values.len() * 32);
-    let envelope = WireType {
-        name: String::new(),
-        kind: Kind::Struct {
-            fields: vec![
-                crate::gob::types::Field {
-                    name: "Deadline".into(),
-                    id: TIME_ID,
-                },
-                crate::gob::types::Field {
-                    name: "Values".into(),
-                    id: MAP_ID,
-                },
-            ],
-        },
-    };
-    put_type_definition(&mut out, ENVELOPE_ID, &envelope);
-    put_type_definition(
-        &mut out,
-        TIME_ID,
-        &WireType {
-            name: "Time".into(),
-            kind: Kind::Marshaled(Marshal::Gob),
-        },
-    );
+    put_envelope_definitions(&mut out);
     let map = WireType {
         name: "map[string]interface {}".into(),
         kind: Kind::Map {
@@ -368,7 +351,6 @@ pub fn encode_envelope(
             elem: INTERFACE,
         },
     };
-    put_type_definition(&mut out, MAP_ID, &map);
 
     let mut enc = Encoder::new(MAP_ID + 1, TIME_ID);
     enc.known(map, MAP_ID);
@@ -402,6 +384,42 @@ pub fn encode_envelope(
     body.push(0);
     put_message(&mut out, &body);
     Ok(out)
+}
+
+/// The type definitions an SCS app sends first, as a fresh Go process writes them.
+fn put_envelope_definitions(out: &mut Vec<u8>) {
+    let envelope = WireType {
+        name: String::new(),
+        kind: Kind::Struct {
+            fields: vec![
+                crate::gob::types::Field {
+                    name: "Deadline".into(),
+                    id: TIME_ID,
+                },
+                crate::gob::types::Field {
+                    name: "Values".into(),
+                    id: MAP_ID,
+                },
+            ],
+        },
+    };
+    put_type_definition(out, ENVELOPE_ID, &envelope);
+    put_type_definition(
+        out,
+        TIME_ID,
+        &WireType {
+            name: "Time".into(),
+            kind: Kind::Marshaled(Marshal::Gob),
+        },
+    );
+    let map = WireType {
+        name: "map[string]interface {}".into(),
+        kind: Kind::Map {
+            key: STRING,
+            elem: INTERFACE,
+        },
+    };
+    put_type_definition(out, MAP_ID, &map);
 }
 
 /// The `--set` types: (TYPE as typed, Go registered name, gob type id).
@@ -649,7 +667,7 @@ fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
         value: &iface.value,
         ty: iface.ty,
         types: types.clone(),
-        go_type: iface.name.clone(),
+        go_type: iface.name.to_string(),
     };
     for seg in rest {
         // Step through interfaces transparently.
@@ -661,7 +679,7 @@ fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
                 value: &inner.value,
                 ty: inner.ty,
                 types: types.clone(),
-                go_type: inner.name.clone(),
+                go_type: inner.name.to_string(),
             };
         }
         let table = types.as_deref();
@@ -698,7 +716,7 @@ fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
             value: &inner.value,
             ty: inner.ty,
             types: types.clone(),
-            go_type: inner.name.clone(),
+            go_type: inner.name.to_string(),
         };
     }
     Some(cur)
@@ -768,7 +786,7 @@ mod tests {
         let Value::Interface(Some(t)) = parse_set("x:time=2030-01-02T03:04:05Z").unwrap().1 else {
             panic!()
         };
-        assert_eq!((t.name.as_str(), t.ty), ("time.Time", TIME));
+        assert_eq!((&*t.name, t.ty), ("time.Time", TIME));
         for bad in [
             "x:int32=2147483648",
             "x:uint=-1",
