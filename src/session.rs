@@ -74,8 +74,8 @@ pub struct ValueRow {
     pub key: String,
     /// The Go type name the value carries (`int`, `main.User`; `<nil>` for nil).
     pub go_type: String,
-    /// One-line text: strings as they are (JSON-quoted if they hold control characters or
-    /// invalid UTF-8), numbers in decimal, bools `true`/`false`, times RFC 3339, `[]uint8`
+    /// One-line text: strings as they are (JSON-quoted if they hold control characters; invalid
+    /// UTF-8 as `{"bytes":"<base64>"}`), numbers in decimal, bools `true`/`false`, times RFC 3339, `[]uint8`
     /// base64, nil `<nil>`, anything else the compact JSON of its view.
     pub text: String,
 }
