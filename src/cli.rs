@@ -320,7 +320,13 @@ pub struct CleanerArgs {
     #[arg(long, value_enum, default_value_t = LockModeArg::Session, value_name = "MODE")]
     pub lock_mode: LockModeArg,
 
-    /// The SQL a batch runs: delete the locked rows by ctid or by primary key
+    /// How expired rows are found: `index` (the oldest first, through the expiry index),
+    /// `blocks` (heap pages in order, for a large backlog) or `auto` (blocks when the planner
+    /// expects a fifth of the table or more to be expired; index with --batch-size)
+    #[arg(long, value_enum, default_value_t = ScanArg::Auto, value_name = "HOW")]
+    pub scan: ScanArg,
+
+    /// The SQL an index batch runs: delete the locked rows by ctid or by primary key
     #[arg(long, value_enum, default_value_t = BatchStatementArg::Ctid, hide = true)]
     pub batch_statement: BatchStatementArg,
 }
@@ -332,6 +338,17 @@ pub enum LockModeArg {
     Session,
     /// A transaction-level advisory lock taken by each batch (behind a transaction pooler).
     Transaction,
+}
+
+/// `--scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanArg {
+    /// Blocks for a large backlog, else the index.
+    Auto,
+    /// Through the expiry index, the oldest first.
+    Index,
+    /// Heap pages in physical order.
+    Blocks,
 }
 
 /// `--batch-statement`.

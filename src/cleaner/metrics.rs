@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::SystemTime;
 
-use super::PassReport;
+use super::{Outcome, PassReport};
 use crate::error::{Error, Result};
 
 /// Counters of one daemon's life.
@@ -26,11 +26,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Counts a pass that ran.
+    /// Counts a pass's rows; a pass cut short by a stop request is not counted as a pass.
     pub fn record_pass(&mut self, report: &PassReport) {
         self.rows_deleted += report.deleted;
-        self.passes += 1;
-        self.last_success = Some(SystemTime::now());
+        if report.outcome != Outcome::Stopped {
+            self.passes += 1;
+            self.last_success = Some(SystemTime::now());
+        }
     }
 
     /// Counts a failure.

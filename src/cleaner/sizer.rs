@@ -42,11 +42,11 @@ pub struct Sizer {
 }
 
 impl Sizer {
-    /// A sizer starting at [`INITIAL_BATCH`] rows (or the fixed size).
-    pub fn new(sizing: BatchSizing) -> Sizer {
+    /// A sizer starting at `initial` units (rows or pages), or at the fixed size.
+    pub fn new(sizing: BatchSizing, initial: i64) -> Sizer {
         let size = match sizing {
             BatchSizing::Fixed(n) => n.max(1),
-            BatchSizing::Adaptive { .. } => INITIAL_BATCH,
+            BatchSizing::Adaptive { .. } => initial.clamp(MIN_BATCH, MAX_BATCH),
         };
         Sizer {
             sizing,
@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn grows_gradually_and_settles_near_a_third_of_the_target() {
-        let mut s = Sizer::new(BatchSizing::Adaptive { target: TARGET });
+        let mut s = Sizer::new(BatchSizing::Adaptive { target: TARGET }, INITIAL_BATCH);
         // 10 µs per row: 3,500 rows make 35 ms.
         for _ in 0..30 {
             let n = s.next();
@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn one_slow_batch_shrinks_at_once_and_recovers_slowly() {
-        let mut s = Sizer::new(BatchSizing::Adaptive { target: TARGET });
+        let mut s = Sizer::new(BatchSizing::Adaptive { target: TARGET }, INITIAL_BATCH);
         for _ in 0..30 {
             let n = s.next();
             s.observe(n, n as u64, Duration::from_micros(10 * n as u64));
@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn shrinks_when_slow_and_on_failure() {
-        let mut s = Sizer::new(BatchSizing::Adaptive { target: TARGET });
+        let mut s = Sizer::new(BatchSizing::Adaptive { target: TARGET }, INITIAL_BATCH);
         s.observe(1_000, 1_000, Duration::from_millis(70));
         assert!((495..=500).contains(&s.next()), "{}", s.next());
         let before = s.next();
@@ -146,14 +146,14 @@ mod tests {
 
     #[test]
     fn short_fast_batches_do_not_grow() {
-        let mut s = Sizer::new(BatchSizing::Adaptive { target: TARGET });
+        let mut s = Sizer::new(BatchSizing::Adaptive { target: TARGET }, INITIAL_BATCH);
         s.observe(1_000, 10, Duration::from_millis(1));
         assert_eq!(s.next(), 1_000);
     }
 
     #[test]
     fn fixed_stays_fixed() {
-        let mut s = Sizer::new(BatchSizing::Fixed(42));
+        let mut s = Sizer::new(BatchSizing::Fixed(42), INITIAL_BATCH);
         s.observe(42, 42, Duration::from_secs(5));
         s.shrink();
         assert_eq!(s.next(), 42);

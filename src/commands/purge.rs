@@ -8,9 +8,9 @@ use serde_json::json;
 
 use crate::cleaner::{
     BatchSizing, BatchStatement, Cleaner, DEFAULT_TARGET_BATCH_TIME, LockMode, Outcome, PassReport,
-    Settings, Shutdown, default_statement_timeout,
+    Scan, Settings, Shutdown, default_statement_timeout,
 };
-use crate::cli::{BatchStatementArg, CleanerArgs, LockModeArg, OutputFormat, PurgeArgs};
+use crate::cli::{BatchStatementArg, CleanerArgs, LockModeArg, OutputFormat, PurgeArgs, ScanArg};
 use crate::config::{Config, Verbosity};
 use crate::duration::parse_duration;
 use crate::error::{Error, Result};
@@ -45,6 +45,7 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
             duration: Duration::ZERO,
             max_batch: Duration::ZERO,
             outcome: Outcome::Completed,
+            scan: Scan::Auto,
         };
         return summary(out, args, &report, None, false);
     }
@@ -170,6 +171,11 @@ pub(super) fn settings(
             BatchStatementArg::Ctid => BatchStatement::Ctid,
             BatchStatementArg::Key => BatchStatement::Key,
         },
+        scan: match cleaner.scan {
+            ScanArg::Auto => Scan::Auto,
+            ScanArg::Index => Scan::Index,
+            ScanArg::Blocks => Scan::Blocks,
+        },
         lock_timeout,
         statement_timeout,
     })
@@ -241,6 +247,9 @@ fn summary(
                 "dry_run": args.dry_run,
                 "outcome": if args.dry_run { "dry_run" } else { report.outcome.as_str() },
             });
+            if !args.dry_run {
+                doc["scan"] = json!(report.scan.as_str());
+            }
             if let Some(v) = vacuumed {
                 doc["vacuumed"] = json!(v);
             }

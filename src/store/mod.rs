@@ -20,7 +20,8 @@ use postgres::{Client, Statement};
 pub use admin::{Counts, SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
 pub use purge::{
-    BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeBatch, PurgeRange, Purger,
+    BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeBatch, PurgeEstimate, PurgeRange,
+    Purger, Step,
 };
 pub use schema::{SchemaCheck, create_sql, grant_sql};
 

@@ -79,6 +79,39 @@ pub struct PurgeRange {
     pub before: Option<SystemTime>,
 }
 
+/// One batch's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Through the expiry index: at most `limit` expired rows in `range`, the oldest first,
+    /// locked with `FOR UPDATE SKIP LOCKED` and deleted by the same statement.
+    Index {
+        /// The most rows to delete.
+        limit: i64,
+        /// The slice of the expiry range.
+        range: PurgeRange,
+    },
+    /// Through the heap in physical order: every expired row in pages `first..end` (a TID
+    /// range scan), the statement's own predicate re-checked on any row the app updated
+    /// meanwhile. Reads every page once, like the single DELETE, but in short transactions.
+    Blocks {
+        /// The first page.
+        first: i64,
+        /// One past the last page.
+        end: i64,
+    },
+}
+
+/// What the planner and the catalog say about the table, to choose how to purge it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PurgeEstimate {
+    /// Pages in the table's heap now.
+    pub pages: i64,
+    /// Rows in the table (`pg_class.reltuples`; negative when never analyzed).
+    pub rows: f64,
+    /// The planner's estimate of rows a purge would delete now.
+    pub expired: f64,
+}
+
 /// What one batch of [`Store::purge_step`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchOutcome {
@@ -100,6 +133,8 @@ pub struct Purger {
     lock: CleanerLock,
     sql: String,
     prepared: Option<Statement>,
+    blocks_sql: String,
+    blocks_prepared: Option<Statement>,
     lock_timeout: Duration,
     statement_timeout: Duration,
 }
@@ -143,6 +178,15 @@ fn batch_sql(table: &str, statement: BatchStatement) -> String {
         ),
     };
     format!("WITH gone AS ({delete}) SELECT count(*), max(expiry) FROM gone")
+}
+
+const BLOCKS_TYPES: [Type; 3] = [Type::TEXT, Type::TEXT, Type::FLOAT8];
+
+fn blocks_sql(table: &str) -> String {
+    format!(
+        "DELETE FROM {table} WHERE ctid >= $1::tid AND ctid < $2::tid \
+           AND expiry < current_timestamp - $3 * interval '1 second'"
+    )
 }
 
 fn bound(t: Option<SystemTime>, missing: Timestamp<SystemTime>) -> Timestamp<SystemTime> {
@@ -285,10 +329,11 @@ impl Store {
     /// Runs `VACUUM (ANALYZE)` on the table (never `VACUUM FULL`), without a statement timeout:
     /// a plain VACUUM takes no lock that blocks the app's reads or writes.
     pub fn vacuum_analyze(&mut self) -> Result<()> {
-        let sql = format!(
-            "SET statement_timeout = 0; VACUUM (ANALYZE) {}",
-            self.table.quoted()
-        );
+        // Two messages: a multi-statement query is one transaction, and VACUUM refuses that.
+        self.client
+            .batch_execute("SET statement_timeout = 0")
+            .map_err(|e| Error::db("cannot set timeouts", e))?;
+        let sql = format!("VACUUM (ANALYZE) {}", self.table.quoted());
         self.client
             .batch_execute(&sql)
             .map_err(|e| table_error(&self.table, "cannot vacuum the table", e))
@@ -306,101 +351,68 @@ impl Store {
     ) -> Result<Purger> {
         let lock = self.cleaner_lock()?;
         let sql = batch_sql(&self.table.quoted(), statement);
-        let prepared = match mode {
+        let blocks_sql = blocks_sql(&self.table.quoted());
+        let (prepared, blocks_prepared) = match mode {
             LockMode::Session => {
                 self.set_timeouts(
                     Duration::from_millis(millis(lock_timeout) as u64),
                     Duration::from_millis(millis(statement_timeout) as u64),
                 )?;
-                Some(
-                    self.client
-                        .prepare_typed(&sql, &BATCH_TYPES)
-                        .map_err(|e| table_error(&self.table, "cannot prepare the purge", e))?,
-                )
+                let index = self
+                    .client
+                    .prepare_typed(&sql, &BATCH_TYPES)
+                    .map_err(|e| table_error(&self.table, "cannot prepare the purge", e))?;
+                let blocks = self
+                    .client
+                    .prepare_typed(&blocks_sql, &BLOCKS_TYPES)
+                    .map_err(|e| table_error(&self.table, "cannot prepare the purge", e))?;
+                (Some(index), Some(blocks))
             }
-            LockMode::Transaction => None,
+            LockMode::Transaction => (None, None),
         };
         Ok(Purger {
             mode,
             lock,
             sql,
             prepared,
+            blocks_sql,
+            blocks_prepared,
             lock_timeout,
             statement_timeout,
         })
     }
 
-    /// Runs one batch: deletes at most `limit` rows with `expiry < current_timestamp - grace`
-    /// inside `range`, the oldest first, as one transaction (all or nothing).
+    /// Runs one batch, `step`, deleting only rows with `expiry < current_timestamp - grace`,
+    /// as one transaction (all or nothing).
     ///
-    /// Rows are locked with `FOR UPDATE SKIP LOCKED` by the statement that deletes them: rows
-    /// the app is writing are skipped rather than waited for, concurrent cleaners take
-    /// disjoint rows, and a row whose expiry the app moved forward after the batch's snapshot
-    /// is re-checked against the predicate once locked, so an extended session survives. In
-    /// session mode the caller must hold the cleaner lock; in transaction mode the batch takes
-    /// it itself and reports `locked: false` when another cleaner has it.
+    /// Both kinds of step are safe against the app extending a session meanwhile: an index
+    /// step locks its rows with `FOR UPDATE SKIP LOCKED` (rows the app is writing are skipped,
+    /// and a row updated since the batch's snapshot is re-checked against the predicate once
+    /// locked); a block step's DELETE waits for a row the app is writing and re-evaluates its
+    /// own predicate on the row's latest version. In session mode the caller must hold the
+    /// cleaner lock; in transaction mode the batch takes it itself and reports
+    /// `locked: false` when another cleaner has it.
     pub fn purge_step(
         &mut self,
         purger: &Purger,
-        limit: i64,
+        step: Step,
         grace: Duration,
-        range: PurgeRange,
     ) -> Result<BatchOutcome> {
-        let after = bound(range.after, Timestamp::NegInfinity);
-        let before = bound(range.before, Timestamp::PosInfinity);
-        let grace = grace.as_secs_f64();
-        let params: [&(dyn ToSql + Sync); 4] = [&limit, &grace, &after, &before];
         let context = "cannot delete expired sessions";
-        let row = match (&purger.prepared, purger.mode) {
-            (Some(statement), _) => self
-                .client
-                .query_one(statement, &params)
-                .map_err(|e| table_error(&self.table, context, e))?,
-            (None, _) => {
-                let begin = format!(
-                    "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
-                    millis(purger.lock_timeout),
-                    millis(purger.statement_timeout)
-                );
-                self.client
-                    .batch_execute(&begin)
-                    .map_err(|e| table_error(&self.table, context, e))?;
-                match self.locked_step(purger, &params) {
-                    Ok(Some(row)) => {
-                        self.client
-                            .batch_execute("COMMIT")
-                            .map_err(|e| table_error(&self.table, context, e))?;
-                        row
-                    }
-                    Ok(None) => {
-                        self.rollback();
-                        return Ok(BatchOutcome {
-                            deleted: 0,
-                            last_expiry: None,
-                            locked: false,
-                        });
-                    }
-                    Err(e) => {
-                        self.rollback();
-                        return Err(e);
-                    }
-                }
-            }
-        };
-        Ok(BatchOutcome {
-            deleted: row.get::<_, i64>(0) as u64,
-            last_expiry: row.get(1),
-            locked: true,
-        })
-    }
-
-    fn locked_step(
-        &mut self,
-        purger: &Purger,
-        params: &[&(dyn ToSql + Sync); 4],
-    ) -> Result<Option<postgres::Row>> {
-        let context = "cannot delete expired sessions";
-        let got: bool = self
+        if purger.mode == LockMode::Session {
+            return self
+                .run_step(purger, step, grace)
+                .map_err(|e| table_error(&self.table, context, e));
+        }
+        let begin = format!(
+            "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
+            millis(purger.lock_timeout),
+            millis(purger.statement_timeout)
+        );
+        self.client
+            .batch_execute(&begin)
+            .map_err(|e| table_error(&self.table, context, e))?;
+        let result = self
             .client
             .query_typed_one(
                 "SELECT pg_try_advisory_xact_lock($1, $2)",
@@ -409,20 +421,132 @@ impl Store {
                     (&purger.lock.key, Type::INT4),
                 ],
             )
-            .map_err(|e| table_error(&self.table, "cannot take the cleaner lock", e))?
-            .get(0);
-        if !got {
-            return Ok(None);
+            .and_then(|row| {
+                if row.get::<_, bool>(0) {
+                    self.run_step(purger, step, grace)
+                } else {
+                    Ok(BatchOutcome {
+                        deleted: 0,
+                        last_expiry: None,
+                        locked: false,
+                    })
+                }
+            });
+        match result {
+            Ok(outcome) if outcome.locked => {
+                self.client
+                    .batch_execute("COMMIT")
+                    .map_err(|e| table_error(&self.table, context, e))?;
+                Ok(outcome)
+            }
+            Ok(outcome) => {
+                self.rollback();
+                Ok(outcome)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(table_error(&self.table, context, e))
+            }
         }
-        self.client
-            .query_typed_one(&purger.sql, &typed(params))
-            .map(Some)
-            .map_err(|e| table_error(&self.table, context, e))
+    }
+
+    /// The step's statement: the prepared one in session mode, an unnamed one (no statement
+    /// left behind on a pooled server connection) in transaction mode.
+    fn run_step(
+        &mut self,
+        purger: &Purger,
+        step: Step,
+        grace: Duration,
+    ) -> std::result::Result<BatchOutcome, postgres::Error> {
+        let grace = grace.as_secs_f64();
+        match step {
+            Step::Index { limit, range } => {
+                let after = bound(range.after, Timestamp::NegInfinity);
+                let before = bound(range.before, Timestamp::PosInfinity);
+                let params: [&(dyn ToSql + Sync); 4] = [&limit, &grace, &after, &before];
+                let row = match &purger.prepared {
+                    Some(statement) => self.client.query_one(statement, &params)?,
+                    None => self.client.query_typed_one(&purger.sql, &typed(&params))?,
+                };
+                Ok(BatchOutcome {
+                    deleted: row.get::<_, i64>(0) as u64,
+                    last_expiry: row.get(1),
+                    locked: true,
+                })
+            }
+            Step::Blocks { first, end } => {
+                let (first, end) = (format!("({first},0)"), format!("({end},0)"));
+                let deleted = match &purger.blocks_prepared {
+                    Some(statement) => self.client.execute(statement, &[&first, &end, &grace])?,
+                    None => self.client.execute_typed(
+                        &purger.blocks_sql,
+                        &[
+                            (&first, Type::TEXT),
+                            (&end, Type::TEXT),
+                            (&grace, Type::FLOAT8),
+                        ],
+                    )?,
+                };
+                Ok(BatchOutcome {
+                    deleted,
+                    last_expiry: None,
+                    locked: true,
+                })
+            }
+        }
+    }
+
+    /// Pages, rows and the planner's estimate of expired rows, to choose between index and
+    /// block batches. Costs a catalog read and a plan, no scan.
+    pub fn purge_estimate(&mut self, grace: Duration) -> Result<PurgeEstimate> {
+        let row = self
+            .client
+            .query_typed_one(
+                "SELECT pg_relation_size(c.oid) / current_setting('block_size')::int8, \
+                        c.reltuples::float8 \
+                 FROM pg_class c WHERE c.oid = $1::text::regclass",
+                &[(&self.table.regclass_text(), Type::TEXT)],
+            )
+            .map_err(|e| table_error(&self.table, "cannot read the table's size", e))?;
+        let (pages, rows): (i64, f64) = (row.get(0), row.get(1));
+        let explain = format!(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE expiry < current_timestamp - {} * interval '1 second'",
+            self.table.quoted(),
+            grace.as_secs_f64()
+        );
+        let plan: JsonText = self
+            .client
+            .query_one(&explain, &[])
+            .map_err(|e| table_error(&self.table, "cannot plan the purge", e))?
+            .get(0);
+        let plan: serde_json::Value = serde_json::from_str(&plan.0).unwrap_or_default();
+        let expired = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0);
+        Ok(PurgeEstimate {
+            pages,
+            rows,
+            expired,
+        })
     }
 
     fn rollback(&mut self) {
         // Best effort: when the connection is broken the server rolls back by itself.
         let _ = self.client.batch_execute("ROLLBACK");
+    }
+}
+
+/// EXPLAIN's JSON output (type `json`), as text.
+struct JsonText(String);
+
+impl<'a> postgres::types::FromSql<'a> for JsonText {
+    fn from_sql(
+        _: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<JsonText, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(JsonText(String::from_utf8(raw.to_vec())?))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::JSON | Type::TEXT)
     }
 }
 
