@@ -50,8 +50,8 @@ const CHUNKS_PER_WORKER: u32 = 8;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// The longest pause after failed batches.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
-/// The first block batch, in pages.
-const INITIAL_BLOCKS: i64 = 32;
+/// The first block batch, in pages: about 2 MB of heap, a few milliseconds on any server.
+const INITIAL_BLOCKS: i64 = 256;
 /// [`Scan::Auto`] reads the heap in page order when at least this share of the rows is
 /// expired: measured on PostgreSQL 15, a page-order batch costs about a quarter of an index
 /// batch per row it visits, so past a fifth of the table reading every page is cheaper.
@@ -458,40 +458,29 @@ impl Cleaner {
             jobs * CHUNKS_PER_WORKER
         };
         let conn = self.primary.as_mut().expect("connected");
-        let scan = match (self.settings.scan, self.settings.sizing) {
-            (Scan::Auto, BatchSizing::Fixed(_)) => Scan::Index,
-            (Scan::Auto, _) => {
+        let (scan, pages) = match (self.settings.scan, self.settings.sizing) {
+            (Scan::Auto, BatchSizing::Fixed(_)) | (Scan::Index, _) => (Scan::Index, 0),
+            (scan, _) => {
                 let estimate = conn.store.purge_estimate(grace)?;
-                if estimate.pages >= MIN_BLOCK_SCAN_PAGES
+                let backlog = estimate.pages >= MIN_BLOCK_SCAN_PAGES
                     && estimate.rows > 0.0
-                    && estimate.expired >= BLOCK_SCAN_SHARE * estimate.rows
-                {
-                    Scan::Blocks
+                    && estimate.expired >= BLOCK_SCAN_SHARE * estimate.rows;
+                if scan == Scan::Blocks || backlog {
+                    (Scan::Blocks, estimate.pages)
                 } else {
-                    Scan::Index
+                    (Scan::Index, 0)
                 }
             }
-            (scan, _) => scan,
         };
         let queue = match scan {
-            Scan::Blocks => {
-                let pages = conn.store.purge_estimate(grace)?.pages;
-                WorkQueue::split_blocks(pages, chunks)
-            }
+            Scan::Blocks => WorkQueue::split_blocks(pages, chunks),
             _ if chunks == 1 => WorkQueue::new([Item::Index(PurgeRange::default())]),
             _ => match conn.store.expired_span(grace)? {
                 Some((first, cutoff)) => WorkQueue::split_expiry(first, cutoff, chunks),
                 None => WorkQueue::new([]),
             },
         };
-        Ok((
-            if scan == Scan::Blocks {
-                Scan::Blocks
-            } else {
-                Scan::Index
-            },
-            queue,
-        ))
+        Ok((scan, queue))
     }
 
     fn run_queue(

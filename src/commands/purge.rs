@@ -93,6 +93,12 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
         }
     };
     let stopped = report.outcome == Outcome::Stopped;
+    if report.outcome == Outcome::Standby {
+        out.note(&format!(
+            "another cleaner is purging table \"{}\"; stopped after {} rows",
+            config.table, report.deleted
+        ));
+    }
     let vacuumed = if args.vacuum && !stopped && report.deleted >= args.vacuum_threshold {
         out.verbose(&format!("VACUUM (ANALYZE) \"{}\"", config.table));
         cleaner.vacuum()?;

@@ -119,6 +119,8 @@ impl Log<'_> {
             }
             Event::Pass { report, next_in } => {
                 self.metrics.record_pass(report);
+                // In transaction lock mode there is no lasting lock: a pass that ran is active.
+                self.metrics.active = report.outcome != crate::cleaner::Outcome::Stopped;
                 self.info(
                     "pass",
                     &format!(

@@ -284,6 +284,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[derive(Default, Clone)]
 struct Sample {
+    round: u64,
     seconds: f64,
     max_tx_ms: f64,
     p99_ms: f64,
@@ -407,6 +408,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
             let sample = if which == 0 {
                 let (seconds, deleted) = run_delete(cluster);
                 Sample {
+                    round,
                     seconds,
                     max_tx_ms: seconds * 1000.0,
                     p99_ms: 0.0,
@@ -420,6 +422,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                 };
                 let (seconds, deleted, max_tx_ms) = run_purge(cluster, &flags);
                 Sample {
+                    round,
                     seconds,
                     max_tx_ms,
                     p99_ms: 0.0,
@@ -434,7 +437,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                 names[which],
                 sample.deleted
             );
-            eprintln!(
+            println!(
                 "round {} {:<22} {:>8.3}s  max tx {:>8.1} ms  app p99 {:>6.2} ms  deleted {}",
                 round + 1,
                 names[which],
@@ -459,18 +462,31 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
     );
     println!("app p99 idle: {idle_p99:.2} ms");
     println!(
-        "{:<24} {:>10} {:>10} {:>12} {:>12} {:>10}",
-        "run", "time s", "× DELETE", "max tx ms", "app p99 ms", "× idle"
+        "{:<24} {:>10} {:>10} {:>12} {:>12} {:>12} {:>10}",
+        "run", "time s", "× DELETE", "paired ×", "max tx ms", "app p99 ms", "× idle"
     );
     for (name, s) in names.iter().zip(&samples) {
         let seconds = median(s.iter().map(|x| x.seconds).collect());
         let max_tx = median(s.iter().map(|x| x.max_tx_ms).collect());
         let p = median(s.iter().map(|x| x.p99_ms).collect());
+        // Each run against the DELETE of its own round: the machine's load drifts between
+        // rounds, much less within one.
+        let paired = median(
+            s.iter()
+                .filter_map(|x| {
+                    samples[0]
+                        .iter()
+                        .find(|d| d.round == x.round)
+                        .map(|d| x.seconds / d.seconds)
+                })
+                .collect(),
+        );
         println!(
-            "{:<24} {:>10.3} {:>10.2} {:>12.1} {:>12.2} {:>10.2}",
+            "{:<24} {:>10.3} {:>10.2} {:>12.2} {:>12.1} {:>12.2} {:>10.2}",
             name,
             seconds,
             seconds / base,
+            paired,
             max_tx,
             p,
             p / idle_p99
