@@ -397,11 +397,31 @@ impl Cleaner {
         self.holding = false;
     }
 
-    /// How many rows a pass would delete now.
+    /// How many rows a pass would delete now (a count, not bound by the batch timeouts).
     pub fn count(&mut self) -> Result<i64> {
         self.connect()?;
         let grace = self.settings.grace;
-        self.guard(|c| c.store.count_expired(grace))
+        let (lock_timeout, statement_timeout) =
+            (self.settings.lock_timeout, self.settings.statement_timeout);
+        let session = self.settings.lock_mode == LockMode::Session;
+        let shutdown = self.shutdown.clone();
+        self.guard(|c| {
+            if session {
+                c.store.set_timeouts(lock_timeout, Duration::ZERO)?;
+            }
+            let counted = c.registration.run(|| c.store.count_expired(grace));
+            if session {
+                c.store.set_timeouts(lock_timeout, statement_timeout)?;
+            }
+            counted.unwrap_or(Err(Error::Interrupted))
+        })
+        .map_err(|e| {
+            if shutdown.is_stopped() {
+                Error::Interrupted
+            } else {
+                e
+            }
+        })
     }
 
     /// Runs `VACUUM (ANALYZE)` on the table.

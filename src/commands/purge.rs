@@ -69,7 +69,7 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     }
     out.verbose("holding the cleaner lock");
 
-    let bar = progress_bar(config, &mut cleaner)?;
+    let bar = progress_bar(config, &mut cleaner);
     let verbose = config.verbosity == Verbosity::Verbose;
     let on_batch = |b: &crate::cleaner::BatchReport| match &bar {
         Some(bar) => bar.inc(b.deleted),
@@ -189,19 +189,20 @@ pub(super) fn settings(
 
 /// A progress bar on stderr, only when stderr is a terminal and output is not quiet; its
 /// length is the current count of expired rows.
-fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Result<Option<ProgressBar>> {
+fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Option<ProgressBar> {
     if config.verbosity == Verbosity::Quiet || !std::io::stderr().is_terminal() {
-        return Ok(None);
+        return None;
     }
-    let total = cleaner.count()?.max(0) as u64;
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    // Without a count the bar still shows rows and rows/s, only no estimate.
+    let total = cleaner.count().ok().map(|n| n.max(0) as u64);
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows  {per_sec}  eta {eta}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
-    Ok(Some(bar))
+    Some(bar)
 }
 
 fn summary(
