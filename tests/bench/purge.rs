@@ -287,6 +287,7 @@ struct Sample {
     round: u64,
     seconds: f64,
     max_tx_ms: f64,
+    p99_tx_ms: f64,
     p99_ms: f64,
     deleted: i64,
 }
@@ -319,10 +320,12 @@ fn run_delete(cluster: &Cluster) -> (f64, i64) {
     (seconds, deleted)
 }
 
-fn run_purge(cluster: &Cluster, flags: &[&str]) -> (f64, i64, f64) {
+/// Runs the purge; returns its wall time, rows deleted, longest batch and the 99th percentile
+/// of its batch times (from `-v`'s per-batch lines).
+fn run_purge(cluster: &Cluster, flags: &[&str]) -> (f64, i64, f64, f64) {
     let started = Instant::now();
     let out = Command::new(SCSCTL)
-        .args(["-d", &cluster.url("bench"), "-o", "json", "purge"])
+        .args(["-d", &cluster.url("bench"), "-o", "json", "-v", "purge"])
         .args(flags)
         .output()
         .unwrap();
@@ -333,10 +336,21 @@ fn run_purge(cluster: &Cluster, flags: &[&str]) -> (f64, i64, f64) {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("purge -o json");
+    let mut batches: Vec<f64> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("scsctl: batch: "))
+        .filter_map(|l| l.rsplit(" in ").next()?.strip_suffix(" ms")?.parse().ok())
+        .collect();
+    batches.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let p99 = batches
+        .get(((batches.len() as f64 * 0.99) as usize).min(batches.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0);
     (
         seconds,
         doc["deleted"].as_i64().unwrap(),
         doc["max_batch_ms"].as_f64().unwrap(),
+        p99,
     )
 }
 
@@ -411,6 +425,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                     round,
                     seconds,
                     max_tx_ms: seconds * 1000.0,
+                    p99_tx_ms: seconds * 1000.0,
                     p99_ms: 0.0,
                     deleted,
                 }
@@ -420,11 +435,12 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                 } else {
                     variants[which - 1].split_whitespace().collect()
                 };
-                let (seconds, deleted, max_tx_ms) = run_purge(cluster, &flags);
+                let (seconds, deleted, max_tx_ms, p99_tx_ms) = run_purge(cluster, &flags);
                 Sample {
                     round,
                     seconds,
                     max_tx_ms,
+                    p99_tx_ms,
                     p99_ms: 0.0,
                     deleted,
                 }
@@ -438,11 +454,12 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                 sample.deleted
             );
             println!(
-                "round {} {:<22} {:>8.3}s  max tx {:>8.1} ms  app p99 {:>6.2} ms  deleted {}",
+                "round {} {:<22} {:>8.3}s  max tx {:>8.1} ms  p99 tx {:>8.1} ms  app p99 {:>6.2} ms  deleted {}",
                 round + 1,
                 names[which],
                 sample.seconds,
                 sample.max_tx_ms,
+                sample.p99_tx_ms,
                 p,
                 sample.deleted
             );
@@ -462,12 +479,13 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
     );
     println!("app p99 idle: {idle_p99:.2} ms");
     println!(
-        "{:<24} {:>10} {:>10} {:>12} {:>12} {:>12} {:>10}",
-        "run", "time s", "× DELETE", "paired ×", "max tx ms", "app p99 ms", "× idle"
+        "{:<24} {:>10} {:>10} {:>10} {:>11} {:>11} {:>11} {:>8}",
+        "run", "time s", "× DELETE", "paired ×", "max tx ms", "p99 tx ms", "app p99 ms", "× idle"
     );
     for (name, s) in names.iter().zip(&samples) {
         let seconds = median(s.iter().map(|x| x.seconds).collect());
         let max_tx = median(s.iter().map(|x| x.max_tx_ms).collect());
+        let p99_tx = median(s.iter().map(|x| x.p99_tx_ms).collect());
         let p = median(s.iter().map(|x| x.p99_ms).collect());
         // Each run against the DELETE of its own round: the machine's load drifts between
         // rounds, much less within one.
@@ -482,12 +500,13 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                 .collect(),
         );
         println!(
-            "{:<24} {:>10.3} {:>10.2} {:>12.2} {:>12.1} {:>12.2} {:>10.2}",
+            "{:<24} {:>10.3} {:>10.2} {:>10.2} {:>11.1} {:>11.1} {:>11.2} {:>8.2}",
             name,
             seconds,
             seconds / base,
             paired,
             max_tx,
+            p99_tx,
             p,
             p / idle_p99
         );
