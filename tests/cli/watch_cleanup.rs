@@ -1,0 +1,223 @@
+//! `scsctl watch-cleanup`: passes every interval, log lines and metrics, surviving server
+//! restarts and killed connections, one active cleaner with takeover, and a clean exit on
+//! SIGTERM even in the middle of a batch. Each test checks rows in the database.
+
+use std::time::{Duration, Instant};
+
+use crate::purge::{counts, init, rows, wait_until};
+use crate::support::{Cluster, Scsctl, TestDb, cluster};
+
+fn daemon(db: &TestDb, extra: &[&str]) -> crate::support::Running {
+    Scsctl::new()
+        .db(db)
+        .args(["watch-cleanup", "--interval", "300ms", "--jitter", "0"])
+        .args(extra.iter().copied())
+        .spawn()
+}
+
+/// Waits until the daemon's stderr has a line containing `needle`.
+fn wait_for_log(d: &mut crate::support::Running, needle: &str, timeout: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if d.stderr_so_far().contains(needle) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn purged_within(db: &TestDb, timeout: Duration) -> bool {
+    wait_until(timeout, || counts(db).0 == 0)
+}
+
+#[test]
+fn passes_every_interval_with_log_lines_and_metrics() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 300, -60.0);
+    rows(&db, "new", 7, 3600.0);
+    let dir = std::env::temp_dir().join(format!("scsctl-watch-{}-{}", std::process::id(), db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let metrics = dir.join("scsctl.prom");
+    let mut d = daemon(
+        &db,
+        &["--log-format", "json", "--metrics-file", metrics.to_str().unwrap()],
+    );
+    assert!(purged_within(&db, Duration::from_secs(10)));
+    // Later passes catch what expires later.
+    rows(&db, "later", 40, -1.0);
+    assert!(purged_within(&db, Duration::from_secs(10)));
+    assert!(wait_for_log(&mut d, "\"event\":\"pass\"", Duration::from_secs(5)));
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(text.contains("scsctl_cleanup_active{table=\"sessions\"} 1"), "{text}");
+    d.sigterm();
+    let out = d.wait();
+    out.success();
+    assert_eq!(counts(&db), (0, 7));
+
+    let mut deleted = 0;
+    let mut passes = 0;
+    for line in out.stderr.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        let time = v["time"].as_str().unwrap();
+        assert!(humantime::parse_rfc3339(time).is_ok(), "{time}");
+        if v["event"] == "pass" {
+            passes += 1;
+            deleted += v["deleted"].as_u64().unwrap();
+            assert!(v["duration_seconds"].is_number());
+        }
+    }
+    assert_eq!(deleted, 340);
+    assert!(passes >= 2, "{}", out.stderr);
+
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    for name in [
+        "rows_deleted_total",
+        "passes_total",
+        "failures_total",
+        "last_success_timestamp_seconds",
+        "active",
+    ] {
+        assert!(text.contains(&format!("# HELP scsctl_cleanup_{name} ")), "{text}");
+        assert!(text.contains(&format!("# TYPE scsctl_cleanup_{name} ")), "{text}");
+    }
+    assert!(text.contains("scsctl_cleanup_rows_deleted_total{table=\"sessions\"} 340"), "{text}");
+    assert!(text.contains("scsctl_cleanup_active{table=\"sessions\"} 0"), "{text}");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "temporary files left behind");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn text_log_lines_start_with_an_rfc3339_time() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 25, -60.0);
+    let mut d = daemon(&db, &[]);
+    assert!(purged_within(&db, Duration::from_secs(10)));
+    assert!(wait_for_log(&mut d, "deleted 25 rows", Duration::from_secs(5)));
+    d.sigterm();
+    let out = d.wait();
+    out.success();
+    for line in out.stderr.lines() {
+        let time = line.split(' ').next().unwrap();
+        assert!(humantime::parse_rfc3339(time).is_ok(), "{line}");
+    }
+}
+
+#[test]
+fn sigterm_during_a_blocked_batch_exits_0_within_a_second() {
+    let db = cluster().new_database();
+    init(&db);
+    let mut d = daemon(&db, &["--lock-timeout", "60s"]);
+    assert!(wait_for_log(&mut d, "pass:", Duration::from_secs(10)));
+    rows(&db, "old", 100, -60.0);
+    // An ACCESS EXCLUSIVE lock held by an open transaction: the next batch waits on it.
+    let mut locker = db.client();
+    let mut tx = locker.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE").unwrap();
+    let mut watcher = db.client();
+    let waiting = wait_until(Duration::from_secs(10), || {
+        watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = 'scsctl' AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+            == 1
+    });
+    assert!(waiting, "no batch waited on the lock");
+    let sent = Instant::now();
+    d.sigterm();
+    let out = d.wait();
+    let took = sent.elapsed();
+    out.success();
+    assert!(took < Duration::from_millis(1500), "exit took {took:?}");
+    // The statement was cancelled on the server, not left waiting behind the lock.
+    let left: i64 = watcher
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scsctl'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    tx.rollback().unwrap();
+    assert_eq!(counts(&db), (100, 0));
+}
+
+#[test]
+fn survives_pg_terminate_backend() {
+    let db = cluster().new_database();
+    init(&db);
+    let mut d = daemon(&db, &[]);
+    assert!(wait_for_log(&mut d, "pass:", Duration::from_secs(10)));
+    let killed: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = 'scsctl' AND datname = current_database()) t",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1);
+    rows(&db, "old", 60, -60.0);
+    assert!(purged_within(&db, Duration::from_secs(15)), "{}", d.stderr_so_far());
+    assert!(wait_for_log(&mut d, "reconnected", Duration::from_secs(5)));
+    d.sigterm();
+    let out = d.wait();
+    out.success();
+    assert!(out.stderr.contains("lost the connection"), "{}", out.stderr);
+}
+
+#[test]
+fn survives_a_server_restart() {
+    let cluster = Cluster::start_dedicated();
+    let db = cluster.new_database();
+    init(&db);
+    let mut d = daemon(&db, &[]);
+    assert!(wait_for_log(&mut d, "pass:", Duration::from_secs(10)));
+    cluster.stop();
+    std::thread::sleep(Duration::from_millis(1500));
+    cluster.start();
+    rows(&db, "old", 80, -60.0);
+    assert!(purged_within(&db, Duration::from_secs(20)), "{}", d.stderr_so_far());
+    assert!(wait_for_log(&mut d, "reconnected", Duration::from_secs(5)));
+    d.sigterm();
+    let out = d.wait();
+    out.success();
+    assert!(
+        out.stderr.contains("retrying in"),
+        "no failure was logged: {}",
+        out.stderr
+    );
+    assert_eq!(counts(&db), (0, 0));
+}
+
+#[test]
+fn one_active_cleaner_and_takeover_after_sigkill() {
+    let db = cluster().new_database();
+    init(&db);
+    let mut a = daemon(&db, &[]);
+    assert!(wait_for_log(&mut a, "active cleaner", Duration::from_secs(10)));
+    let mut b = daemon(&db, &[]);
+    assert!(wait_for_log(&mut b, "standing by", Duration::from_secs(10)));
+    rows(&db, "first", 50, -60.0);
+    assert!(purged_within(&db, Duration::from_secs(10)));
+    assert!(!b.stderr_so_far().contains("active cleaner"));
+
+    a.kill();
+    a.wait();
+    rows(&db, "second", 70, -60.0);
+    assert!(purged_within(&db, Duration::from_secs(10)), "{}", b.stderr_so_far());
+    assert!(wait_for_log(&mut b, "active cleaner", Duration::from_secs(5)));
+    b.sigterm();
+    let out = b.wait();
+    out.success();
+    assert_eq!(counts(&db), (0, 0));
+}
