@@ -252,6 +252,9 @@ impl Conn {
         shutdown: &Shutdown,
     ) -> Result<Conn> {
         let mut store = Store::connect(target, table.clone())?;
+        // A table of the wrong shape (`expiry timestamp` without time zone, say) is refused
+        // before anything is deleted from it, as every other command does.
+        store.probe()?;
         let purger = store.purger(
             settings.lock_mode,
             settings.statement,

@@ -213,7 +213,7 @@ impl Store {
         );
         let row = self
             .client
-            .query_one(&sql, &[&grace.as_secs_f64()])
+            .query_typed_one(&sql, &[(&grace.as_secs_f64(), Type::FLOAT8)])
             .map_err(|e| table_error(&self.table, "cannot count expired sessions", e))?;
         Ok(row.get(0))
     }
@@ -263,11 +263,11 @@ impl Store {
     pub fn cleaner_lock(&mut self) -> Result<CleanerLock> {
         let row = self
             .client
-            .query_one(
+            .query_typed_one(
                 "SELECT hashtext(n.nspname || '.' || c.relname) \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  WHERE c.oid = $1::text::regclass",
-                &[&self.table.regclass_text()],
+                &[(&self.table.regclass_text(), Type::TEXT)],
             )
             .map_err(|e| table_error(&self.table, "cannot find the sessions table", e))?;
         Ok(CleanerLock {
@@ -525,7 +525,7 @@ impl Store {
         );
         let plan: JsonText = self
             .client
-            .query_one(&explain, &[])
+            .query_typed_one(&explain, &[])
             .map_err(|e| table_error(&self.table, "cannot plan the purge", e))?
             .get(0);
         let plan: serde_json::Value = serde_json::from_str(&plan.0).unwrap_or_default();
