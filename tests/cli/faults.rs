@@ -448,3 +448,80 @@ pub(crate) fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> 
     }
     check()
 }
+
+#[test]
+fn watch_cleanup_survives_a_killed_postmaster_mid_batch_and_a_long_outage() {
+    let Some(c) = Cluster::try_start_dedicated() else {
+        return;
+    };
+    let db = c.new_database();
+    seed::init(&db);
+    seed_rows(&db, 500, 10);
+    install_gate(&db);
+    open_gate_for(&db, 2);
+    let gate = shut_gate(&db);
+    let daemon = Scsctl::new()
+        .db(&db)
+        .args([
+            "watch-cleanup",
+            "--interval",
+            "300ms",
+            "--jitter",
+            "0",
+            "--batch-size",
+            "100",
+            "--lock-timeout",
+            "60s",
+            "--statement-timeout",
+            "60s",
+        ])
+        .spawn();
+    let mut admin = db.client();
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scsctl' \
+                     AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+                    &[],
+                )
+                .unwrap()
+                .get::<_, i64>(0)
+                == 1
+        }),
+        "the daemon never reached the gate: {}",
+        daemon.stderr_so_far()
+    );
+    // Two batches committed, the third deleted but waiting: kill the server under it.
+    c.kill_postmaster();
+    drop(gate);
+    drop(admin);
+    // Down for a while: the daemon logs each failed attempt and keeps trying.
+    assert!(
+        wait_until(Duration::from_secs(30), || daemon
+            .stderr_so_far()
+            .matches("retrying in")
+            .count()
+            >= 3),
+        "{}",
+        daemon.stderr_so_far()
+    );
+    assert!(daemon.is_running(), "{}", daemon.stderr_so_far());
+    c.start();
+    let (left, live) = counts(&db);
+    assert_eq!(live, 10);
+    assert_eq!((500 - left) % 100, 0, "a torn batch: {left} rows left");
+    assert!(left >= 300, "{left}");
+    db.psql("DROP TRIGGER gate ON sessions");
+    assert!(
+        wait_until(Duration::from_secs(30), || counts(&db) == (0, 10)),
+        "the daemon did not carry on: {}",
+        daemon.stderr_so_far()
+    );
+    assert!(daemon.stderr_so_far().contains("reconnected"));
+    daemon.terminate();
+    let out = daemon.wait_with_output(Duration::from_secs(10));
+    out.success();
+    out.not_contains(c.admin_password());
+    assert_eq!(counts(&db), (0, 10));
+}
