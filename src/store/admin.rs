@@ -227,6 +227,29 @@ impl Store {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    /// Deletes, in one statement, the rows of these tokens whose data still has the given
+    /// SHA-256 digest (`digests[i]` for `tokens[i]`), and returns the tokens deleted. A row
+    /// rewritten since it was read is kept.
+    pub fn delete_unchanged(
+        &mut self,
+        tokens: &[String],
+        digests: &[Vec<u8>],
+    ) -> Result<Vec<String>> {
+        let sql = format!(
+            "DELETE FROM {} s USING unnest($1::text[], $2::bytea[]) AS d(token, digest) \
+             WHERE s.token = d.token AND sha256(s.data) = d.digest RETURNING s.token",
+            self.table.quoted()
+        );
+        let rows = self
+            .client
+            .query_typed(
+                &sql,
+                &[(&tokens, Type::TEXT_ARRAY), (&digests, Type::BYTEA_ARRAY)],
+            )
+            .map_err(|e| table_error(&self.table, "cannot delete the sessions", e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     /// The tokens among these that have a row (what [`Store::delete_tokens`] would delete).
     pub fn existing_tokens(&mut self, tokens: &[String]) -> Result<Vec<String>> {
         let sql = format!(
