@@ -121,9 +121,21 @@ fn merges_that_all_create_the_same_session_lose_nothing() {
 }
 
 /// Runs scsctl with stdin, stdout and stderr on a new pseudo-terminal, typing `input` once
-/// `prompt` has appeared (nothing is typed when `input` is None: the terminal is closed
-/// instead, as when a person presses Ctrl-D). Returns the exit code and everything shown.
+/// `prompt` has appeared (Ctrl-D when `input` is None, as a person ending the input). Returns
+/// the exit code and everything shown.
 fn run_on_terminal(db: &TestDb, args: &[&str], prompt: &str, input: Option<&str>) -> (i32, String) {
+    run_on_terminal_with(db, args, prompt, input, || {})
+}
+
+/// [`run_on_terminal`], running `meanwhile` while the question is on the screen.
+fn run_on_terminal_with(
+    db: &TestDb,
+    args: &[&str],
+    prompt: &str,
+    input: Option<&str>,
+    meanwhile: impl FnOnce(),
+) -> (i32, String) {
+    let mut meanwhile = Some(meanwhile);
     let (mut master, slave) = open_pty();
     let home = scratch_dir().join(format!("pty-home-{}", random_hex(4)));
     std::fs::create_dir_all(&home).unwrap();
@@ -154,6 +166,9 @@ fn run_on_terminal(db: &TestDb, args: &[&str], prompt: &str, input: Option<&str>
         }
         if !answered && String::from_utf8_lossy(&shown).contains(prompt) {
             answered = true;
+            if let Some(f) = meanwhile.take() {
+                f();
+            }
             match input {
                 Some(text) => master.write_all(text.as_bytes()).unwrap(),
                 // End of file on a terminal: the VEOF character at the start of a line.
@@ -241,4 +256,39 @@ fn delete_where_asks_on_a_terminal_before_removing_many() {
     assert_eq!(code, 0, "{shown}");
     assert!(shown.contains("deleted 12 sessions"), "{shown}");
     assert_eq!(seed::count(&db), 0);
+}
+
+#[test]
+fn delete_where_keeps_a_session_that_changed_while_the_question_was_asked() {
+    let db = cluster().new_database();
+    seed::init(&db);
+    for i in 0..12 {
+        Scsctl::new()
+            .db(&db)
+            .args(["put", &format!("s{i}"), "--ttl", "1h", "--set", "plan=free"])
+            .run()
+            .success();
+    }
+    let (code, shown) = run_on_terminal_with(
+        &db,
+        &["delete", "--where", "plan=free"],
+        "[y/N]",
+        Some("y\n"),
+        || {
+            // The user upgrades while the operator reads the question.
+            Scsctl::new()
+                .db(&db)
+                .args(["put", "s3", "--ttl", "1h", "--merge", "--set", "plan=pro"])
+                .run()
+                .success();
+        },
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("deleted 11 sessions"), "{shown}");
+    assert!(
+        shown.contains("1 of 12 matching sessions changed or went away before the delete"),
+        "{shown}"
+    );
+    assert_eq!(seed::count(&db), 1);
+    assert_eq!(values(&db, "s3")["plan"]["value"], "pro");
 }
