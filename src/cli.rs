@@ -56,7 +56,12 @@ pub struct GlobalArgs {
     pub table: String,
 
     /// The app stores SHA-256 hashes of tokens (SCS's HashTokenInStore)
-    #[arg(long, env = "SCSCTL_HASHED_TOKENS", global = true)]
+    #[arg(
+        long,
+        env = "SCSCTL_HASHED_TOKENS",
+        global = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub hashed_tokens: bool,
 
     /// Output format: a table for people, JSON or NDJSON for scripts
@@ -152,7 +157,7 @@ pub struct InitSchemaArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// The session token (taken literally, even when it starts with '-')
-    #[arg(allow_hyphen_values = true, value_name = "TOKEN")]
+    #[arg(value_name = "TOKEN")]
     pub token: String,
 
     /// Write the stored bytes to stdout unchanged
@@ -166,7 +171,7 @@ pub struct GetArgs {
 #[command(group(clap::ArgGroup::new("when").required(true).args(["ttl", "expires_at"])))]
 pub struct PutArgs {
     /// The session token (taken literally, even when it starts with '-')
-    #[arg(allow_hyphen_values = true, value_name = "TOKEN")]
+    #[arg(value_name = "TOKEN")]
     pub token: Option<String>,
 
     /// Make a new token as SCS does (32 random bytes, base64url)
@@ -174,7 +179,7 @@ pub struct PutArgs {
     pub new_token: bool,
 
     /// Expire after this long, e.g. 30m, 24h, 7days
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub ttl: Option<String>,
 
     /// Expire at this RFC 3339 time
@@ -199,7 +204,7 @@ pub struct PutArgs {
 #[command(group(clap::ArgGroup::new("what").required(true).args(["tokens", "filter", "expired"])))]
 pub struct DeleteArgs {
     /// Tokens to revoke; '-' reads tokens from stdin, one per line
-    #[arg(allow_hyphen_values = true, value_name = "TOKEN")]
+    #[arg(value_name = "TOKEN")]
     pub tokens: Vec<String>,
 
     /// Revoke the sessions whose values match KEY[:TYPE]=VALUE (repeatable; all must match)
@@ -271,11 +276,11 @@ pub struct PurgeArgs {
     pub batch_size: Option<i64>,
 
     /// Keep sessions until they have been expired this long
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub grace: Option<String>,
 
     /// Stop cleanly between batches after this long
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub max_duration: Option<String>,
 
     /// Count what would be deleted and change nothing
@@ -382,7 +387,7 @@ pub enum LogFormat {
 )]
 pub struct WatchCleanupArgs {
     /// Time between purge passes, e.g. 5m
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub interval: String,
 
     /// Rows per batch; fixed when given, else adapted to keep each transaction short
@@ -390,7 +395,7 @@ pub struct WatchCleanupArgs {
     pub batch_size: Option<i64>,
 
     /// Keep sessions until they have been expired this long
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub grace: Option<String>,
 
     /// Spread passes by up to this percentage of the interval
@@ -451,4 +456,120 @@ pub struct ManArgs {
 /// The clap command, for generating completions and man pages.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+/// Parses the process's arguments; see [`parse_from`].
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// Parses arguments, taking SCS tokens that start with `-` literally.
+///
+/// About 1 in 64 SCS tokens starts with `-`, and clap would read `-x3Jq…` as a cluster of short
+/// flags. An argument shaped like a token (a single `-`, then at least 15 more base64url
+/// characters) that is not the value of an option is moved behind `--`, where clap takes it as
+/// a positional value; real flags never have that shape.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    <Cli as clap::Parser>::try_parse_from(protect_tokens(&command(), args))
+}
+
+fn looks_like_token(arg: &str) -> bool {
+    arg.len() >= 16
+        && arg.starts_with('-')
+        && !arg.starts_with("--")
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn protect_tokens(cmd: &clap::Command, args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let takes_value = |arg: &str| -> bool {
+        let mut commands = vec![cmd];
+        commands.extend(cmd.get_subcommands());
+        commands.iter().flat_map(|c| c.get_arguments()).any(|a| {
+            a.get_action().takes_values()
+                && (a.get_long().is_some_and(|l| arg == format!("--{l}"))
+                    || a.get_short().is_some_and(|s| arg == format!("-{s}")))
+        })
+    };
+    let mut kept = Vec::with_capacity(args.len());
+    let mut tokens = Vec::new();
+    let mut rest = Vec::new();
+    let mut iter = args.into_iter();
+    let mut previous_takes_value = false;
+    for arg in iter.by_ref() {
+        let text = arg.to_str().unwrap_or("");
+        if text == "--" {
+            rest.extend(iter.by_ref());
+            break;
+        }
+        if !previous_takes_value && looks_like_token(text) {
+            tokens.push(arg);
+            previous_takes_value = false;
+            continue;
+        }
+        previous_takes_value = takes_value(text);
+        kept.push(arg);
+    }
+    if !tokens.is_empty() || !rest.is_empty() {
+        kept.push("--".into());
+        kept.extend(tokens);
+        kept.extend(rest);
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token_of(args: &[&str]) -> String {
+        match parse_from(args).unwrap().command {
+            Command::Get(get) => get.token,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tokens_starting_with_a_dash_are_tokens() {
+        let t = "-x3Jq9v_Xn2-AbCdEfGhIjKlMnOpQrStUvWxYz01234";
+        assert_eq!(token_of(&["scsctl", "get", t]), t);
+        assert_eq!(token_of(&["scsctl", "get", t, "-o", "json"]), t);
+        assert_eq!(token_of(&["scsctl", "-v", "get", "--", "-v"]), "-v");
+        let cli = parse_from(["scsctl", "get", "plain", "-v"]).unwrap();
+        assert!(cli.global.verbose);
+        let cli = parse_from(["scsctl", "delete", t, "-o", "json", "other", "--dry-run"]).unwrap();
+        let Command::Delete(d) = cli.command else {
+            panic!()
+        };
+        assert_eq!(d.tokens, ["other", t]);
+        assert!(d.dry_run);
+        assert_eq!(cli.global.output, OutputFormat::Json);
+    }
+
+    #[test]
+    fn option_values_are_not_moved() {
+        let args = ["scsctl", "--set", "-looks_like_a_token_", "put", "x"];
+        let out = protect_tokens(&command(), args.iter().map(Into::into).collect());
+        assert_eq!(
+            out,
+            args.iter()
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn negative_durations_reach_our_own_message() {
+        let cli = parse_from(["scsctl", "purge", "--grace", "-5m"]).unwrap();
+        let Command::Purge(p) = cli.command else {
+            panic!()
+        };
+        assert_eq!(p.grace.as_deref(), Some("-5m"));
+    }
 }

@@ -76,10 +76,10 @@ pub fn parse_time(flag: &str, text: &str) -> Result<SystemTime> {
 /// humantime only takes `Z`; offsets such as `+01:00` are applied here.
 fn parse_rfc3339_with_offset(text: &str) -> Option<SystemTime> {
     let text = text.trim();
-    if let Ok(t) = humantime::parse_rfc3339_weak(text) {
-        if text.ends_with(['Z', 'z']) {
-            return Some(t);
-        }
+    if text.ends_with(['Z', 'z'])
+        && let Ok(t) = humantime::parse_rfc3339_weak(text)
+    {
+        return Some(t);
     }
     let split = text.len().checked_sub(6)?;
     let (base, offset) = text.split_at(split);

@@ -1,11 +1,9 @@
 //! The `scsctl` binary: parse, run, print the error once, exit with its code.
 
-use clap::Parser;
-use scsctl::cli::Cli;
 use scsctl::error::{Error, exit};
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    let cli = match scsctl::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help and version to stdout (exit 0) and usage errors to stderr.

@@ -32,15 +32,13 @@ pub fn pages() -> Result<Vec<(String, Vec<u8>)>> {
     let root = command();
     let mut pages = vec![("scsctl.1".to_owned(), render(&root, "scsctl", None)?)];
     for sub in root.get_subcommands() {
-        let name = format!("scsctl-{}", sub.get_name());
-        let sub = sub
+        let short = sub.get_name().to_owned();
+        let name = format!("scsctl-{short}");
+        let page = sub
             .clone()
             .name(name.clone())
             .version(env!("CARGO_PKG_VERSION"));
-        pages.push((
-            format!("{name}.1"),
-            render(&sub, &name, Some(sub.get_name()))?,
-        ));
+        pages.push((format!("{name}.1"), render(&page, &name, Some(&short))?));
     }
     Ok(pages)
 }

@@ -60,7 +60,7 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
                 .live_by_hour
                 .iter()
                 .enumerate()
-                .map(|(h, n)| (format!("{h:>2}-{:<2}h", h + 1), *n))
+                .map(|(h, n)| (format!("{h}-{}h", h + 1), *n))
                 .collect();
             for line in bars(&hours, width) {
                 out.line(&line)?;
@@ -93,7 +93,7 @@ fn bars(rows: &[(String, i64)], width: usize) -> Vec<String> {
         .map(|(label, n)| {
             let eighths = ((*n as f64 / max) * (width * 8) as f64).round() as usize;
             let mut bar = "█".repeat(eighths / 8);
-            if eighths % 8 > 0 {
+            if !eighths.is_multiple_of(8) {
                 bar.push(EIGHTHS[eighths % 8 - 1]);
             }
             format!("{label:<label_width$} {bar} {n}")

@@ -1,1 +1,25 @@
-//! PLACEHOLDER
+//! Integration tests of the `scsctl` binary against a private throwaway PostgreSQL cluster
+//! (see `tests/support/mod.rs` for the harness and its environment variables).
+//!
+//! This is the one integration test binary: every test module is a `mod` here, so all
+//! tests share one cluster (each with a database of its own) and run in parallel.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod codec;
+mod connect;
+mod delete;
+mod errors;
+mod generated;
+mod get;
+mod harness;
+mod init_schema;
+mod list;
+mod purge;
+mod put;
+mod seed;
+mod stats;
+mod store;
+mod values;
+mod watch_cleanup;

@@ -1,0 +1,311 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[scsctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'scsctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'scsctl'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init-schema 'Create the sessions table and its expiry index, or check an existing one'
+            cand get 'Show one session, live or expired'
+            cand put 'Create or replace one session'
+            cand delete 'Revoke sessions'
+            cand list 'List sessions, ordered by expiry'
+            cand purge 'Delete expired sessions in short batches'
+            cand watch-cleanup 'Run a foreground daemon that purges expired sessions every interval'
+            cand stats 'Show counts, sizes and vacuum state of the sessions table'
+            cand completions 'Print shell completions'
+            cand man 'Write man pages into a directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'scsctl;init-schema'= {
+            cand --grant 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table (repeatable)'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --dry-run 'Print the SQL and change nothing'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;get'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --raw 'Write the stored bytes to stdout unchanged'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;put'= {
+            cand --ttl 'Expire after this long, e.g. 30m, 24h, 7days'
+            cand --expires-at 'Expire at this RFC 3339 time'
+            cand --set 'Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time'
+            cand --data-file 'Store these raw bytes as the session data (''-'' for stdin)'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --new-token 'Make a new token as SCS does (32 random bytes, base64url)'
+            cand --merge 'Keep the existing values and set only the given keys, atomically'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;delete'= {
+            cand --where 'Revoke the sessions whose values match KEY[:TYPE]=VALUE (repeatable; all must match)'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --expired 'Revoke every expired session (one statement; see purge for large backlogs)'
+            cand --dry-run 'Count what would be deleted and change nothing'
+            cand -y 'Do not ask before deleting many sessions'
+            cand --yes 'Do not ask before deleting many sessions'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;list'= {
+            cand --state 'Which sessions to show'
+            cand --where 'Show only sessions whose values match KEY[:TYPE]=VALUE (repeatable; all must match)'
+            cand --limit 'Show at most N sessions'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --values 'Decode and show each session''s values'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;purge'= {
+            cand --batch-size 'Rows per batch; fixed when given, else adapted to keep each transaction short'
+            cand --grace 'Keep sessions until they have been expired this long'
+            cand --max-duration 'Stop cleanly between batches after this long'
+            cand --vacuum-threshold 'With --vacuum: how many deleted rows make "many"'
+            cand --target-batch-time 'The longest a batch''s transaction should take, when sizes adapt'
+            cand --lock-timeout 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller'
+            cand --statement-timeout 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]'
+            cand --jobs 'Connections deleting disjoint slices of the backlog at once'
+            cand --lock-mode 'How the one-cleaner-per-table lock is held: `session` (held for the run; direct connections and session-mode poolers) or `transaction` (taken by each batch; for PgBouncer in transaction mode)'
+            cand --scan 'How expired rows are found: `index` (the oldest first, through the expiry index), `blocks` (heap pages in order, for a large backlog) or `auto` (blocks when the planner expects a fifth of the table or more to be expired; index with --batch-size)'
+            cand --batch-statement 'The SQL an index batch runs: delete the locked rows by ctid or by primary key'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --dry-run 'Count what would be deleted and change nothing'
+            cand --vacuum 'Run VACUUM (ANALYZE) on the table after a run that deleted many rows (never VACUUM FULL)'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;watch-cleanup'= {
+            cand --interval 'Time between purge passes, e.g. 5m'
+            cand --batch-size 'Rows per batch; fixed when given, else adapted to keep each transaction short'
+            cand --grace 'Keep sessions until they have been expired this long'
+            cand --jitter 'Spread passes by up to this percentage of the interval'
+            cand --log-format 'Log line format on stderr'
+            cand --metrics-file 'Rewrite this Prometheus textfile after each pass'
+            cand --max-duration 'Stop a pass between batches after this long (the next pass goes on)'
+            cand --target-batch-time 'The longest a batch''s transaction should take, when sizes adapt'
+            cand --lock-timeout 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller'
+            cand --statement-timeout 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]'
+            cand --jobs 'Connections deleting disjoint slices of the backlog at once'
+            cand --lock-mode 'How the one-cleaner-per-table lock is held: `session` (held for the run; direct connections and session-mode poolers) or `transaction` (taken by each batch; for PgBouncer in transaction mode)'
+            cand --scan 'How expired rows are found: `index` (the oldest first, through the expiry index), `blocks` (heap pages in order, for a large backlog) or `auto` (blocks when the planner expects a fifth of the table or more to be expired; index with --batch-size)'
+            cand --batch-statement 'The SQL an index batch runs: delete the locked rows by ctid or by primary key'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;stats'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;completions'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;man'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;help'= {
+            cand init-schema 'Create the sessions table and its expiry index, or check an existing one'
+            cand get 'Show one session, live or expired'
+            cand put 'Create or replace one session'
+            cand delete 'Revoke sessions'
+            cand list 'List sessions, ordered by expiry'
+            cand purge 'Delete expired sessions in short batches'
+            cand watch-cleanup 'Run a foreground daemon that purges expired sessions every interval'
+            cand stats 'Show counts, sizes and vacuum state of the sessions table'
+            cand completions 'Print shell completions'
+            cand man 'Write man pages into a directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'scsctl;help;init-schema'= {
+        }
+        &'scsctl;help;get'= {
+        }
+        &'scsctl;help;put'= {
+        }
+        &'scsctl;help;delete'= {
+        }
+        &'scsctl;help;list'= {
+        }
+        &'scsctl;help;purge'= {
+        }
+        &'scsctl;help;watch-cleanup'= {
+        }
+        &'scsctl;help;stats'= {
+        }
+        &'scsctl;help;completions'= {
+        }
+        &'scsctl;help;man'= {
+        }
+        &'scsctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

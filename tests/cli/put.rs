@@ -1,0 +1,151 @@
+//! `scsctl put`.
+
+use std::time::{Duration, SystemTime};
+
+use scsctl::connect::{Env, Target};
+use scsctl::store::Store;
+use scsctl::table::TableName;
+
+use crate::seed;
+use crate::support::{Scsctl, cluster};
+
+#[test]
+fn new_token_is_printed_alone_and_find_returns_the_data() {
+    let db = cluster().new_database();
+    seed::init(&db);
+    let data = b"\x00binary\xffdata";
+    let file = std::env::temp_dir().join(format!("scsctl-put-{}", db.name));
+    std::fs::write(&file, data).unwrap();
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["put", "--new-token", "--ttl", "1h", "--data-file"])
+        .arg(&file)
+        .run();
+    out.success();
+    let token = out.stdout_str();
+    let token = token.strip_suffix('\n').expect("one line");
+    assert_eq!(token.len(), 43);
+    assert!(
+        token
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    );
+    let target = Target::resolve(Some(&db.url()), &Env::default()).unwrap();
+    let mut store = Store::connect(&target, TableName::parse("sessions").unwrap()).unwrap();
+    assert_eq!(store.find(token).unwrap(), Some(data.to_vec()));
+    let expiry = store.fetch(token).unwrap().unwrap().expiry;
+    let left = expiry.duration_since(SystemTime::now()).unwrap();
+    assert!(left > Duration::from_secs(3500) && left <= Duration::from_secs(3600));
+    let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn data_from_stdin_and_json_output() {
+    let db = cluster().new_database();
+    seed::init(&db);
+    let out = Scsctl::new()
+        .db(&db)
+        .args([
+            "put",
+            "given-token",
+            "--expires-at",
+            "2030-01-02T03:04:05Z",
+            "--data-file",
+            "-",
+            "-o",
+            "json",
+        ])
+        .stdin(b"from stdin".to_vec())
+        .run();
+    out.success();
+    let v = out.json();
+    assert_eq!(v["token"], "given-token");
+    assert_eq!(v["expiry"], "2030-01-02T03:04:05.000000Z");
+    let row = db
+        .client()
+        .query_one(
+            "SELECT data, expiry = '2030-01-02T03:04:05Z'::timestamptz FROM sessions WHERE token = 'given-token'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, Vec<u8>>(0), b"from stdin");
+    assert!(row.get::<_, bool>(1));
+}
+
+#[test]
+fn past_expiry_warns_but_writes() {
+    let db = cluster().new_database();
+    seed::init(&db);
+    let out = Scsctl::new()
+        .db(&db)
+        .args([
+            "put",
+            "old",
+            "--expires-at",
+            "2001-01-01T00:00:00Z",
+            "--data-file",
+            "-",
+        ])
+        .stdin(b"x".to_vec())
+        .run();
+    out.success();
+    assert!(
+        out.stderr.contains("scsctl: warning:") && out.stderr.contains("past"),
+        "{}",
+        out.stderr
+    );
+    assert!(seed::exists(&db, "old"));
+}
+
+#[test]
+fn bad_durations_are_usage_errors_and_write_nothing() {
+    let db = cluster().new_database();
+    seed::init(&db);
+    for ttl in ["30", "-5m", "soon"] {
+        let out = Scsctl::new()
+            .db(&db)
+            .args(["put", "t", "--ttl", ttl, "--data-file", "-"])
+            .stdin(b"x".to_vec())
+            .run();
+        out.code(2);
+        assert!(out.stderr.contains("units"), "{ttl}: {}", out.stderr);
+    }
+    assert_eq!(seed::count(&db), 0);
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["put", "t", "--ttl", "5M", "--data-file", "-"])
+        .stdin(b"x".to_vec())
+        .run();
+    out.success();
+    assert!(
+        out.stderr.contains("months") && out.stderr.contains("152 days"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn hashed_tokens_store_the_hash_and_print_the_token() {
+    let db = cluster().new_database();
+    seed::init(&db);
+    let out = Scsctl::new()
+        .db(&db)
+        .args([
+            "--hashed-tokens",
+            "put",
+            "abc",
+            "--ttl",
+            "1h",
+            "--data-file",
+            "-",
+        ])
+        .stdin(b"x".to_vec())
+        .run();
+    out.success();
+    assert_eq!(out.stdout_str(), "abc\n");
+    assert!(seed::exists(
+        &db,
+        "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+    ));
+    assert!(!seed::exists(&db, "abc"));
+}
