@@ -239,7 +239,7 @@ impl Load {
                 x ^= x << 17;
                 let token = &tokens[(x % tokens.len() as u64) as usize];
                 let started = Instant::now();
-                if x % 4 == 0 {
+                if x.is_multiple_of(4) {
                     let data = vec![7u8; 320];
                     let expiry = std::time::SystemTime::now() + Duration::from_secs(86_400);
                     client.execute(&commit, &[token, &data, &expiry]).unwrap();
