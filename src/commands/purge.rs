@@ -33,23 +33,36 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     let shutdown = Shutdown::new();
     shutdown.install_signals()?;
     let mut cleaner = Cleaner::new(target, config.table.clone(), settings, shutdown.clone());
-    cleaner.connect()?;
+    let started = std::time::Instant::now();
+    // Interrupted before the first batch (for example while the table is locked): say so in
+    // the same shape as an interrupted run.
+    let interrupted = |out: &mut Output, e: Error| {
+        if matches!(e, Error::Interrupted) {
+            let mut report = empty_report(Outcome::Stopped);
+            report.duration = started.elapsed();
+            summary(out, args, &report, None, true)?;
+        }
+        Err(e)
+    };
+    if let Err(e) = cleaner.connect() {
+        return interrupted(out, e);
+    }
     out.verbose(&format!("using table \"{}\"", config.table));
 
     if args.dry_run {
-        let count = cleaner.count()?;
-        let report = PassReport {
-            deleted: count.max(0) as u64,
-            batches: 0,
-            retries: 0,
-            duration: Duration::ZERO,
-            max_batch: Duration::ZERO,
-            outcome: Outcome::Completed,
-            scan: Scan::Auto,
+        let count = match cleaner.count() {
+            Ok(n) => n,
+            Err(e) => return interrupted(out, e),
         };
+        let mut report = empty_report(Outcome::Completed);
+        report.deleted = count.max(0) as u64;
         return summary(out, args, &report, None, false);
     }
-    if !cleaner.try_lead()? {
+    let leading = match cleaner.try_lead() {
+        Ok(leading) => leading,
+        Err(e) => return interrupted(out, e),
+    };
+    if !leading {
         out.note(&format!(
             "another cleaner is purging table \"{}\"; nothing to do",
             config.table
@@ -89,7 +102,7 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
         Ok(report) => report,
         Err(e) => {
             cleaner.release();
-            return Err(e);
+            return interrupted(out, e);
         }
     };
     let stopped = report.outcome == Outcome::Stopped;
@@ -120,6 +133,18 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
         return Err(Error::Interrupted);
     }
     Ok(())
+}
+
+fn empty_report(outcome: Outcome) -> PassReport {
+    PassReport {
+        deleted: 0,
+        batches: 0,
+        retries: 0,
+        duration: Duration::ZERO,
+        max_batch: Duration::ZERO,
+        outcome,
+        scan: Scan::Auto,
+    }
 }
 
 /// The pass settings from the flags `purge` and `watch-cleanup` share.
