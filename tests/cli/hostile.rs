@@ -417,3 +417,71 @@ fn durations_without_units_negative_or_in_months() {
         .success();
     assert_eq!(seed::count(&db), 0);
 }
+
+#[test]
+fn the_servers_detail_and_hint_get_lines_of_their_own_and_cannot_fake_one() {
+    let db = cluster().new_database();
+    // An extra NOT NULL column: the server refuses the insert and quotes the row, token and
+    // all, in its DETAIL.
+    db.psql(
+        "CREATE TABLE wide (token TEXT PRIMARY KEY, data BYTEA NOT NULL, \
+         expiry TIMESTAMPTZ NOT NULL, extra INT NOT NULL)",
+    );
+    let token = "t\nscsctl: error: forged line\u{1b}[2J";
+    let out = Scsctl::new()
+        .db(&db)
+        .args([
+            "-t",
+            "wide",
+            "put",
+            "--ttl",
+            "1h",
+            "--data-file",
+            "-",
+            "--",
+            token,
+        ])
+        .stdin(b"x".to_vec())
+        .run();
+    out.code(1);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert!(
+        lines[0]
+            .starts_with("scsctl: error: cannot write the session: null value in column \"extra\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        lines[1]
+            .starts_with("  detail: Failing row contains (t\\nscsctl: error: forged line\\e[2J"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\u{1b}'));
+    // A hint from scsctl itself: no password given to a server that wants one.
+    let c = cluster();
+    let out = Scsctl::new()
+        .arg("-d")
+        .arg(format!(
+            "postgres://{}@{}:{}/{}?sslmode=disable",
+            c.admin_user(),
+            c.host(),
+            c.port(),
+            db.name
+        ))
+        .arg("stats")
+        .run();
+    out.code(4);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert!(
+        lines[0].ends_with("the server asks for a password and none was given"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        lines[1],
+        "  hint: give one in the URL, PGPASSWORD or the password file (~/.pgpass)"
+    );
+}
