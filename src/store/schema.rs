@@ -102,6 +102,7 @@ impl Store {
                 tx.batch_execute(&sql)
                     .map_err(|e| Error::db(format!("cannot grant access to role {role:?}"), e))?;
             }
+            check_granted(&mut tx, &table, role)?;
         }
         let mut check = check_shape(&mut tx, &table)?;
         check.existed = existed;
@@ -129,6 +130,32 @@ impl Store {
         check.existed = true;
         Ok(check)
     }
+}
+
+/// A GRANT by a role that may not grant on the table is only a WARNING ("no privileges were
+/// granted"), so what the role holds afterwards is checked rather than assumed.
+fn check_granted(tx: &mut postgres::Transaction<'_>, table: &TableName, role: &str) -> Result<()> {
+    let row = tx
+        .query_typed_one(
+            "SELECT bool_and(has_table_privilege($1, $2::text::regclass, p)) \
+             FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p",
+            &[(&role, Type::TEXT), (&table.quoted(), Type::TEXT)],
+        )
+        .map_err(|e| Error::db(format!("cannot grant access to role {role:?}"), e))?;
+    if row.get::<_, Option<bool>>(0) == Some(true) {
+        return Ok(());
+    }
+    Err(Error::Database {
+        context: format!("cannot grant access to role {role:?}"),
+        failure: crate::error::DbFailure {
+            code: Some("42501".into()),
+            message: format!(
+                "permission denied: the server granted nothing, as only the owner of table \"{table}\" (or a superuser) may grant on it"
+            ),
+            detail: None,
+            hint: Some("run init-schema --grant as the table's owner".into()),
+        },
+    })
 }
 
 fn regclass(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<Option<u32>> {
