@@ -485,3 +485,58 @@ fn the_servers_detail_and_hint_get_lines_of_their_own_and_cannot_fake_one() {
         "  hint: give one in the URL, PGPASSWORD or the password file (~/.pgpass)"
     );
 }
+
+#[test]
+fn a_read_only_role_changes_nothing_with_any_writing_command() {
+    let db = cluster().new_database();
+    seed::init(&db);
+    seed::row(&db, "live", b"x", 600);
+    seed::row(&db, "old", b"y", -600);
+    Scsctl::new()
+        .db(&db)
+        .args(["put", "valued", "--ttl", "1h", "--set", "plan=free"])
+        .run()
+        .success();
+    let role = format!("ro_{}", random_hex(4));
+    db.create_role(&role, "ro-pw");
+    db.psql(&format!("GRANT SELECT ON sessions TO {role}"));
+    let c = cluster();
+    let url = format!(
+        "postgres://{role}:ro-pw@{}:{}/{}?sslmode=disable",
+        c.host(),
+        c.port(),
+        db.name
+    );
+    let before = snapshot(&db, "sessions");
+    for args in [
+        vec!["purge"],
+        vec!["purge", "--lock-mode", "transaction"],
+        vec!["delete", "--expired"],
+        vec!["delete", "live", "old"],
+        vec!["delete", "--where", "plan=free"],
+        vec!["put", "live", "--ttl", "2h", "--data-file", "-"],
+        vec![
+            "put", "valued", "--ttl", "2h", "--merge", "--set", "plan=pro",
+        ],
+        vec!["init-schema", "--grant", role.as_str()],
+    ] {
+        let out = Scsctl::new()
+            .arg("-d")
+            .arg(&url)
+            .args(&args)
+            .stdin(b"x".to_vec())
+            .run();
+        out.code(1);
+        out.stderr_contains("permission denied");
+        assert_eq!(snapshot(&db, "sessions"), before, "{args:?}");
+    }
+    // Reading is what the role may do.
+    for args in [vec!["get", "live"], vec!["list"], vec!["stats"]] {
+        Scsctl::new()
+            .arg("-d")
+            .arg(&url)
+            .args(&args)
+            .run()
+            .success();
+    }
+}
