@@ -17,6 +17,10 @@ use crate::support::{Cluster, Scsctl, TestDb, cluster, random_hex, scratch_dir};
 /// The advisory lock key the trigger waits for.
 const GATE: i64 = 0x5C5_C7E5;
 
+/// Purge's own guards, long enough that a batch waits at the gate until the test strikes
+/// (the default lock_timeout of 1 s would roll it back first on a slow machine).
+const NO_GUARDS: [&str; 4] = ["--lock-timeout", "60s", "--statement-timeout", "60s"];
+
 /// Installs the gate trigger on `sessions`: a DELETE waits for [`GATE`] once the passes
 /// granted by [`open_gate_for`] are used up.
 pub(crate) fn install_gate(db: &TestDb) {
@@ -224,7 +228,17 @@ fn a_purge_batch_is_all_or_nothing_when_the_server_dies() {
         let (before, _) = counts(&db);
         let gate = shut_gate(&db);
         let url = db.url();
-        let mut child = start(&["--database-url", &url, "purge", "--batch-size", "100"]);
+        let mut child = start(&[
+            "--database-url",
+            &url,
+            "purge",
+            "--batch-size",
+            "100",
+            NO_GUARDS[0],
+            NO_GUARDS[1],
+            NO_GUARDS[2],
+            NO_GUARDS[3],
+        ]);
         wait_at_gate(&db, &mut child);
         // The third batch has deleted its 100 rows and waits, uncommitted.
         strike(&c, fault);
@@ -270,7 +284,17 @@ fn a_terminated_connection_fails_the_command_and_keeps_the_batch_whole() {
     install_gate(&db);
     open_gate_for(&db, 2);
     let gate = shut_gate(&db);
-    let mut child = start(&["--database-url", &db.url(), "purge", "--batch-size", "100"]);
+    let mut child = start(&[
+        "--database-url",
+        &db.url(),
+        "purge",
+        "--batch-size",
+        "100",
+        NO_GUARDS[0],
+        NO_GUARDS[1],
+        NO_GUARDS[2],
+        NO_GUARDS[3],
+    ]);
     let pid = wait_at_gate(&db, &mut child);
     let terminated: bool = db
         .client()
