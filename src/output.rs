@@ -63,12 +63,6 @@ impl Output {
         }
     }
 
-    /// Writes one daemon log line on stderr as is (escaped for the terminal, no prefix), so
-    /// that JSON log lines stay parseable. Shown even with `--quiet`: callers decide.
-    pub fn log(&self, line: &str) {
-        eprintln!("{}", escape(line));
-    }
-
     /// Asks a yes/no question on the terminal (stderr, answer on stdin); only `y` or `yes`
     /// agrees.
     pub fn confirm(&mut self, question: &str) -> Result<bool> {
@@ -82,6 +76,12 @@ impl Output {
             answer.trim().to_ascii_lowercase().as_str(),
             "y" | "yes"
         ))
+    }
+
+    /// Writes one daemon log line on stderr as is (escaped for the terminal, no prefix), so
+    /// that JSON log lines stay parseable. Shown even with `--quiet`: callers decide.
+    pub fn log(&self, line: &str) {
+        eprintln!("{}", escape(line));
     }
 
     /// Writes one line of plain text to stdout (escaped for the terminal).
