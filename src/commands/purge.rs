@@ -222,9 +222,15 @@ fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Option<ProgressBar> {
     let total = cleaner.count().ok().map(|n| n.max(0) as u64);
     let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows  {per_sec}  eta {eta}",
+        "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows  {rate}  eta {eta}",
     )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0} rows/s", state.per_sec());
+        },
+    );
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     Some(bar)
