@@ -283,7 +283,12 @@ fn summary(
                 "duration_seconds": report.duration.as_secs_f64(),
                 "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
                 "dry_run": args.dry_run,
-                "outcome": if args.dry_run { "dry_run" } else { report.outcome.as_str() },
+                "outcome": match report.outcome {
+                    _ if args.dry_run => "dry_run",
+                    // The same word whether the lock was found taken before or during the run.
+                    Outcome::Standby => "another_cleaner",
+                    other => other.as_str(),
+                },
             });
             if !args.dry_run {
                 doc["scan"] = json!(report.scan.as_str());

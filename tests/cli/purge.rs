@@ -305,6 +305,10 @@ fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
     out.success();
     assert!(out.stderr.contains("another cleaner"), "{}", out.stderr);
     assert!(out.stdout.is_empty());
+    let out = Scsctl::new().db(&db).args(["purge", "-o", "json"]).run();
+    out.success();
+    assert_eq!(out.json()["outcome"], "another_cleaner");
+    assert_eq!(out.json()["deleted"], 0);
     let out = Scsctl::new().db(&db).args(["-q", "purge"]).run();
     out.success();
     assert!(
@@ -318,7 +322,7 @@ fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
         .args(["purge", "--lock-mode", "transaction", "-o", "json"])
         .run();
     out.success();
-    assert_eq!(out.json()["outcome"], "standby");
+    assert_eq!(out.json()["outcome"], "another_cleaner");
     assert_eq!(counts(&db), (50, 0));
 
     drop(holder);
@@ -687,7 +691,7 @@ fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
     holder.execute(LOCK_SQL, &[]).unwrap();
     let out = purge(&[]);
     out.success();
-    assert_eq!(out.json()["outcome"], "standby");
+    assert_eq!(out.json()["outcome"], "another_cleaner");
     assert_eq!(counts(&db), (500, 10));
     drop(holder);
 
