@@ -460,18 +460,27 @@ impl Cleaner {
         })
     }
 
-    /// Runs `VACUUM (ANALYZE)` on the table.
+    /// Runs `VACUUM (ANALYZE)` on the table; a stop request cancels it
+    /// ([`Error::Interrupted`]).
     pub fn vacuum(&mut self) -> Result<()> {
         self.connect()?;
         let statement_timeout = self.settings.statement_timeout;
         let lock_timeout = self.settings.lock_timeout;
         let mode = self.settings.lock_mode;
+        let shutdown = self.shutdown.clone();
         self.guard(|c| {
-            c.store.vacuum_analyze()?;
+            let vacuumed = c.registration.run(|| c.store.vacuum_analyze());
             if mode == LockMode::Session {
                 c.store.set_timeouts(lock_timeout, statement_timeout)?;
             }
-            Ok(())
+            vacuumed.unwrap_or(Err(Error::Interrupted))
+        })
+        .map_err(|e| {
+            if shutdown.is_stopped() {
+                Error::Interrupted
+            } else {
+                e
+            }
         })
     }
 

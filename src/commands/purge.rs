@@ -98,14 +98,14 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let report = match result {
+    let mut report = match result {
         Ok(report) => report,
         Err(e) => {
             cleaner.release();
             return interrupted(out, e);
         }
     };
-    let stopped = report.outcome == Outcome::Stopped;
+    let mut stopped = report.outcome == Outcome::Stopped;
     if report.outcome == Outcome::Standby {
         out.note(&format!(
             "another cleaner is purging table \"{}\"; stopped after {} rows",
@@ -114,8 +114,15 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     }
     let vacuumed = if args.vacuum && !stopped && report.deleted >= args.vacuum_threshold {
         out.verbose(&format!("VACUUM (ANALYZE) \"{}\"", config.table));
-        cleaner.vacuum()?;
-        Some(true)
+        match cleaner.vacuum() {
+            Ok(()) => Some(true),
+            Err(Error::Interrupted) => {
+                stopped = true;
+                report.outcome = Outcome::Stopped;
+                Some(false)
+            }
+            Err(e) => return Err(e),
+        }
     } else if args.vacuum {
         if !stopped {
             out.verbose(&format!(
