@@ -72,9 +72,11 @@ pub(crate) fn wait_at_gate(db: &TestDb, child: &mut Child) -> i32 {
 
 /// Inserts `n` rows expired an hour ago (tokens `old-<i>`) and `live` rows live for an hour.
 pub(crate) fn seed_rows(db: &TestDb, n: i64, live: i64) {
+    // The test cluster runs with synchronous_commit = off; these rows must survive a SIGKILL
+    // of the postmaster that may follow within the WAL writer's delay.
     db.client()
         .batch_execute(&format!(
-            "INSERT INTO sessions SELECT 'old-' || i, '\\x01'::bytea, now() - interval '1 hour' \
+            "SET synchronous_commit = on; INSERT INTO sessions SELECT 'old-' || i, '\\x01'::bytea, now() - interval '1 hour' \
              FROM generate_series(1, {n}) i;
              INSERT INTO sessions SELECT 'live-' || i, '\\x02'::bytea, now() + interval '1 hour' \
              FROM generate_series(1, {live}) i;"
