@@ -100,13 +100,54 @@ const COMMON_NAMES: &[&str] = &[
     "float32",
 ];
 
-/// An interface name from the wire: borrowed when common, else owned (invalid UTF-8 replaced).
+/// An interface name from the wire: borrowed when common or seen before, else owned (invalid
+/// UTF-8 replaced).
 pub(crate) fn iface_name(b: &[u8]) -> Cow<'static, str> {
     if let Some(n) = COMMON_NAMES.iter().find(|n| n.as_bytes() == b) {
         return Cow::Borrowed(n);
     }
-    match std::str::from_utf8(b) {
-        Ok(s) => Cow::Owned(s.to_owned()),
-        Err(_) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
+    let Ok(s) = std::str::from_utf8(b) else {
+        return Cow::Owned(String::from_utf8_lossy(b).into_owned());
+    };
+    match interned(s) {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(s.to_owned()),
     }
+}
+
+/// Longest registered name worth interning.
+const INTERN_MAX_LEN: usize = 128;
+/// Bytes the process may spend on interned names, ever: hostile input cannot grow it beyond.
+const INTERN_BUDGET: usize = 64 * 1024;
+
+static INTERN_SPENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static INTERNED: std::cell::RefCell<std::collections::HashSet<&'static str, super::cache::FastHash>> =
+        std::cell::RefCell::new(std::collections::HashSet::default());
+}
+
+/// A `'static` copy of `s`: an app registers a handful of type names (`main.User`) that every
+/// session repeats, so each is leaked once per thread (within [`INTERN_BUDGET`] for the whole
+/// process) rather than allocated per value. `None` once the budget is spent.
+fn interned(s: &str) -> Option<&'static str> {
+    use std::sync::atomic::Ordering;
+    if s.len() > INTERN_MAX_LEN {
+        return None;
+    }
+    INTERNED.with(|set| {
+        let mut set = set.borrow_mut();
+        if let Some(n) = set.get(s) {
+            return Some(*n);
+        }
+        let cost = s.len().max(1) + 32;
+        INTERN_SPENT
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+                (spent + cost <= INTERN_BUDGET).then_some(spent + cost)
+            })
+            .ok()?;
+        let n: &'static str = Box::leak(s.to_owned().into_boxed_str());
+        set.insert(n);
+        Some(n)
+    })
 }
