@@ -122,15 +122,28 @@ fn decode_v1_json(data: &[u8]) -> Option<Decoded> {
 
 /// Decodes SCS gob; `Ok(None)` when it is valid gob but not the SCS envelope.
 pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
-    static PREAMBLE: OnceLock<Preamble> = OnceLock::new();
-    let preamble = PREAMBLE.get_or_init(|| {
+    /// The envelope's definitions as Go sends them, and the envelope's id and field indexes.
+    static PREAMBLE: OnceLock<(Preamble, TypeId, (u32, u32))> = OnceLock::new();
+    let (preamble, envelope_id, envelope) = PREAMBLE.get_or_init(|| {
         let mut bytes = Vec::new();
         put_envelope_definitions(&mut bytes);
-        Preamble::new(bytes).expect("the envelope's definitions parse")
+        let preamble = Preamble::new(bytes.clone()).expect("the envelope's definitions parse");
+        let types = Decoder::with_preamble(&bytes, &preamble).into_types();
+        let (id, fields) = types
+            .iter()
+            .find_map(|(id, _)| Some((id, envelope_fields(&types, id)?)))
+            .expect("the envelope is among its definitions");
+        (preamble, id, fields)
     });
     let mut dec = Decoder::with_preamble(data, preamble);
     let id = dec.begin()?;
-    let Some((deadline_field, values_field)) = envelope_fields(dec.types(), id) else {
+    // After the preamble, its envelope id needs no second look: ids cannot be redefined.
+    let fields = if dec.skipped_preamble() && id == *envelope_id {
+        Some(*envelope)
+    } else {
+        envelope_fields(dec.types(), id)
+    };
+    let Some((deadline_field, values_field)) = fields else {
         // Not the envelope (or its field types arrive later): decode it whole, then look again.
         let value = dec.top(id)?;
         let types = Arc::new(dec.into_types());

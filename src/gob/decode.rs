@@ -55,6 +55,9 @@ impl Preamble {
             if d.pos != d.end {
                 return Err(d.fail(ErrorKind::ExtraData));
             }
+            if types.iter().any(|&(other, _)| other == id) {
+                return Err(d.fail_at(at, ErrorKind::DuplicateType(id)));
+            }
             types.push((id, def));
         }
         Ok(Preamble { bytes, types })
@@ -68,6 +71,8 @@ pub struct Decoder<'a> {
     /// End of the current message; reads never pass it.
     end: usize,
     types: Types,
+    /// Whether the input started with a [`Preamble`], now in `types`.
+    skipped_preamble: bool,
 }
 
 impl<'a> Decoder<'a> {
@@ -78,6 +83,7 @@ impl<'a> Decoder<'a> {
             pos: 0,
             end: 0,
             types: Types::new(),
+            skipped_preamble: false,
         }
     }
 
@@ -87,13 +93,18 @@ impl<'a> Decoder<'a> {
         if input.starts_with(&preamble.bytes) {
             // Room for the preamble's definitions and a few more: one allocation per stream.
             d.types = Types::with_capacity(preamble.types.len() + 6);
-            for (id, def) in &preamble.types {
-                d.types.insert(*id, def.clone());
-            }
+            d.types.extend_distinct(&preamble.types);
             d.pos = preamble.bytes.len();
             d.end = d.pos;
+            d.skipped_preamble = true;
         }
         d
+    }
+
+    /// Whether the input started with the [`Preamble`] given to [`Decoder::with_preamble`]
+    /// (whose definitions are then the first in [`Decoder::types`]).
+    pub fn skipped_preamble(&self) -> bool {
+        self.skipped_preamble
     }
 
     /// The type definitions received so far.

@@ -151,6 +151,27 @@ impl Types {
         true
     }
 
+    /// Adds definitions known to have distinct ids, none of them already defined (a
+    /// [`crate::gob::Preamble`]'s, into an empty table), without checking.
+    pub(crate) fn extend_distinct(&mut self, defs: &[(TypeId, Arc<WireType>)]) {
+        debug_assert!(
+            defs.iter()
+                .enumerate()
+                .all(|(i, (id, _))| self.get(*id).is_none()
+                    && defs[..i].iter().all(|(other, _)| other != id))
+        );
+        self.defs.extend_from_slice(defs);
+        if self.index.is_some() || self.defs.len() > LINEAR_MAX {
+            self.index = Some(
+                self.defs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(id, _))| (id, i))
+                    .collect(),
+            );
+        }
+    }
+
     /// Number of definitions.
     pub fn len(&self) -> usize {
         self.defs.len()
