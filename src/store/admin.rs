@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, SystemTime};
 
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Row, Transaction};
 
 use super::Store;
@@ -130,9 +130,10 @@ impl Store {
             "SELECT token, data, expiry, current_timestamp < expiry FROM {} WHERE token = $1",
             self.table.quoted()
         );
+        // Typed parameters: one round trip, with no separate prepare.
         let row = self
             .client
-            .query_opt(&sql, &[&token])
+            .query_typed_opt(&sql, &[(&token, Type::TEXT)])
             .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
         Ok(row.as_ref().map(SessionRow::from_row))
     }

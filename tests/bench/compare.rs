@@ -126,9 +126,13 @@ fn main() {
     );
     for (table, rows) in [("sessions", bench.rows), ("sessions_small", bench.small)] {
         for statement in seed::sql(table, rows) {
-            admin
-                .batch_execute(&statement)
-                .unwrap_or_else(|e| panic!("seeding {table}: {e}"));
+            admin.batch_execute(&statement).unwrap_or_else(|e| {
+                panic!(
+                    "seeding {table}: {}",
+                    e.as_db_error()
+                        .map_or(e.to_string(), |d| d.message().to_owned())
+                )
+            });
         }
     }
     let count: i64 = admin

@@ -44,7 +44,7 @@ pub fn sql(table: &str, n: u64) -> Vec<String> {
             "INSERT INTO {table} (token, data, expiry) \
              SELECT {token}, '\\x{SESSION_HEX}'::bytea, \
                     now() + ((i * 7919) % 172800 - 43200) * interval '1 second' \
-             FROM generate_series(1, {n}) AS i"
+             FROM generate_series(1::bigint, {n}) AS i"
         ),
         format!("CREATE INDEX {table}_expiry_idx ON {table} (expiry)"),
         format!("VACUUM (ANALYZE) {table}"),
