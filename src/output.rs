@@ -63,6 +63,21 @@ impl Output {
         }
     }
 
+    /// Asks a yes/no question on the terminal (stderr, answer on stdin); only `y` or `yes`
+    /// agrees.
+    pub fn confirm(&mut self, question: &str) -> Result<bool> {
+        self.flush()?;
+        eprint!("scsctl: {} [y/N] ", escape(question));
+        let mut answer = String::new();
+        io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| Error::io("cannot read the answer", e))?;
+        Ok(matches!(
+            answer.trim().to_ascii_lowercase().as_str(),
+            "y" | "yes"
+        ))
+    }
+
     /// Writes one line of plain text to stdout (escaped for the terminal).
     pub fn line(&mut self, text: &str) -> Result<()> {
         let text = escape(text);

@@ -1,3 +1,932 @@
 //! The SCS session envelope (`Deadline` + `Values`) on top of [`crate::gob`], and filters.
 //!
-//! PLACEHOLDER: lands with the gob issue.
+//! A row's `data` is gob of `struct{Deadline time.Time; Values map[string]interface{}}` (SCS
+//! v2.1+; v2.0's struct named `sessionData` has the same fields and decodes the same). SCS v1
+//! stored JSON (`{"data": …, "deadline": <unix ns>}`), recognised as [`Decoded::ScsV1Json`].
+//!
+//! Re-encoding (`put --merge`): [`Session::set`] replaces or adds keys and [`Session::encode`]
+//! writes every value again, including values scsctl cannot itself create (structs, slices,
+//! custom marshalers): each keeps its registered name and gets its type definitions re-sent
+//! (ids renumbered, field names and shapes unchanged), so Go decodes it into the same
+//! registered type. Bytes are identical to Go's when Go's output is deterministic (no map with
+//! more than one entry); otherwise equal in value.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Map, Value as Json};
+
+use crate::gob::encode::{put_bytes, put_int, put_message, put_type_definition, put_uint};
+use crate::gob::json::{iface_json, to_json};
+use crate::gob::types::{
+    BOOL, BYTES, COMPLEX, FLOAT, INT, INTERFACE, STRING, TIME, UINT, predefined_name,
+};
+use crate::gob::{
+    DecodeError, Decoder, EncodeError, Encoder, ErrorKind, GoTime, Kind, Marshal, TypeId, Types,
+    Value, WireType,
+};
+
+/// What a `data` column holds.
+#[derive(Debug, Clone)]
+pub enum Decoded {
+    /// An SCS gob session.
+    Gob(Session),
+    /// An SCS v1 JSON session.
+    ScsV1Json {
+        /// Its deadline (UTC).
+        deadline: GoTime,
+        /// Its `data` object as stored.
+        values: Json,
+    },
+    /// Not SCS data at all.
+    Unknown,
+    /// Binary data that looks like gob but cannot be decoded; the error says what and where.
+    Corrupt(DecodeError),
+}
+
+impl Decoded {
+    /// The codec's name: `"gob"` (also for corrupt gob), `"json"` or `"unknown"`.
+    pub fn codec_name(&self) -> &'static str {
+        match self {
+            Decoded::Gob(_) | Decoded::Corrupt(_) => "gob",
+            Decoded::ScsV1Json { .. } => "json",
+            Decoded::Unknown => "unknown",
+        }
+    }
+}
+
+/// A decoded SCS session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// When the session expires.
+    pub deadline: GoTime,
+    /// Values in stored order: key (Go string, invalid UTF-8 replaced) and a
+    /// [`Value::Interface`].
+    pub values: Vec<(String, Value)>,
+}
+
+/// One value of a session, rendered for a human table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueRow {
+    /// The key.
+    pub key: String,
+    /// The Go type name the value carries (`int`, `main.User`; `<nil>` for nil).
+    pub go_type: String,
+    /// One-line text: strings as they are (JSON-quoted if they hold control characters or
+    /// invalid UTF-8), numbers in decimal, bools `true`/`false`, times RFC 3339, `[]uint8`
+    /// base64, nil `<nil>`, anything else the compact JSON of its view.
+    pub text: String,
+}
+
+/// Decodes a `data` column. Never panics.
+pub fn decode(data: &[u8]) -> Decoded {
+    let first = data.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        return decode_v1_json(data);
+    }
+    if data.is_empty() {
+        return Decoded::Unknown;
+    }
+    match decode_gob(data) {
+        Ok(Some(s)) => Decoded::Gob(s),
+        Ok(None) => Decoded::Unknown,
+        Err(_) if looks_like_text(data) => Decoded::Unknown,
+        Err(e) => Decoded::Corrupt(e),
+    }
+}
+
+fn looks_like_text(data: &[u8]) -> bool {
+    std::str::from_utf8(data).is_ok_and(|s| s.chars().all(|c| !c.is_control() || c.is_whitespace()))
+}
+
+fn decode_v1_json(data: &[u8]) -> Decoded {
+    let Ok(Json::Object(mut m)) = serde_json::from_slice::<Json>(data) else {
+        return Decoded::Unknown;
+    };
+    match (m.get("deadline").and_then(Json::as_i64), m.get("data")) {
+        (Some(ns), Some(Json::Object(_))) => Decoded::ScsV1Json {
+            deadline: GoTime::from_unix_nanos(ns),
+            values: m.remove("data").unwrap_or_default(),
+        },
+        _ => Decoded::Unknown,
+    }
+}
+
+/// Decodes SCS gob; `Ok(None)` when it is valid gob but not the SCS envelope.
+pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
+    let mut dec = Decoder::new(data);
+    let (id, value) = dec.decode()?;
+    let types = Arc::new(dec.into_types());
+    let Some((deadline_field, values_field)) = envelope_fields(&types, id) else {
+        return Ok(None);
+    };
+    let Value::Struct(fields) = value else {
+        return Ok(None);
+    };
+    let mut session = Session {
+        deadline: crate::gob::time::ZERO_TIME,
+        values: Vec::new(),
+    };
+    for (index, v) in fields {
+        if index == deadline_field {
+            match v {
+                Value::Time(t) => session.deadline = t,
+                _ => {
+                    let kind = ErrorKind::BadTime("the Deadline is not a valid time.Time");
+                    return Err(DecodeError { offset: 0, kind });
+                }
+            }
+        } else if index == values_field
+            && let Value::Map(entries) = v
+        {
+            session.values.reserve(entries.len());
+            for (k, mut v) in entries {
+                let Value::String(k) = k else { continue };
+                if let Value::Interface(Some(iface)) = &mut v {
+                    iface.types = Some(types.clone());
+                }
+                let key = String::from_utf8(k)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                session.values.push((key, v));
+            }
+        }
+    }
+    Ok(Some(session))
+}
+
+/// Field indexes of `Deadline` and `Values` if `id` is the SCS envelope struct.
+fn envelope_fields(types: &Types, id: TypeId) -> Option<(u32, u32)> {
+    let Kind::Struct { fields } = &types.get(id)?.kind else {
+        return None;
+    };
+    let find = |name: &str| fields.iter().position(|f| f.name == name);
+    let (d, v) = (find("Deadline")?, find("Values")?);
+    let deadline_ok = types.get(fields[d].id).is_some_and(WireType::is_time);
+    let values_ok = matches!(
+        types.get(fields[v].id).map(|t| &t.kind),
+        Some(Kind::Map {
+            key: STRING,
+            elem: INTERFACE
+        })
+    );
+    (deadline_ok && values_ok).then_some((d as u32, v as u32))
+}
+
+impl Session {
+    /// The deadline as RFC 3339 with nanoseconds.
+    pub fn deadline_rfc3339(&self) -> String {
+        self.deadline.rfc3339()
+    }
+
+    /// The values as a JSON object: key → `{"type": …, "value": …}`.
+    pub fn values_json(&self) -> Json {
+        let mut m = Map::new();
+        for (k, v) in &self.values {
+            m.insert(k.clone(), value_json(v));
+        }
+        Json::Object(m)
+    }
+
+    /// `{"deadline": …, "values": …}`.
+    pub fn to_json(&self) -> Json {
+        serde_json::json!({ "deadline": self.deadline_rfc3339(), "values": self.values_json() })
+    }
+
+    /// The value stored under `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Replaces the value under `key`, or adds it.
+    pub fn set(&mut self, key: String, value: Value) {
+        match self.values.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.values.push((key, value)),
+        }
+    }
+
+    /// Removes `key`; returns whether it was there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        let before = self.values.len();
+        self.values.retain(|(k, _)| k != key);
+        self.values.len() != before
+    }
+
+    /// Encodes the session as SCS stores it.
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        encode_envelope(self.deadline, &self.values)
+    }
+
+    /// Rows for a human table, sorted by key.
+    pub fn value_rows(&self) -> Vec<ValueRow> {
+        let mut rows: Vec<ValueRow> = self
+            .values
+            .iter()
+            .map(|(k, v)| {
+                let (go_type, text) = match v {
+                    Value::Interface(Some(i)) => (
+                        i.name.clone(),
+                        render_text(&value_json(v)["value"], &i.value),
+                    ),
+                    Value::Interface(None) => ("<nil>".to_owned(), "<nil>".to_owned()),
+                    other => (
+                        natural_name(other).to_owned(),
+                        render_text(&value_json(other)["value"], other),
+                    ),
+                };
+                ValueRow {
+                    key: k.clone(),
+                    go_type,
+                    text,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
+        rows
+    }
+}
+
+/// The `{"type", "value"}` view of a session value.
+pub fn value_json(v: &Value) -> Json {
+    match v {
+        Value::Interface(i) => iface_json(i.as_deref(), None),
+        other => {
+            serde_json::json!({ "type": natural_name(other), "value": to_json(other, natural_type(other), None) })
+        }
+    }
+}
+
+fn render_text(view: &Json, v: &Value) -> String {
+    match (view, v) {
+        (Json::String(s), _) if !s.chars().any(char::is_control) => s.clone(),
+        (Json::Null, Value::Interface(None)) => "<nil>".to_owned(),
+        (Json::Number(n), _) => n.to_string(),
+        (Json::Bool(b), _) => b.to_string(),
+        (other, _) => other.to_string(),
+    }
+}
+
+/// The Go name a bare (non-interface) value is stored under by [`encode`].
+fn natural_name(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Uint(_) => "uint",
+        Value::Float(_) => "float64",
+        Value::Complex(..) => "complex128",
+        Value::Bytes(_) => "[]uint8",
+        Value::String(_) => "string",
+        Value::Time(_) => "time.Time",
+        _ => "<nil>",
+    }
+}
+
+fn natural_type(v: &Value) -> TypeId {
+    match v {
+        Value::Bool(_) => BOOL,
+        Value::Int(_) => INT,
+        Value::Uint(_) => UINT,
+        Value::Float(_) => FLOAT,
+        Value::Complex(..) => COMPLEX,
+        Value::Bytes(_) => BYTES,
+        Value::String(_) => STRING,
+        Value::Time(_) => TIME,
+        _ => INTERFACE,
+    }
+}
+
+/// Encodes an SCS session: gob of `struct{Deadline time.Time; Values map[string]interface{}}`
+/// with `Deadline` = `deadline` (UTC) and `Values` always present (an empty map when there are
+/// no values, as a fresh SCS session holds; a missing map would decode as nil in Go).
+///
+/// Each value should be a [`Value::Interface`] (what [`parse_set`] and [`decode`] produce); a
+/// bare scalar is stored under its natural Go name (`int`, `uint`, `float64`, `string`, `bool`,
+/// `[]uint8`, `complex128`, `time.Time`); a bare container has no type and is an error.
+pub fn encode(deadline: SystemTime, values: &[(String, Value)]) -> Result<Vec<u8>, EncodeError> {
+    encode_envelope(GoTime::from_system(deadline), values)
+}
+
+const ENVELOPE_ID: TypeId = 65;
+const TIME_ID: TypeId = 66;
+const MAP_ID: TypeId = 67;
+
+/// [`encode`] with a Go time as the deadline (kept in its zone).
+pub fn encode_envelope(
+    deadline: GoTime,
+    values: &[(String, Value)],
+) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(160 + values.len() * 32);
+    let envelope = WireType {
+        name: String::new(),
+        kind: Kind::Struct {
+            fields: vec![
+                crate::gob::types::Field {
+                    name: "Deadline".into(),
+                    id: TIME_ID,
+                },
+                crate::gob::types::Field {
+                    name: "Values".into(),
+                    id: MAP_ID,
+                },
+            ],
+        },
+    };
+    put_type_definition(&mut out, ENVELOPE_ID, &envelope);
+    put_type_definition(
+        &mut out,
+        TIME_ID,
+        &WireType {
+            name: "Time".into(),
+            kind: Kind::Marshaled(Marshal::Gob),
+        },
+    );
+    let map = WireType {
+        name: "map[string]interface {}".into(),
+        kind: Kind::Map {
+            key: STRING,
+            elem: INTERFACE,
+        },
+    };
+    put_type_definition(&mut out, MAP_ID, &map);
+
+    let mut enc = Encoder::new(MAP_ID + 1, TIME_ID);
+    enc.known(map, MAP_ID);
+    let mut body = Vec::with_capacity(64 + values.len() * 32);
+    put_int(&mut body, ENVELOPE_ID.into());
+    let values_delta = if deadline.is_zero() {
+        2
+    } else {
+        put_uint(&mut body, 1);
+        put_bytes(&mut body, &deadline.marshal_binary());
+        1
+    };
+    put_uint(&mut body, values_delta);
+    put_uint(&mut body, values.len() as u64);
+    for (k, v) in values {
+        put_bytes(&mut body, k.as_bytes());
+        match v {
+            Value::Interface(_) => enc.interface(&mut body, &mut out, v, None)?,
+            Value::List(_) | Value::Map(_) | Value::Struct(_) | Value::Marshaled(_) => {
+                return Err(EncodeError::Mismatch {
+                    ty: INTERFACE,
+                    what: "an interface value",
+                });
+            }
+            bare => {
+                let wrapped = Value::iface(natural_name(bare), natural_type(bare), bare.clone());
+                enc.interface(&mut body, &mut out, &wrapped, None)?;
+            }
+        }
+    }
+    body.push(0);
+    put_message(&mut out, &body);
+    Ok(out)
+}
+
+/// The `--set` types: (TYPE as typed, Go registered name, gob type id).
+pub const SET_TYPES: &[(&str, &str, TypeId)] = &[
+    ("string", "string", STRING),
+    ("int", "int", INT),
+    ("int64", "int64", INT),
+    ("int32", "int32", INT),
+    ("uint", "uint", UINT),
+    ("float64", "float64", FLOAT),
+    ("bool", "bool", BOOL),
+    ("bytes", "[]uint8", BYTES),
+    ("time", "time.Time", TIME),
+];
+
+fn set_type_list() -> String {
+    SET_TYPES.iter().map(|t| t.0).collect::<Vec<_>>().join(", ")
+}
+
+/// Parses `--set KEY[:TYPE]=VALUE` into a key and a [`Value::Interface`] of the Go type an app
+/// reads (`GetInt` reads only `int`, so `int64` and `int32` are stored under their own names).
+///
+/// The key ends at the first `=`. `:TYPE` is split off only when the text after the last `:`
+/// before `=` is one of [`SET_TYPES`]; otherwise the colon belongs to the key
+/// (`flash:msg=hi` sets key `flash:msg` to the string `hi`; `a:int=1` sets `a` to int 1;
+/// `a:int:string=1` sets key `a:int` to the string `1`). TYPE defaults to `string`. `bytes`
+/// takes standard padded base64, `time` RFC 3339.
+pub fn parse_set(arg: &str) -> Result<(String, Value), String> {
+    let Some((left, text)) = arg.split_once('=') else {
+        return Err(format!("--set {arg:?}: expected KEY[:TYPE]=VALUE"));
+    };
+    let (key, ty) = match left.rsplit_once(':') {
+        Some((k, t)) if SET_TYPES.iter().any(|s| s.0 == t) => (k, t),
+        _ => (left, "string"),
+    };
+    if key.is_empty() {
+        return Err(format!(
+            "--set {arg:?}: empty key (expected KEY[:TYPE]=VALUE)"
+        ));
+    }
+    let &(_, name, id) = SET_TYPES.iter().find(|s| s.0 == ty).expect("known type");
+    let bad = |what: &str| {
+        format!(
+            "--set {arg:?}: {text:?} is not a valid {ty} ({what}); valid types: {}",
+            set_type_list()
+        )
+    };
+    let value = match ty {
+        "string" => Value::String(text.as_bytes().to_vec()),
+        "int" | "int64" => Value::Int(
+            text.trim()
+                .parse()
+                .map_err(|_| bad("a 64-bit signed integer"))?,
+        ),
+        "int32" => Value::Int(
+            text.trim()
+                .parse::<i32>()
+                .map_err(|_| bad("a 32-bit signed integer"))?
+                .into(),
+        ),
+        "uint" => Value::Uint(
+            text.trim()
+                .parse()
+                .map_err(|_| bad("a 64-bit unsigned integer"))?,
+        ),
+        "float64" => Value::Float(
+            parse_float(text.trim()).ok_or_else(|| bad("a number, NaN, +Inf or -Inf"))?,
+        ),
+        "bool" => Value::Bool(parse_bool(text.trim()).ok_or_else(|| bad("true or false"))?),
+        "bytes" => Value::Bytes(
+            STANDARD
+                .decode(text.trim())
+                .map_err(|_| bad("standard padded base64"))?,
+        ),
+        _ => Value::Time(GoTime::parse_rfc3339(text.trim()).map_err(|e| bad(&e))?),
+    };
+    Ok((key.to_owned(), Value::iface(name, id, value)))
+}
+
+fn parse_float(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        _ if s
+            .bytes()
+            .any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) =>
+        {
+            None
+        }
+        _ => s.parse().ok(),
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// A `--where` filter: `KEY=VALUE` or `KEY:TYPE=VALUE`.
+///
+/// KEY may be dotted to walk into structs (by field name), string-keyed maps and interface
+/// values: `user.ID=42` matches `Values["user"].ID`. The first segments that name an existing
+/// session key are the key (so keys containing dots work too). TYPE, when given, must equal the
+/// Go type name of the value reached (`int`, `main.User`, `[]string`; struct fields of
+/// predefined types show gob's names: `int`, `uint`, `float64`, `string`, `bool`, `[]uint8`;
+/// `time.Time`). `:TYPE` is split off at the last `:` only when that text looks like a Go type
+/// (a predefined or [`SET_TYPES`] name, or containing `.`, `[`, `*` or `{`); otherwise the colon
+/// is part of the key.
+///
+/// Comparison: integers and floats numerically (VALUE parsed as a number), bools `true`/`false`,
+/// strings byte for byte, times as instants (VALUE in RFC 3339), `[]uint8` as base64, nil as
+/// `<nil>` or `null`, anything else against the compact JSON of its view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// The dotted path.
+    pub path: Vec<String>,
+    /// The required Go type name, if given.
+    pub go_type: Option<String>,
+    /// The value to compare with.
+    pub value: String,
+}
+
+fn looks_like_type(t: &str) -> bool {
+    !t.is_empty()
+        && (predefined_name_list().contains(&t)
+            || SET_TYPES.iter().any(|s| s.0 == t || s.1 == t)
+            || t.contains(['.', '[', '*', '{']))
+}
+
+fn predefined_name_list() -> &'static [&'static str] {
+    &[
+        "bool",
+        "int",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "uintptr",
+        "float32",
+        "float64",
+        "complex64",
+        "complex128",
+        "string",
+        "<nil>",
+    ]
+}
+
+impl Filter {
+    /// Parses `KEY=VALUE` / `KEY:TYPE=VALUE`.
+    pub fn parse(arg: &str) -> Result<Filter, String> {
+        let Some((left, value)) = arg.split_once('=') else {
+            return Err(format!(
+                "--where {arg:?}: expected KEY=VALUE or KEY:TYPE=VALUE"
+            ));
+        };
+        let (key, go_type) = match left.rsplit_once(':') {
+            Some((k, t)) if looks_like_type(t) => (k, Some(t.to_owned())),
+            _ => (left, None),
+        };
+        if key.is_empty() || key.split('.').any(str::is_empty) {
+            return Err(format!("--where {arg:?}: empty key or key segment"));
+        }
+        Ok(Filter {
+            path: key.split('.').map(str::to_owned).collect(),
+            go_type,
+            value: value.to_owned(),
+        })
+    }
+
+    /// Whether `session` has a value at the path, of the type (if given), equal to the value.
+    pub fn matches(&self, session: &Session) -> bool {
+        for split in (1..=self.path.len()).rev() {
+            let key = self.path[..split].join(".");
+            if let Some(v) = session.get(&key) {
+                return match walk(v, &self.path[split..]) {
+                    Some(found) => self.compare(&found),
+                    None => false,
+                };
+            }
+        }
+        false
+    }
+
+    fn compare(&self, found: &Found) -> bool {
+        if let Some(t) = &self.go_type
+            && *t != found.go_type
+        {
+            return false;
+        }
+        let want = self.value.as_str();
+        match found.value {
+            Value::Int(i) => want.trim().parse::<i64>().is_ok_and(|w| w == *i),
+            Value::Uint(u) => want.trim().parse::<u64>().is_ok_and(|w| w == *u),
+            Value::Float(f) => {
+                parse_float(want.trim()).is_some_and(|w| w == *f || (w.is_nan() && f.is_nan()))
+            }
+            Value::Bool(b) => parse_bool(want.trim()) == Some(*b),
+            Value::String(s) => s == want.as_bytes(),
+            Value::Bytes(b) => STANDARD.encode(b) == want,
+            Value::Time(t) => match GoTime::parse_rfc3339(want.trim()) {
+                Ok(w) => w.same_instant(t),
+                Err(_) => t.rfc3339() == want,
+            },
+            Value::Interface(None) => want == "<nil>" || want == "null",
+            _ => {
+                let view = to_json(found.value, found.ty, found.types.as_deref());
+                match &view {
+                    Json::String(s) => s == want,
+                    other => serde_json::to_string(other).is_ok_and(|text| text == want),
+                }
+            }
+        }
+    }
+}
+
+/// A value reached by a filter path, with its type context.
+struct Found<'a> {
+    value: &'a Value,
+    ty: TypeId,
+    types: Option<Arc<Types>>,
+    go_type: String,
+}
+
+fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
+    let Value::Interface(Some(iface)) = top else {
+        return rest.is_empty().then(|| Found {
+            value: top,
+            ty: INTERFACE,
+            types: None,
+            go_type: "<nil>".into(),
+        });
+    };
+    let mut types = iface.types.clone();
+    let mut cur = Found {
+        value: &iface.value,
+        ty: iface.ty,
+        types: types.clone(),
+        go_type: iface.name.clone(),
+    };
+    for seg in rest {
+        // Step through interfaces transparently.
+        while let Value::Interface(Some(inner)) = cur.value {
+            if inner.types.is_some() {
+                types = inner.types.clone();
+            }
+            cur = Found {
+                value: &inner.value,
+                ty: inner.ty,
+                types: types.clone(),
+                go_type: inner.name.clone(),
+            };
+        }
+        let table = types.as_deref();
+        let kind = table.and_then(|t| t.get(cur.ty)).map(|d| &d.kind);
+        let (value, ty) = match (cur.value, kind) {
+            (Value::Struct(present), Some(Kind::Struct { fields })) => {
+                let idx = fields.iter().position(|f| f.name == *seg)?;
+                let fv = present
+                    .iter()
+                    .find(|(i, _)| *i as usize == idx)
+                    .map(|(_, v)| v)?;
+                (fv, fields[idx].id)
+            }
+            (Value::Map(entries), Some(Kind::Map { key: STRING, elem })) => {
+                let (_, v) = entries
+                    .iter()
+                    .find(|(k, _)| matches!(k, Value::String(s) if s == seg.as_bytes()))?;
+                (v, *elem)
+            }
+            _ => return None,
+        };
+        cur = Found {
+            value,
+            ty,
+            types: types.clone(),
+            go_type: type_name(table, ty, value),
+        };
+    }
+    while let Value::Interface(Some(inner)) = cur.value {
+        if inner.types.is_some() {
+            types = inner.types.clone();
+        }
+        cur = Found {
+            value: &inner.value,
+            ty: inner.ty,
+            types: types.clone(),
+            go_type: inner.name.clone(),
+        };
+    }
+    Some(cur)
+}
+
+fn type_name(types: Option<&Types>, ty: TypeId, v: &Value) -> String {
+    if let Value::Time(_) = v {
+        return "time.Time".into();
+    }
+    if let Some(n) = predefined_name(ty) {
+        return n.into();
+    }
+    types
+        .and_then(|t| t.get(ty))
+        .map(|d| d.name.clone())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gob::encode::put_type_definition;
+    use serde_json::json;
+
+    const USER: &[u8] = include_bytes!("../tests/fixtures/gob/user.gob");
+    const TYPICAL: &[u8] = include_bytes!("../tests/fixtures/gob/typical_session.gob");
+
+    fn session(b: &[u8]) -> Session {
+        match decode(b) {
+            Decoded::Gob(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn parse_set_types_and_key_splitting() {
+        let (k, v) = parse_set("n:int=42").unwrap();
+        assert_eq!(
+            (k.as_str(), v),
+            ("n", Value::iface("int", INT, Value::Int(42)))
+        );
+        let (k, v) = parse_set("flash:msg=a=b").unwrap();
+        assert_eq!(
+            (k.as_str(), v),
+            (
+                "flash:msg",
+                Value::iface("string", STRING, Value::String(b"a=b".to_vec()))
+            )
+        );
+        let (k, _) = parse_set("a:int:string=1").unwrap();
+        assert_eq!(k, "a:int");
+        assert_eq!(
+            parse_set("x:int32=-5").unwrap().1,
+            Value::iface("int32", INT, Value::Int(-5))
+        );
+        assert_eq!(
+            parse_set("x:bytes=/w==").unwrap().1,
+            Value::iface("[]uint8", BYTES, Value::Bytes(vec![255]))
+        );
+        assert_eq!(
+            parse_set("x:bool=F").unwrap().1,
+            Value::iface("bool", BOOL, Value::Bool(false))
+        );
+        assert!(
+            matches!(parse_set("x:float64=NaN").unwrap().1, Value::Interface(Some(i)) if matches!(i.value, Value::Float(f) if f.is_nan()))
+        );
+        let Value::Interface(Some(t)) = parse_set("x:time=2030-01-02T03:04:05Z").unwrap().1 else {
+            panic!()
+        };
+        assert_eq!((t.name.as_str(), t.ty), ("time.Time", TIME));
+        for bad in [
+            "x:int32=2147483648",
+            "x:uint=-1",
+            "x:int=1.5",
+            "x:bool=yes",
+            "x:bytes=!!",
+            "x:time=tomorrow",
+            "x:float64=abc",
+        ] {
+            let err = parse_set(bad).unwrap_err();
+            assert!(
+                err.contains(
+                    "valid types: string, int, int64, int32, uint, float64, bool, bytes, time"
+                ),
+                "{bad}: {err}"
+            );
+        }
+        assert!(parse_set("novalue").is_err());
+        assert!(parse_set(":int=1").is_err());
+    }
+
+    #[test]
+    fn filters_walk_structs_and_maps() {
+        let s = session(USER);
+        let m = |f: &str| Filter::parse(f).unwrap().matches(&s);
+        assert!(m("user.ID=1001"));
+        assert!(m("user.ID:int=1001"));
+        assert!(!m("user.ID:string=1001"));
+        assert!(!m("user.ID=1002"));
+        assert!(m("user.Email=ada@example.com"));
+        assert!(m("user.Admin=true"));
+        assert!(m(
+            "user:main.User={\"Admin\":true,\"Email\":\"ada@example.com\",\"ID\":1001,\"Roles\":[\"admin\",\"billing\"]}"
+        ));
+        assert!(!m("user.Nope=1"));
+        assert!(!m("missing=1"));
+        let t = session(TYPICAL);
+        let m = |f: &str| Filter::parse(f).unwrap().matches(&t);
+        assert!(m("userID=887"));
+        assert!(m("userID:int=887"));
+        assert!(
+            m("loginAt=2030-01-01T04:04:05.123456789+01:00"),
+            "times compare as instants"
+        );
+        assert!(m("flash=Welcome back!"));
+        assert!(m("authenticated:bool=true"));
+        assert!(Filter::parse("a..b=1").is_err());
+        assert!(Filter::parse("nokey").is_err());
+        assert_eq!(
+            Filter::parse("flash:msg=x").unwrap().path,
+            vec!["flash:msg"]
+        );
+    }
+
+    #[test]
+    fn dotted_keys_and_nested_maps() {
+        let deadline = std::time::UNIX_EPOCH;
+        let (k, v) = parse_set("a.b=top").unwrap();
+        let blob = encode(deadline, &[(k, v)]).unwrap();
+        let s = session(&blob);
+        assert!(Filter::parse("a.b=top").unwrap().matches(&s));
+        let nested = session(include_bytes!(
+            "../tests/fixtures/gob/map_string_interface.gob"
+        ));
+        assert!(Filter::parse("prefs.theme=dark").unwrap().matches(&nested));
+        assert!(
+            Filter::parse("prefs.user.ID:int=5")
+                .unwrap()
+                .matches(&nested)
+        );
+        assert!(!Filter::parse("prefs.theme=light").unwrap().matches(&nested));
+    }
+
+    #[test]
+    fn value_rows_are_sorted_one_line_texts() {
+        let rows = session(TYPICAL).value_rows();
+        let keys: Vec<_> = rows.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["authenticated", "flash", "loginAt", "user", "userID"]
+        );
+        let by = |k: &str| rows.iter().find(|r| r.key == k).unwrap().clone();
+        assert_eq!(
+            (by("userID").go_type, by("userID").text),
+            ("int".into(), "887".into())
+        );
+        assert_eq!(by("flash").text, "Welcome back!");
+        assert_eq!(by("loginAt").text, "2030-01-01T03:04:05.123456789Z");
+        assert_eq!(by("user").go_type, "main.User");
+        assert!(by("user").text.starts_with('{') && !by("user").text.contains('\n'));
+    }
+
+    #[test]
+    fn codecs_are_recognised() {
+        let v1 = br#"{"data":{"userID":42},"deadline":1893553445123456789}"#;
+        match decode(v1) {
+            Decoded::ScsV1Json { deadline, values } => {
+                assert_eq!(deadline.rfc3339(), "2030-01-02T03:04:05.123456789Z");
+                assert_eq!(values, json!({"userID": 42}));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(decode(v1).codec_name(), "json");
+        assert_eq!(decode(br#"{"other":1}"#).codec_name(), "unknown");
+        assert_eq!(decode(b"").codec_name(), "unknown");
+        assert_eq!(decode(b"plain text session").codec_name(), "unknown");
+        assert!(matches!(
+            decode(&[0x03, 0xff, 0x81, 0x00]),
+            Decoded::Corrupt(_)
+        ));
+        assert_eq!(decode(USER).codec_name(), "gob");
+        // Valid gob that is not an SCS envelope.
+        assert!(matches!(
+            decode(&[0x03, 0x04, 0x00, 0x54]),
+            Decoded::Unknown
+        ));
+    }
+
+    #[test]
+    fn scs_v20_session_data_struct_decodes_the_same() {
+        // SCS v2.0 encoded a struct named sessionData with the same fields.
+        let modern = session(USER);
+        let mut blob = Vec::new();
+        let def = WireType {
+            name: "sessionData".into(),
+            kind: Kind::Struct {
+                fields: vec![
+                    crate::gob::types::Field {
+                        name: "Deadline".into(),
+                        id: 66,
+                    },
+                    crate::gob::types::Field {
+                        name: "Values".into(),
+                        id: 67,
+                    },
+                ],
+            },
+        };
+        put_type_definition(&mut blob, 65, &def);
+        // The rest of the stream (Time, map, value) is the same as the modern one's.
+        let first_len = USER[0] as usize + 1;
+        blob.extend_from_slice(&USER[first_len..]);
+        let old = session(&blob);
+        assert_eq!(old.to_json(), modern.to_json());
+    }
+
+    #[test]
+    fn invalid_utf8_string_values_survive_a_round_trip() {
+        let raw = b"\xff\xfeok".to_vec();
+        let values = vec![(
+            "k".to_owned(),
+            Value::iface("string", STRING, Value::String(raw.clone())),
+        )];
+        let blob = encode(std::time::UNIX_EPOCH, &values).unwrap();
+        let s = session(&blob);
+        let Some(Value::Interface(Some(i))) = s.get("k") else {
+            panic!()
+        };
+        assert_eq!(i.value, Value::String(raw));
+        assert_eq!(s.encode().unwrap(), blob);
+    }
+
+    #[test]
+    fn merge_replaces_and_adds_keys_keeping_the_rest() {
+        let mut s = session(TYPICAL);
+        let before = s.values_json();
+        let (k, v) = parse_set("userID:int=1").unwrap();
+        s.set(k, v);
+        let (k, v) = parse_set("new=x").unwrap();
+        s.set(k, v);
+        assert!(s.remove("flash"));
+        let again = session(&s.encode().unwrap());
+        let after = again.values_json();
+        assert_eq!(after["userID"], json!({"type": "int", "value": 1}));
+        assert_eq!(after["new"], json!({"type": "string", "value": "x"}));
+        assert_eq!(after["user"], before["user"]);
+        assert_eq!(after["loginAt"], before["loginAt"]);
+        assert!(after.get("flash").is_none());
+    }
+}

@@ -1,15 +1,16 @@
-//! `scsctl delete`: revoke sessions by token, from stdin, or every expired one.
+//! `scsctl delete`: revoke sessions by token, from stdin, by their values, or every expired one.
 
 use std::io::Read;
+use std::ops::ControlFlow;
 
 use serde_json::json;
 
-use super::open_store;
+use super::{open_store, view};
 use crate::cli::{DeleteArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::Output;
-use crate::store::Store;
+use crate::store::{State, Store};
 
 /// Revokes sessions and prints how many rows went (or would go, with `--dry-run`).
 pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
@@ -23,9 +24,7 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
         return report(out, count, args.dry_run, &[]);
     }
     if !args.filter.is_empty() {
-        return Err(Error::Usage(
-            "--where needs the session codec, which this build does not have yet".into(),
-        ));
+        return delete_where(config, args, out);
     }
     let tokens = tokens(args)?;
     let stored: Vec<String> = tokens.iter().map(|t| config.tokens.stored(t)).collect();
@@ -59,6 +58,71 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
             shown.join(", ")
         )))
     }
+}
+
+/// Above this many sessions, `delete --where` asks first (or needs `--yes`).
+const ASK_ABOVE: usize = 10;
+
+/// Revokes the sessions whose values match every filter. The matching tokens are collected by
+/// a streaming scan (rows that cannot be decoded are reported and skipped), then deleted.
+fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
+    let filters = view::filters(&args.filter)?;
+    let mut store = open_store(config, out)?;
+    let mut tokens = Vec::new();
+    let mut undecodable = view::Undecodable::default();
+    store.scan(State::All, None, |row| {
+        let decoded = view::decode(&row);
+        undecodable.note(&row, &decoded);
+        if view::matches(&decoded, &filters) {
+            tokens.push(row.token);
+        }
+        Ok(ControlFlow::Continue(()))
+    })?;
+    for warning in undecodable.warnings() {
+        out.warn(&warning);
+    }
+    if tokens.is_empty() {
+        report(out, 0, args.dry_run, &[])?;
+        return Err(Error::NotFound(format!(
+            "no session matches {}",
+            args.filter.join(" and ")
+        )));
+    }
+    if args.dry_run {
+        if out.shows_results() && out.format() == OutputFormat::Table {
+            for token in &tokens {
+                out.line(token)?;
+            }
+        }
+        return report_tokens(out, &tokens, true);
+    }
+    if tokens.len() > ASK_ABOVE && !args.yes {
+        let question = format!(
+            "delete {} sessions matching {}?",
+            tokens.len(),
+            args.filter.join(" and ")
+        );
+        if !config.stdin_is_terminal {
+            return Err(Error::Usage(format!(
+                "refusing to {question:?} without --yes (no terminal to ask on); nothing was deleted"
+            )));
+        }
+        if !out.confirm(&question)? {
+            return Err(Error::Usage("not confirmed; nothing was deleted".into()));
+        }
+    }
+    let deleted = delete_in_chunks(&mut store, &tokens)?;
+    report_tokens(out, &deleted, false)
+}
+
+fn report_tokens(out: &mut Output, tokens: &[String], dry_run: bool) -> Result<()> {
+    if out.format() == OutputFormat::Table {
+        return report(out, tokens.len() as u64, dry_run, &[]);
+    }
+    if out.shows_results() {
+        out.document(&json!({ "deleted": tokens.len(), "dry_run": dry_run, "tokens": tokens }))?;
+    }
+    Ok(())
 }
 
 /// Tokens per DELETE statement: each chunk is all-or-nothing, and the statement stays small.

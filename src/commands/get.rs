@@ -1,10 +1,11 @@
-//! `scsctl get TOKEN`: one session, live or expired.
+//! `scsctl get TOKEN`: one session, live or expired, with its decoded values.
 
 use super::{open_store, view};
 use crate::cli::{GetArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::{Output, hex_preview};
+use crate::session::Decoded;
 
 /// Bytes of undecodable data shown in the preview.
 const PREVIEW_BYTES: usize = 32;
@@ -22,18 +23,45 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
     if args.raw {
         return out.raw(&row.data);
     }
+    let decoded = view::decode(&row);
     match out.format() {
-        OutputFormat::Json | OutputFormat::Ndjson => out.document(&view::row_json(&row, true)),
+        OutputFormat::Json | OutputFormat::Ndjson => {
+            out.document(&view::row_json(&row, Some(&decoded)))
+        }
         OutputFormat::Table => {
             let now = store.now()?;
-            let fields = vec![
+            let mut fields = vec![
                 ("token", row.token.clone()),
                 ("state", view::state(&row).to_owned()),
                 ("expiry", view::expiry_text(&row, now)),
                 ("size", format!("{} bytes", row.data.len())),
-                ("data", hex_preview(&row.data, PREVIEW_BYTES)),
+                ("codec", decoded.codec_name().to_owned()),
             ];
-            out.record(&fields)
+            match &decoded {
+                Decoded::Gob(s) => fields.push(("deadline", s.deadline_rfc3339())),
+                Decoded::ScsV1Json { deadline, .. } => {
+                    fields.push(("deadline", deadline.rfc3339()))
+                }
+                Decoded::Unknown => fields.push(("data", hex_preview(&row.data, PREVIEW_BYTES))),
+                Decoded::Corrupt(e) => {
+                    fields.push(("error", e.to_string()));
+                    fields.push(("data", hex_preview(&row.data, PREVIEW_BYTES)));
+                }
+            }
+            out.record(&fields)?;
+            match &decoded {
+                Decoded::Gob(s) if !s.values.is_empty() => {
+                    let rows: Vec<Vec<String>> = s
+                        .value_rows()
+                        .into_iter()
+                        .map(|v| vec![v.key, v.go_type, v.text])
+                        .collect();
+                    out.table(&["key", "type", "value"], &rows)
+                }
+                Decoded::Gob(_) => out.line("(no values)"),
+                Decoded::ScsV1Json { values, .. } => out.line(&values.to_string()),
+                _ => Ok(()),
+            }
         }
     }
 }

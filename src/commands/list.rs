@@ -8,67 +8,94 @@ use crate::config::Config;
 use crate::duration::{relative, rfc3339_micros};
 use crate::error::{Error, Result};
 use crate::output::{Output, Style};
-use crate::store::State;
+use crate::store::{SessionRow, State};
 
 /// Width of a token SCS makes (43 characters), so a table of SCS tokens lines up.
 const TOKEN_WIDTH: usize = 43;
 
 /// Lists sessions.
 pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
-    if !args.filter.is_empty() || args.values {
-        return Err(Error::Usage(
-            "--where and --values need the session codec, which this build does not have yet"
-                .into(),
-        ));
-    }
+    let filters = view::filters(&args.filter)?;
     let state = match args.state {
         StateArg::Live => State::Live,
         StateArg::Expired => State::Expired,
         StateArg::All => State::All,
     };
+    // With filters the limit counts matching sessions, so it cannot be pushed into SQL.
+    let sql_limit = if filters.is_empty() { args.limit } else { None };
     let mut store = open_store(config, out)?;
-    match out.format() {
-        OutputFormat::Table => {
-            let now = store.now()?;
-            let table = out.stream_table(
-                &["token", "state", "expiry", "relative", "size"],
-                &[TOKEN_WIDTH, 7, 27, 10, 6],
-            )?;
-            store.scan(state, args.limit, |row| {
-                let state_style = if row.live { Style::Good } else { Style::Faded };
-                out.stream_row(
-                    &table,
-                    &[
-                        row.token.clone(),
-                        view::state(&row).to_owned(),
-                        rfc3339_micros(row.expiry),
-                        relative(row.expiry, now),
-                        row.data.len().to_string(),
-                    ],
-                    &[None, Some(state_style)],
-                )?;
-                Ok(ControlFlow::Continue(()))
-            })
-        }
-        OutputFormat::Ndjson => store.scan(state, args.limit, |row| {
-            out.ndjson(&view::row_json(&row, args.values))?;
-            Ok(ControlFlow::Continue(()))
-        }),
-        OutputFormat::Json => {
-            // One document, still streamed: the array is written element by element.
-            out.raw(b"[")?;
-            let mut first = true;
-            store.scan(state, args.limit, |row| {
-                if !first {
-                    out.raw(b",")?;
-                }
-                first = false;
-                let text = serde_json::to_string(&view::row_json(&row, args.values))
-                    .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))?;
-                out.raw(text.as_bytes())?;
-                Ok(ControlFlow::Continue(()))
-            })?;
-            out.raw(b"]\n")
-        }
+    let now = match out.format() {
+        OutputFormat::Table => Some(store.now()?),
+        _ => None,
+    };
+    let mut header = vec!["token", "state", "expiry", "relative", "size"];
+    if args.values {
+        header.push("values");
     }
+    let table = match out.format() {
+        OutputFormat::Table => Some(out.stream_table(&header, &[TOKEN_WIDTH, 7, 27, 10, 6])?),
+        _ => None,
+    };
+    if out.format() == OutputFormat::Json {
+        // One document, still streamed: the array is written element by element.
+        out.raw(b"[")?;
+    }
+    let mut undecodable = view::Undecodable::default();
+    let mut shown = 0u64;
+    store.scan(state, sql_limit, |row| {
+        if args.limit.is_some_and(|limit| shown >= limit) {
+            return Ok(ControlFlow::Break(()));
+        }
+        let decoded = (args.values || !filters.is_empty()).then(|| view::decode(&row));
+        if !filters.is_empty() {
+            let decoded = decoded.as_ref().expect("decoded when filtering");
+            undecodable.note(&row, decoded);
+            if !view::matches(decoded, &filters) {
+                return Ok(ControlFlow::Continue(()));
+            }
+        }
+        let shown_decoded = if args.values { decoded.as_ref() } else { None };
+        match (&table, now) {
+            (Some(table), Some(now)) => {
+                let mut cells = table_cells(&row, now);
+                if let Some(d) = shown_decoded {
+                    cells.push(view::values_text(d));
+                }
+                let style = if row.live { Style::Good } else { Style::Faded };
+                out.stream_row(table, &cells, &[None, Some(style)])?;
+            }
+            _ => {
+                let json = view::row_json(&row, shown_decoded);
+                if out.format() == OutputFormat::Json {
+                    if shown > 0 {
+                        out.raw(b",")?;
+                    }
+                    let text = serde_json::to_string(&json)
+                        .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))?;
+                    out.raw(text.as_bytes())?;
+                } else {
+                    out.ndjson(&json)?;
+                }
+            }
+        }
+        shown += 1;
+        Ok(ControlFlow::Continue(()))
+    })?;
+    if out.format() == OutputFormat::Json {
+        out.raw(b"]\n")?;
+    }
+    for warning in undecodable.warnings() {
+        out.warn(&warning);
+    }
+    Ok(())
+}
+
+fn table_cells(row: &SessionRow, now: std::time::SystemTime) -> Vec<String> {
+    vec![
+        row.token.clone(),
+        view::state(row).to_owned(),
+        rfc3339_micros(row.expiry),
+        relative(row.expiry, now),
+        row.data.len().to_string(),
+    ]
 }

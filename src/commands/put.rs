@@ -10,26 +10,31 @@ use crate::cli::{OutputFormat, PutArgs};
 use crate::config::Config;
 use crate::duration::{parse_duration, parse_time, rfc3339_micros};
 use crate::error::{Error, Result};
+use crate::gob::{GoTime, Value};
 use crate::output::Output;
+use crate::session::{self, Decoded};
+use crate::store::Store;
 use crate::token;
 
 /// Writes the session and prints its token.
 pub fn run(config: &Config, args: &PutArgs, out: &mut Output) -> Result<()> {
     let expiry = expiry(args, out)?;
+    let values = parse_values(&args.set, out)?;
     let token = match &args.token {
         Some(t) => t.clone(),
         None => token::generate()?,
     };
-    let data = match &args.data_file {
-        Some(path) => read_data(path)?,
-        None => {
-            return Err(Error::Usage(
-                "put needs --data-file until session values can be encoded".into(),
-            ));
-        }
-    };
+    let stored = config.tokens.stored(&token);
     let mut store = open_store(config, out)?;
-    store.commit(&config.tokens.stored(&token), &data, expiry)?;
+    if args.merge {
+        merge(&mut store, &stored, expiry, values)?;
+    } else {
+        let data = match &args.data_file {
+            Some(path) => read_data(path)?,
+            None => encode(expiry, &values)?,
+        };
+        store.commit(&stored, &data, expiry)?;
+    }
     if expiry <= SystemTime::now() {
         out.warn(&format!(
             "the expiry {} is already in the past: SCS will treat the session as expired",
@@ -40,6 +45,71 @@ pub fn run(config: &Config, args: &PutArgs, out: &mut Output) -> Result<()> {
         OutputFormat::Table => out.line(&token),
         _ => out.document(&json!({ "token": token, "expiry": rfc3339_micros(expiry) })),
     }
+}
+
+/// Read-modify-write in one transaction with the row locked, so that concurrent merges of the
+/// same session both land. A missing session is created with just the given values.
+fn merge(
+    store: &mut Store,
+    token: &str,
+    expiry: SystemTime,
+    values: Vec<(String, Value)>,
+) -> Result<()> {
+    store.transaction(|tx, table| {
+        let existing = match Store::lock_for_update(tx, table, token)? {
+            Some(data) => data,
+            // No row yet: create an empty one, then lock and read whatever is there. When two
+            // merges create the same session, the second waits for the first and then reads
+            // (and keeps) the first one's values.
+            None => {
+                Store::insert_if_absent_in(tx, table, token, &encode(expiry, &[])?, expiry)?;
+                Store::lock_for_update(tx, table, token)?.unwrap_or_default()
+            }
+        };
+        let mut session = match session::decode(&existing) {
+            Decoded::Gob(s) => s,
+            Decoded::Corrupt(e) => {
+                return Err(Error::Data(format!(
+                    "cannot merge into session: its data is gob that cannot be decoded ({e}); nothing was changed"
+                )));
+            }
+            other => {
+                return Err(Error::Data(format!(
+                    "cannot merge into session: its data is {} rather than SCS gob; nothing was changed",
+                    other.codec_name()
+                )));
+            }
+        };
+        session.deadline = GoTime::from_system(expiry);
+        for (key, value) in values {
+            session.set(key, value);
+        }
+        let data = session
+            .encode()
+            .map_err(|e| Error::Data(format!("cannot encode the merged session: {e}")))?;
+        Store::commit_in(tx, table, token, &data, expiry)
+    })
+}
+
+fn encode(expiry: SystemTime, values: &[(String, Value)]) -> Result<Vec<u8>> {
+    session::encode(expiry, values)
+        .map_err(|e| Error::Data(format!("cannot encode the session: {e}")))
+}
+
+fn parse_values(sets: &[String], out: &Output) -> Result<Vec<(String, Value)>> {
+    let mut values = Vec::with_capacity(sets.len());
+    for arg in sets {
+        let (key, value) =
+            session::parse_set(arg).map_err(|e| Error::Usage(format!("--set {arg:?}: {e}")))?;
+        let is_time = matches!(&value, Value::Interface(Some(i)) if i.name == "time.Time");
+        if is_time {
+            out.warn(&format!(
+                "--set {key}: a time.Time value is only readable by apps that gob.Register(time.Time{{}})"
+            ));
+        }
+        values.push((key, value));
+    }
+    Ok(values)
 }
 
 fn expiry(args: &PutArgs, out: &Output) -> Result<SystemTime> {

@@ -371,6 +371,25 @@ impl Store {
         Ok(())
     }
 
+    /// Inserts a session inside `tx` unless the token already has a row (which is left alone).
+    /// A concurrent insert of the same token makes this wait for that transaction, then do
+    /// nothing, so a following [`Store::lock_for_update`] reads what the other one wrote.
+    pub fn insert_if_absent_in(
+        tx: &mut Transaction<'_>,
+        table: &crate::table::TableName,
+        token: &str,
+        data: &[u8],
+        expiry: SystemTime,
+    ) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} (token, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (token) DO NOTHING",
+            table.quoted()
+        );
+        tx.execute(&sql, &[&token, &data, &expiry])
+            .map_err(|e| table_error(table, "cannot write the session", e))?;
+        Ok(())
+    }
+
     /// Runs `work` in a transaction on this store's connection; commits when it succeeds.
     pub fn transaction<T>(
         &mut self,

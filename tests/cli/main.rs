@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod codec;
 mod connect;
 mod delete;
 mod errors;
@@ -19,3 +20,4 @@ mod put;
 mod seed;
 mod stats;
 mod store;
+mod values;

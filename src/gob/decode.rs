@@ -1,0 +1,535 @@
+//! The gob decoder: a single pass over `&[u8]` that follows Go's `Decoder` message by message.
+//!
+//! Every length is checked against what remains before anything is allocated, nesting is
+//! limited to [`MAX_DEPTH`], and each error carries the byte offset where it was found.
+
+use std::sync::Arc;
+
+use super::cache;
+use super::error::{DecodeError, ErrorKind};
+use super::time::GoTime;
+use super::types::{
+    BOOL, BYTES, COMPLEX, FIRST_USER_ID, FLOAT, Field, INT, INTERFACE, Kind, Marshal, STRING,
+    TypeId, Types, UINT, WireType,
+};
+use super::value::{Iface, Value};
+
+/// Deepest nesting of values (containers and interfaces) the decoder accepts.
+pub const MAX_DEPTH: usize = 100;
+
+type Result<T> = std::result::Result<T, DecodeError>;
+
+/// A summary of a defined type, copied out of the table so decoding can borrow `self` mutably.
+#[derive(Clone, Copy)]
+enum Shape {
+    Array(TypeId, u64),
+    Slice(TypeId),
+    Struct(usize),
+    Map(TypeId, TypeId),
+    Marshaled(bool),
+}
+
+/// Decodes one gob stream (one `Encoder.Encode` call's output).
+pub struct Decoder<'a> {
+    input: &'a [u8],
+    pos: usize,
+    /// End of the current message; reads never pass it.
+    end: usize,
+    types: Types,
+}
+
+impl<'a> Decoder<'a> {
+    /// A decoder over `input`.
+    pub fn new(input: &'a [u8]) -> Decoder<'a> {
+        Decoder {
+            input,
+            pos: 0,
+            end: 0,
+            types: Types::new(),
+        }
+    }
+
+    /// The type definitions received so far.
+    pub fn types(&self) -> &Types {
+        &self.types
+    }
+
+    /// Takes the type definitions received.
+    pub fn into_types(self) -> Types {
+        self.types
+    }
+
+    /// Byte offset of the next unread byte.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Decodes the next top-level value: its type id and the value. Type definitions before it
+    /// (and inside it) go to [`Decoder::types`].
+    pub fn decode(&mut self) -> Result<(TypeId, Value)> {
+        if self.input.is_empty() {
+            return Err(self.fail(ErrorKind::Empty));
+        }
+        let id = self.type_sequence(false)?;
+        self.check_concrete(id, self.pos)?;
+        let value = self.top_value(id, 0)?;
+        Ok((id, value))
+    }
+
+    fn fail(&self, kind: ErrorKind) -> DecodeError {
+        DecodeError {
+            offset: self.pos,
+            kind,
+        }
+    }
+
+    fn fail_at(&self, offset: usize, kind: ErrorKind) -> DecodeError {
+        DecodeError { offset, kind }
+    }
+
+    #[inline]
+    fn byte(&mut self) -> Result<u8> {
+        if self.pos < self.end {
+            let b = self.input[self.pos];
+            self.pos += 1;
+            Ok(b)
+        } else {
+            Err(self.fail(ErrorKind::UnexpectedEof))
+        }
+    }
+
+    #[inline]
+    fn uint(&mut self) -> Result<u64> {
+        let b = self.byte()?;
+        if b <= 0x7f {
+            return Ok(u64::from(b));
+        }
+        let n = (b as i8).unsigned_abs() as usize;
+        if n > 8 {
+            return Err(self.fail_at(self.pos - 1, ErrorKind::BadUint));
+        }
+        if self.end - self.pos < n {
+            return Err(self.fail(ErrorKind::UnexpectedEof));
+        }
+        let x = self.input[self.pos..self.pos + n]
+            .iter()
+            .fold(0u64, |x, &c| x << 8 | u64::from(c));
+        self.pos += n;
+        Ok(x)
+    }
+
+    #[inline]
+    fn int(&mut self) -> Result<i64> {
+        let x = self.uint()?;
+        let i = (x >> 1) as i64;
+        Ok(if x & 1 != 0 { !i } else { i })
+    }
+
+    #[inline]
+    fn float(&mut self) -> Result<f64> {
+        Ok(f64::from_bits(self.uint()?.swap_bytes()))
+    }
+
+    /// A length-prefixed byte string, which never crosses a message boundary.
+    #[inline]
+    fn bytes(&mut self, what: &'static str) -> Result<&'a [u8]> {
+        let at = self.pos;
+        let n = self.uint()?;
+        let remaining = self.end - self.pos;
+        if n > remaining as u64 {
+            return Err(self.fail_at(
+                at,
+                ErrorKind::TooLong {
+                    what,
+                    len: n,
+                    remaining,
+                },
+            ));
+        }
+        let s = &self.input[self.pos..self.pos + n as usize];
+        self.pos += n as usize;
+        Ok(s)
+    }
+
+    /// A count of items that each take at least `per_item` bytes of what remains of the input.
+    fn count(&mut self, what: &'static str, per_item: u64) -> Result<usize> {
+        let at = self.pos;
+        let n = self.uint()?;
+        let remaining = self.input.len() - self.pos;
+        if n.saturating_mul(per_item) > remaining as u64 {
+            return Err(self.fail_at(
+                at,
+                ErrorKind::TooLong {
+                    what,
+                    len: n,
+                    remaining,
+                },
+            ));
+        }
+        Ok(n as usize)
+    }
+
+    fn next_message(&mut self) -> Result<()> {
+        let at = self.pos;
+        if at >= self.input.len() {
+            return Err(self.fail(ErrorKind::UnexpectedEof));
+        }
+        self.end = self.input.len();
+        let n = self.uint()?;
+        let remaining = self.input.len() - self.pos;
+        if n > remaining as u64 {
+            self.end = self.pos;
+            return Err(self.fail_at(at, ErrorKind::MessageTooLong { len: n, remaining }));
+        }
+        self.end = self.pos + n as usize;
+        Ok(())
+    }
+
+    /// Go's `decodeTypeSequence`: type definitions until a value's type id. Inside an
+    /// interface, definitions may arrive in new messages or inline with a count to skip.
+    fn type_sequence(&mut self, in_interface: bool) -> Result<TypeId> {
+        loop {
+            if self.pos == self.end {
+                self.next_message()?;
+            }
+            let at = self.pos;
+            let id = self.int()?;
+            if id >= 0 {
+                return TypeId::try_from(id)
+                    .map_err(|_| self.fail_at(at, ErrorKind::UnknownType(id)));
+            }
+            let id = id.checked_neg().and_then(|i| TypeId::try_from(i).ok());
+            let Some(id) = id else {
+                return Err(self.fail_at(at, ErrorKind::UnknownType(i64::MIN)));
+            };
+            if id < FIRST_USER_ID {
+                return Err(self.fail_at(at, ErrorKind::ReservedType(id.into())));
+            }
+            let def = self.cached_wire_type()?;
+            if !self.types.insert(id, def) {
+                return Err(self.fail_at(at, ErrorKind::DuplicateType(id)));
+            }
+            if self.pos < self.end {
+                if !in_interface {
+                    return Err(self.fail(ErrorKind::ExtraData));
+                }
+                self.uint()?;
+            }
+        }
+    }
+
+    /// Reads struct fields with deltas, calling `f` with each field number (1-based) up to
+    /// `max`. Like Go, the end of the message also ends the struct.
+    fn fields(&mut self, max: u64, mut f: impl FnMut(&mut Self, u64) -> Result<()>) -> Result<()> {
+        let mut field = 0u64;
+        while self.pos < self.end {
+            let at = self.pos;
+            let delta = self.uint()?;
+            if delta == 0 {
+                break;
+            }
+            field = field.saturating_add(delta);
+            if field > max {
+                return Err(self.fail_at(
+                    at,
+                    ErrorKind::BadTypeDef("unknown field in type definition"),
+                ));
+            }
+            f(self, field)?;
+        }
+        Ok(())
+    }
+
+    fn type_id(&mut self) -> Result<TypeId> {
+        let at = self.pos;
+        let id = self.int()?;
+        TypeId::try_from(id)
+            .map_err(|_| self.fail_at(at, ErrorKind::BadTypeDef("type id out of range")))
+    }
+
+    fn string(&mut self, what: &'static str) -> Result<String> {
+        Ok(String::from_utf8_lossy(self.bytes(what)?).into_owned())
+    }
+
+    /// `CommonType{Name string; Id typeId}`; the id is ignored (the message's id counts).
+    fn common(&mut self) -> Result<String> {
+        let mut name = String::new();
+        self.fields(2, |d, f| {
+            match f {
+                1 => name = d.string("type name")?,
+                _ => {
+                    d.type_id()?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(name)
+    }
+
+    /// A type definition that fills the rest of its message (as Go sends them) is parsed once
+    /// per thread: rows of one app repeat the same definitions.
+    fn cached_wire_type(&mut self) -> Result<Arc<WireType>> {
+        let rest = &self.input[self.pos..self.end];
+        if rest.len() > cache::MAX_KEY {
+            return Ok(Arc::new(self.wire_type()?));
+        }
+        if let Some(def) = cache::get(rest) {
+            self.pos = self.end;
+            return Ok(def);
+        }
+        let def = Arc::new(self.wire_type()?);
+        if self.pos == self.end {
+            cache::put(rest, def.clone());
+        }
+        Ok(def)
+    }
+
+    /// `wireType`: exactly one of its seven pointer fields.
+    fn wire_type(&mut self) -> Result<WireType> {
+        let start = self.pos;
+        let mut out: Option<WireType> = None;
+        self.fields(7, |d, f| {
+            if out.is_some() {
+                return Err(d.fail(ErrorKind::BadTypeDef("more than one kind")));
+            }
+            let mut name = String::new();
+            let kind = match f {
+                1 => {
+                    let (mut elem, mut len) = (0, 0);
+                    d.fields(3, |d, g| {
+                        match g {
+                            1 => name = d.common()?,
+                            2 => elem = d.type_id()?,
+                            _ => {
+                                let at = d.pos;
+                                len = u64::try_from(d.int()?).map_err(|_| {
+                                    d.fail_at(at, ErrorKind::BadTypeDef("negative array length"))
+                                })?
+                            }
+                        }
+                        Ok(())
+                    })?;
+                    Kind::Array { elem, len }
+                }
+                2 => {
+                    let mut elem = 0;
+                    d.fields(2, |d, g| {
+                        match g {
+                            1 => name = d.common()?,
+                            _ => elem = d.type_id()?,
+                        }
+                        Ok(())
+                    })?;
+                    Kind::Slice { elem }
+                }
+                3 => {
+                    let mut fields = Vec::new();
+                    d.fields(2, |d, g| {
+                        match g {
+                            1 => name = d.common()?,
+                            _ => {
+                                let n = d.count("field list", 1)?;
+                                fields.reserve(n);
+                                for _ in 0..n {
+                                    let mut field = Field {
+                                        name: String::new(),
+                                        id: 0,
+                                    };
+                                    d.fields(2, |d, h| {
+                                        match h {
+                                            1 => field.name = d.string("field name")?,
+                                            _ => field.id = d.type_id()?,
+                                        }
+                                        Ok(())
+                                    })?;
+                                    fields.push(field);
+                                }
+                            }
+                        }
+                        Ok(())
+                    })?;
+                    Kind::Struct { fields }
+                }
+                4 => {
+                    let (mut key, mut elem) = (0, 0);
+                    d.fields(3, |d, g| {
+                        match g {
+                            1 => name = d.common()?,
+                            2 => key = d.type_id()?,
+                            _ => elem = d.type_id()?,
+                        }
+                        Ok(())
+                    })?;
+                    Kind::Map { key, elem }
+                }
+                _ => {
+                    d.fields(1, |d, _| {
+                        name = d.common()?;
+                        Ok(())
+                    })?;
+                    Kind::Marshaled(match f {
+                        5 => Marshal::Gob,
+                        6 => Marshal::Binary,
+                        _ => Marshal::Text,
+                    })
+                }
+            };
+            out = Some(WireType { name, kind });
+            Ok(())
+        })?;
+        out.ok_or_else(|| self.fail_at(start, ErrorKind::BadTypeDef("no kind set")))
+    }
+
+    fn shape(&self, id: TypeId) -> Result<Shape> {
+        let def = self
+            .types
+            .get(id)
+            .ok_or_else(|| self.fail(ErrorKind::UnknownType(id.into())))?;
+        Ok(match &def.kind {
+            Kind::Array { elem, len } => Shape::Array(*elem, *len),
+            Kind::Slice { elem } => Shape::Slice(*elem),
+            Kind::Struct { fields } => Shape::Struct(fields.len()),
+            Kind::Map { key, elem } => Shape::Map(*key, *elem),
+            Kind::Marshaled(_) => Shape::Marshaled(def.is_time()),
+        })
+    }
+
+    fn check_concrete(&self, id: TypeId, at: usize) -> Result<()> {
+        match id {
+            INTERFACE => Err(self.fail_at(at, ErrorKind::NotConcrete(id))),
+            BOOL..=COMPLEX => Ok(()),
+            _ if self.types.get(id).is_some() => Ok(()),
+            _ => Err(self.fail_at(at, ErrorKind::UnknownType(id.into()))),
+        }
+    }
+
+    /// A value as sent at top level or inside an interface: structs as they are, anything
+    /// else after a zero "singleton" delta.
+    fn top_value(&mut self, id: TypeId, depth: usize) -> Result<Value> {
+        if id >= FIRST_USER_ID
+            && let Shape::Struct(n) = self.shape(id)?
+        {
+            return self.struct_value(id, n, depth);
+        }
+        let at = self.pos;
+        let delta = self.uint()?;
+        if delta != 0 {
+            return Err(self.fail_at(at, ErrorKind::BadSingleton(delta)));
+        }
+        self.value(id, depth)
+    }
+
+    fn value(&mut self, id: TypeId, depth: usize) -> Result<Value> {
+        if depth > MAX_DEPTH {
+            return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
+        }
+        Ok(match id {
+            BOOL => Value::Bool(self.uint()? != 0),
+            INT => Value::Int(self.int()?),
+            UINT => Value::Uint(self.uint()?),
+            FLOAT => Value::Float(self.float()?),
+            BYTES => Value::Bytes(self.bytes("[]byte")?.to_vec()),
+            STRING => Value::String(self.bytes("string")?.to_vec()),
+            COMPLEX => Value::Complex(self.float()?, self.float()?),
+            INTERFACE => self.interface(depth)?,
+            _ => match self.shape(id)? {
+                Shape::Array(elem, len) => {
+                    let at = self.pos;
+                    let n = self.count("array", 1)?;
+                    if n as u64 != len {
+                        return Err(self.fail_at(
+                            at,
+                            ErrorKind::ArrayLength {
+                                got: n as u64,
+                                want: len,
+                            },
+                        ));
+                    }
+                    self.list(elem, n, depth)?
+                }
+                Shape::Slice(elem) => {
+                    let n = self.count("slice", 1)?;
+                    self.list(elem, n, depth)?
+                }
+                Shape::Struct(n) => self.struct_value(id, n, depth)?,
+                Shape::Map(key, elem) => {
+                    let n = self.count("map", 2)?;
+                    let mut entries = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        let k = self.value(key, depth + 1)?;
+                        let v = self.value(elem, depth + 1)?;
+                        entries.push((k, v));
+                    }
+                    Value::Map(entries)
+                }
+                Shape::Marshaled(is_time) => {
+                    let b = self.bytes("marshaled value")?;
+                    match is_time.then(|| GoTime::unmarshal_binary(b)) {
+                        Some(Ok(t)) => Value::Time(t),
+                        _ => Value::Marshaled(b.to_vec()),
+                    }
+                }
+            },
+        })
+    }
+
+    fn list(&mut self, elem: TypeId, n: usize, depth: usize) -> Result<Value> {
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(self.value(elem, depth + 1)?);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn struct_value(&mut self, id: TypeId, nfields: usize, depth: usize) -> Result<Value> {
+        if depth > MAX_DEPTH {
+            return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
+        }
+        let mut out = Vec::new();
+        let mut field: i64 = -1;
+        while self.pos < self.end {
+            let at = self.pos;
+            let delta = self.uint()?;
+            if delta == 0 {
+                break;
+            }
+            let f = i128::from(field) + i128::from(delta);
+            if f >= nfields as i128 {
+                let kind = ErrorKind::FieldOutOfRange {
+                    field: f.min(u64::MAX.into()) as u64,
+                    ty: id,
+                    count: nfields,
+                };
+                return Err(self.fail_at(at, kind));
+            }
+            field = f as i64;
+            let fty = match self.types.get(id).map(|d| &d.kind) {
+                Some(Kind::Struct { fields }) => fields[field as usize].id,
+                _ => return Err(self.fail_at(at, ErrorKind::UnknownType(id.into()))),
+            };
+            let v = self.value(fty, depth + 1)?;
+            out.push((field as u32, v));
+        }
+        Ok(Value::Struct(out))
+    }
+
+    fn interface(&mut self, depth: usize) -> Result<Value> {
+        let name = self.bytes("interface type name")?;
+        if name.is_empty() {
+            return Ok(Value::Interface(None));
+        }
+        let at = self.pos;
+        let ty = self.type_sequence(true)?;
+        self.check_concrete(ty, at)?;
+        // The value's byte count: unused, because a value may continue in later messages.
+        self.uint()?;
+        let value = self.top_value(ty, depth + 1)?;
+        let name = String::from_utf8_lossy(name).into_owned();
+        Ok(Value::Interface(Some(Box::new(Iface {
+            name,
+            ty,
+            value,
+            types: None,
+        }))))
+    }
+}

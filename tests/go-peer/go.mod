@@ -1,0 +1,3 @@
+module scsctl/go-peer
+
+go 1.19

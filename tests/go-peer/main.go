@@ -1,0 +1,131 @@
+// Command go-peer is scsctl's reference: it writes session blobs exactly as an SCS app does
+// (gob of struct{Deadline time.Time; Values map[string]interface{}}), decodes blobs the way SCS
+// does, and times Go's decoding for the benchmark. Standard library only.
+//
+//	go run . fixtures DIR   write NAME.gob + NAME.json pairs and MANIFEST.jsonl
+//	go run . decode         read a blob on stdin, print its JSON view (exit 1 on bad data)
+//	go run . bench FILE...  decode the blobs repeatedly, print sessions/s
+package main
+
+import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+)
+
+// envelope is what SCS's GobCodec encodes.
+type envelope = struct {
+	Deadline time.Time
+	Values   map[string]interface{}
+}
+
+// encodeSCS encodes like scs.GobCodec.Encode.
+func encodeSCS(deadline time.Time, values map[string]interface{}) ([]byte, error) {
+	aux := &envelope{Deadline: deadline, Values: values}
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(&aux); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// decodeSCS decodes like scs.GobCodec.Decode.
+func decodeSCS(b []byte) (time.Time, map[string]interface{}, error) {
+	aux := &envelope{}
+	r := bytes.NewReader(b)
+	if err := gob.NewDecoder(r).Decode(&aux); err != nil {
+		return time.Time{}, nil, err
+	}
+	return aux.Deadline, aux.Values, nil
+}
+
+func printJSON(w io.Writer, v interface{}) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func main() {
+	register()
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: go-peer fixtures DIR | decode | bench FILE...")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "fixtures":
+		if len(os.Args) != 3 {
+			err = fmt.Errorf("usage: go-peer fixtures DIR")
+			break
+		}
+		err = writeFixtures(os.Args[2])
+	case "encode-one":
+		if len(os.Args) != 3 {
+			err = fmt.Errorf("usage: go-peer encode-one NAME")
+			break
+		}
+		err = encodeOne(os.Args[2])
+	case "decode":
+		var b []byte
+		if b, err = io.ReadAll(os.Stdin); err != nil {
+			break
+		}
+		deadline, values, derr := decodeSCS(b)
+		if derr != nil {
+			err = derr
+			break
+		}
+		err = printJSON(os.Stdout, view(deadline, values))
+	case "bench":
+		err = bench(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "go-peer:", err)
+		os.Exit(1)
+	}
+}
+
+// bench decodes every blob repeatedly for about two seconds and prints the rate.
+func bench(files []string) error {
+	var blobs [][]byte
+	total := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		blobs = append(blobs, b)
+		total += len(b)
+	}
+	if len(blobs) == 0 {
+		return fmt.Errorf("no files")
+	}
+	for _, b := range blobs {
+		if _, _, err := decodeSCS(b); err != nil {
+			return err
+		}
+	}
+	n := 0
+	start := time.Now()
+	for time.Since(start) < 2*time.Second {
+		for _, b := range blobs {
+			if _, _, err := decodeSCS(b); err != nil {
+				return err
+			}
+		}
+		n += len(blobs)
+	}
+	secs := time.Since(start).Seconds()
+	rate := float64(n) / secs
+	fmt.Printf("sessions_per_sec %s\n", strconv.FormatFloat(rate, 'f', 0, 64))
+	fmt.Printf("mb_per_sec %.1f\n", rate*float64(total)/float64(len(blobs))/1e6)
+	return nil
+}
