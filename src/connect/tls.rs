@@ -59,17 +59,14 @@ pub struct Settings {
     pub client: Option<(PathBuf, PathBuf)>,
 }
 
-
 /// Builds the connector. The error is a complete sentence naming the file at fault.
 pub fn connector(settings: &Settings) -> Result<MakeTlsConnector, String> {
     let setup = |e: ErrorStack| format!("cannot set up TLS: {e}");
     let mut builder = SslContext::builder(SslMethod::tls_client()).map_err(setup)?;
     // What openssl's SslConnector::builder sets, except the default verify paths (the system
     // CA bundle, parsed eagerly).
-    let mut options = SslOptions::ALL
-        | SslOptions::NO_COMPRESSION
-        | SslOptions::NO_SSLV2
-        | SslOptions::NO_SSLV3;
+    let mut options =
+        SslOptions::ALL | SslOptions::NO_COMPRESSION | SslOptions::NO_SSLV2 | SslOptions::NO_SSLV3;
     options &= !SslOptions::DONT_INSERT_EMPTY_FRAGMENTS;
     builder.set_options(options);
     builder.set_mode(
@@ -103,7 +100,9 @@ pub fn connector(settings: &Settings) -> Result<MakeTlsConnector, String> {
             let pkey = PKey::private_key_from_pem(&key).map_err(|e| e.to_string())?;
             let chain = X509::stack_from_pem(&cert).map_err(|e| e.to_string())?;
             if chain.is_empty() {
-                return Err("At least one certificate must be provided to create an identity".into());
+                return Err(
+                    "At least one certificate must be provided to create an identity".into(),
+                );
             }
             Ok((chain, pkey))
         };
