@@ -202,22 +202,68 @@ impl Store {
             .read_only(true)
             .start()
             .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
+        if limit.is_none() {
+            // A whole listing reads every row of its state anyway. The planner's cost model
+            // likes the expiry index (no sort), but on a table whose physical order has nothing
+            // to do with expiry (every request rewrites its row) the index scan visits the
+            // heap in random order, one page per row: several times slower than a sequential
+            // scan and sort. Bitmap scans stay allowed for a selective state.
+            tx.batch_execute("SET LOCAL enable_indexscan = off")
+                .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
+        }
         let portal = tx
             .bind(&sql, &[])
             .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
-        loop {
-            let rows = tx
-                .query_portal(&portal, SCAN_BATCH)
-                .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
-            let done = rows.len() < SCAN_BATCH as usize;
-            for row in &rows {
-                if visit(SessionRow::from_row(row))?.is_break() {
-                    return Ok(());
+        // The next batch is fetched on a thread of its own while this one visits the rows, so
+        // that the server and the rendering work at the same time.
+        let (batches, fetched) = std::sync::mpsc::sync_channel::<Result<Vec<Row>>>(1);
+        let stopped = std::thread::scope(|scope| -> Result<bool> {
+            let (tx, portal, table) = (&mut tx, &portal, &table);
+            // The sender moves into the thread, so that the channel closes when it ends.
+            let fetcher = scope.spawn(move || {
+                loop {
+                    let batch = tx
+                        .query_portal(portal, SCAN_BATCH)
+                        .map_err(|e| table_error(table, "cannot read the sessions", e));
+                    let last = batch
+                        .as_ref()
+                        .map_or(true, |rows| rows.len() < SCAN_BATCH as usize);
+                    // A closed channel means the visitor has stopped.
+                    if batches.send(batch).is_err() || last {
+                        break;
+                    }
+                }
+            });
+            let mut result = Ok(false);
+            'batches: for batch in fetched.iter() {
+                match batch {
+                    Ok(rows) => {
+                        for row in &rows {
+                            match visit(SessionRow::from_row(row)) {
+                                Ok(ControlFlow::Continue(())) => {}
+                                Ok(ControlFlow::Break(())) => {
+                                    result = Ok(true);
+                                    break 'batches;
+                                }
+                                Err(e) => {
+                                    result = Err(e);
+                                    break 'batches;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
                 }
             }
-            if done {
-                break;
-            }
+            drop(fetched);
+            fetcher.join().expect("the scan's fetch thread panicked");
+            result
+        })?;
+        if stopped {
+            return Ok(());
         }
         tx.commit()
             .map_err(|e| table_error(&table, "cannot finish reading the sessions", e))
