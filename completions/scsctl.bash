@@ -571,7 +571,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__purge)
-            opts="-d -t -o -q -v -h -V --batch-size --grace --max-duration --dry-run --vacuum --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --batch-size --grace --max-duration --dry-run --vacuum --vacuum-threshold --target-batch-time --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +587,38 @@ _scsctl() {
                     ;;
                 --max-duration)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vacuum-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-batch-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-mode)
+                    COMPREPLY=($(compgen -W "session transaction" -- "${cur}"))
+                    return 0
+                    ;;
+                --scan)
+                    COMPREPLY=($(compgen -W "auto index blocks" -- "${cur}"))
+                    return 0
+                    ;;
+                --batch-statement)
+                    COMPREPLY=($(compgen -W "ctid key" -- "${cur}"))
                     return 0
                     ;;
                 --database-url)
@@ -725,7 +757,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__watch__subcmd__cleanup)
-            opts="-d -t -o -q -v -h -V --interval --batch-size --grace --jitter --log-format --metrics-file --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --interval --batch-size --grace --jitter --log-format --metrics-file --max-duration --target-batch-time --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -753,6 +785,38 @@ _scsctl() {
                     ;;
                 --metrics-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-batch-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-mode)
+                    COMPREPLY=($(compgen -W "session transaction" -- "${cur}"))
+                    return 0
+                    ;;
+                --scan)
+                    COMPREPLY=($(compgen -W "auto index blocks" -- "${cur}"))
+                    return 0
+                    ;;
+                --batch-statement)
+                    COMPREPLY=($(compgen -W "ctid key" -- "${cur}"))
                     return 0
                     ;;
                 --database-url)

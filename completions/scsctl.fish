@@ -135,6 +135,18 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand list" -s V -l version -d '
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l batch-size -d 'Rows per batch; fixed when given, else adapted to keep each transaction short' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l grace -d 'Keep sessions until they have been expired this long' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l max-duration -d 'Stop cleanly between batches after this long' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l vacuum-threshold -d 'With --vacuum: how many deleted rows make "many"' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l target-batch-time -d 'The longest a batch\'s transaction should take, when sizes adapt' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l lock-timeout -d 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l statement-timeout -d 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l jobs -d 'Connections deleting disjoint slices of the backlog at once' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l lock-mode -d 'How the one-cleaner-per-table lock is held: `session` (held for the run; direct connections and session-mode poolers) or `transaction` (taken by each batch; for PgBouncer in transaction mode)' -r -f -a "session\t'A session-level advisory lock held for the whole run'
+transaction\t'A transaction-level advisory lock taken by each batch (behind a transaction pooler)'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l scan -d 'How expired rows are found: `index` (the oldest first, through the expiry index), `blocks` (heap pages in order, for a large backlog) or `auto` (blocks when the planner expects a fifth of the table or more to be expired; index with --batch-size)' -r -f -a "auto\t'Blocks for a large backlog, else the index'
+index\t'Through the expiry index, the oldest first'
+blocks\t'Heap pages in physical order'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l batch-statement -d 'The SQL an index batch runs: delete the locked rows by ctid or by primary key' -r -f -a "ctid\t'Delete the locked rows by ctid'
+key\t'Delete the locked rows by primary key'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
@@ -144,7 +156,7 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l color -d 'When t
 always\t'Always'
 never\t'Never'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l dry-run -d 'Count what would be deleted and change nothing'
-complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l vacuum -d 'Run VACUUM (ANALYZE) on the table after a run that deleted many rows'
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l vacuum -d 'Run VACUUM (ANALYZE) on the table after a run that deleted many rows (never VACUUM FULL)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s q -l quiet -d 'Print nothing on success'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
@@ -157,6 +169,18 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l jitter -
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l log-format -d 'Log line format on stderr' -r -f -a "text\t'One human-readable line per event'
 json\t'One JSON object per line, for log shippers'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l metrics-file -d 'Rewrite this Prometheus textfile after each pass' -r -F
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l max-duration -d 'Stop a pass between batches after this long (the next pass goes on)' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l target-batch-time -d 'The longest a batch\'s transaction should take, when sizes adapt' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l lock-timeout -d 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l statement-timeout -d 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l jobs -d 'Connections deleting disjoint slices of the backlog at once' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l lock-mode -d 'How the one-cleaner-per-table lock is held: `session` (held for the run; direct connections and session-mode poolers) or `transaction` (taken by each batch; for PgBouncer in transaction mode)' -r -f -a "session\t'A session-level advisory lock held for the whole run'
+transaction\t'A transaction-level advisory lock taken by each batch (behind a transaction pooler)'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l scan -d 'How expired rows are found: `index` (the oldest first, through the expiry index), `blocks` (heap pages in order, for a large backlog) or `auto` (blocks when the planner expects a fifth of the table or more to be expired; index with --batch-size)' -r -f -a "auto\t'Blocks for a large backlog, else the index'
+index\t'Through the expiry index, the oldest first'
+blocks\t'Heap pages in physical order'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l batch-statement -d 'The SQL an index batch runs: delete the locked rows by ctid or by primary key' -r -f -a "ctid\t'Delete the locked rows by ctid'
+key\t'Delete the locked rows by primary key'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'

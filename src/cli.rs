@@ -257,6 +257,19 @@ pub struct ListArgs {
 
 /// `purge`.
 #[derive(Debug, Args)]
+#[command(
+    long_about = "Delete expired sessions (by the database clock) in batches, each a short \
+                  transaction of its own, never a live session: rows are locked with FOR UPDATE \
+                  SKIP LOCKED and re-checked under the lock, so a session the app extends during \
+                  the purge survives. Batch sizes adapt to keep each transaction under \
+                  --target-batch-time unless --batch-size fixes them; a batch that hits a lock \
+                  or statement timeout, a deadlock or a serialization failure is rolled back, \
+                  shrunk and retried after a pause.\n\n\
+                  Only one cleaner per table runs at a time across all hosts (an advisory lock on \
+                  the table's qualified name): when another holds it, purge says so on stderr and \
+                  exits 0. SIGINT cancels the batch in flight (it rolls back whole), prints what \
+                  was done and exits 130."
+)]
 pub struct PurgeArgs {
     /// Rows per batch; fixed when given, else adapted to keep each transaction short
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
@@ -274,9 +287,82 @@ pub struct PurgeArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Run VACUUM (ANALYZE) on the table after a run that deleted many rows
+    /// Run VACUUM (ANALYZE) on the table after a run that deleted many rows (never VACUUM FULL)
     #[arg(long)]
     pub vacuum: bool,
+
+    /// With --vacuum: how many deleted rows make "many"
+    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "vacuum")]
+    pub vacuum_threshold: u64,
+
+    /// How batches are run and guarded
+    #[command(flatten)]
+    pub cleaner: CleanerArgs,
+}
+
+/// Batch tuning shared by `purge` and `watch-cleanup`.
+#[derive(Debug, Args)]
+pub struct CleanerArgs {
+    /// The longest a batch's transaction should take, when sizes adapt
+    #[arg(long, value_name = "DURATION", default_value = "100ms")]
+    pub target_batch_time: String,
+
+    /// Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub lock_timeout: String,
+
+    /// Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]
+    #[arg(long, value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
+
+    /// Connections deleting disjoint slices of the backlog at once
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub jobs: u8,
+
+    /// How the one-cleaner-per-table lock is held: `session` (held for the run; direct
+    /// connections and session-mode poolers) or `transaction` (taken by each batch; for
+    /// PgBouncer in transaction mode)
+    #[arg(long, value_enum, default_value_t = LockModeArg::Session, value_name = "MODE")]
+    pub lock_mode: LockModeArg,
+
+    /// How expired rows are found: `index` (the oldest first, through the expiry index),
+    /// `blocks` (heap pages in order, for a large backlog) or `auto` (blocks when the planner
+    /// expects a fifth of the table or more to be expired; index with --batch-size)
+    #[arg(long, value_enum, default_value_t = ScanArg::Auto, value_name = "HOW")]
+    pub scan: ScanArg,
+
+    /// The SQL an index batch runs: delete the locked rows by ctid or by primary key
+    #[arg(long, value_enum, default_value_t = BatchStatementArg::Ctid, hide = true)]
+    pub batch_statement: BatchStatementArg,
+}
+
+/// `--lock-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LockModeArg {
+    /// A session-level advisory lock held for the whole run.
+    Session,
+    /// A transaction-level advisory lock taken by each batch (behind a transaction pooler).
+    Transaction,
+}
+
+/// `--scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanArg {
+    /// Blocks for a large backlog, else the index.
+    Auto,
+    /// Through the expiry index, the oldest first.
+    Index,
+    /// Heap pages in physical order.
+    Blocks,
+}
+
+/// `--batch-statement`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BatchStatementArg {
+    /// Delete the locked rows by ctid.
+    Ctid,
+    /// Delete the locked rows by primary key.
+    Key,
 }
 
 /// Log line formats of `watch-cleanup`.
@@ -290,6 +376,15 @@ pub enum LogFormat {
 
 /// `watch-cleanup`.
 #[derive(Debug, Args)]
+#[command(
+    long_about = "A foreground purge daemon: a pass at start, then every interval (spread by \
+                  --jitter), one log line per pass on stderr. It never exits because of the \
+                  database: on connection loss or a server restart it logs, reconnects with \
+                  exponential backoff (1s to 60s) and carries on. Several copies on several hosts \
+                  elect one active cleaner through an advisory lock; the others stand by and take \
+                  over within an interval when it dies. SIGINT/SIGTERM cancel the batch in \
+                  flight, release the lock and exit 0 within a second."
+)]
 pub struct WatchCleanupArgs {
     /// Time between purge passes, e.g. 5m
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
@@ -314,6 +409,14 @@ pub struct WatchCleanupArgs {
     /// Rewrite this Prometheus textfile after each pass
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+
+    /// Stop a pass between batches after this long (the next pass goes on)
+    #[arg(long, value_name = "DURATION")]
+    pub max_duration: Option<String>,
+
+    /// How batches are run and guarded
+    #[command(flatten)]
+    pub cleaner: CleanerArgs,
 }
 
 /// `stats`.

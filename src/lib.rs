@@ -9,6 +9,8 @@
 //! (→ [`session`] → [`gob`]) → [`output`]. Nothing below [`commands`] prints, and nothing
 //! below `main` exits the process.
 
+/// The purge engine: batched deletes of expired sessions, the one-cleaner lock, the daemon.
+pub mod cleaner;
 pub mod cli;
 pub mod commands;
 pub mod config;

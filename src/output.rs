@@ -78,6 +78,12 @@ impl Output {
         ))
     }
 
+    /// Writes one daemon log line on stderr as is (escaped for the terminal, no prefix), so
+    /// that JSON log lines stay parseable. Shown even with `--quiet`: callers decide.
+    pub fn log(&self, line: &str) {
+        eprintln!("{}", escape(line));
+    }
+
     /// Writes one line of plain text to stdout (escaped for the terminal).
     pub fn line(&mut self, text: &str) -> Result<()> {
         let text = escape(text);

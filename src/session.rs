@@ -11,7 +11,7 @@
 //! registered type. Bytes are identical to Go's when Go's output is deterministic (no map with
 //! more than one entry); otherwise equal in value.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -24,8 +24,8 @@ use crate::gob::types::{
     BOOL, BYTES, COMPLEX, FLOAT, INT, INTERFACE, STRING, TIME, UINT, predefined_name,
 };
 use crate::gob::{
-    DecodeError, Decoder, EncodeError, Encoder, ErrorKind, GoTime, Kind, Marshal, TypeId, Types,
-    Value, WireType,
+    DecodeError, Decoder, EncodeError, Encoder, ErrorKind, GoTime, Kind, Marshal, Preamble, TypeId,
+    Types, Value, WireType,
 };
 
 /// What a `data` column holds.
@@ -74,17 +74,20 @@ pub struct ValueRow {
     pub key: String,
     /// The Go type name the value carries (`int`, `main.User`; `<nil>` for nil).
     pub go_type: String,
-    /// One-line text: strings as they are (JSON-quoted if they hold control characters or
-    /// invalid UTF-8), numbers in decimal, bools `true`/`false`, times RFC 3339, `[]uint8`
+    /// One-line text: strings as they are (JSON-quoted if they hold control characters; invalid
+    /// UTF-8 as `{"bytes":"<base64>"}`), numbers in decimal, bools `true`/`false`, times RFC 3339, `[]uint8`
     /// base64, nil `<nil>`, anything else the compact JSON of its view.
     pub text: String,
 }
 
 /// Decodes a `data` column. Never panics.
 pub fn decode(data: &[u8]) -> Decoded {
+    // A gob stream may start with `{` too (a first message of 123 bytes): only parsed JSON counts.
     let first = data.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'{') {
-        return decode_v1_json(data);
+    if first == Some(&b'{')
+        && let Some(json) = decode_v1_json(data)
+    {
+        return json;
     }
     if data.is_empty() {
         return Decoded::Unknown;
@@ -101,22 +104,31 @@ fn looks_like_text(data: &[u8]) -> bool {
     std::str::from_utf8(data).is_ok_and(|s| s.chars().all(|c| !c.is_control() || c.is_whitespace()))
 }
 
-fn decode_v1_json(data: &[u8]) -> Decoded {
+/// `None` if `data` is not JSON at all.
+fn decode_v1_json(data: &[u8]) -> Option<Decoded> {
     let Ok(Json::Object(mut m)) = serde_json::from_slice::<Json>(data) else {
-        return Decoded::Unknown;
+        return None;
     };
-    match (m.get("deadline").and_then(Json::as_i64), m.get("data")) {
-        (Some(ns), Some(Json::Object(_))) => Decoded::ScsV1Json {
-            deadline: GoTime::from_unix_nanos(ns),
-            values: m.remove("data").unwrap_or_default(),
+    Some(
+        match (m.get("deadline").and_then(Json::as_i64), m.get("data")) {
+            (Some(ns), Some(Json::Object(_))) => Decoded::ScsV1Json {
+                deadline: GoTime::from_unix_nanos(ns),
+                values: m.remove("data").unwrap_or_default(),
+            },
+            _ => Decoded::Unknown,
         },
-        _ => Decoded::Unknown,
-    }
+    )
 }
 
 /// Decodes SCS gob; `Ok(None)` when it is valid gob but not the SCS envelope.
 pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
-    let mut dec = Decoder::new(data);
+    static PREAMBLE: OnceLock<Preamble> = OnceLock::new();
+    let preamble = PREAMBLE.get_or_init(|| {
+        let mut bytes = Vec::new();
+        put_envelope_definitions(&mut bytes);
+        Preamble::new(bytes).expect("the envelope's definitions parse")
+    });
+    let mut dec = Decoder::with_preamble(data, preamble);
     let (id, value) = dec.decode()?;
     let types = Arc::new(dec.into_types());
     let Some((deadline_field, values_field)) = envelope_fields(&types, id) else {
@@ -175,6 +187,19 @@ fn envelope_fields(types: &Types, id: TypeId) -> Option<(u32, u32)> {
 }
 
 impl Session {
+    /// An empty session expiring at `deadline` (UTC).
+    pub fn new(deadline: SystemTime) -> Session {
+        Session {
+            deadline: GoTime::from_system(deadline),
+            values: Vec::new(),
+        }
+    }
+
+    /// Sets the deadline (UTC).
+    pub fn set_deadline(&mut self, deadline: SystemTime) {
+        self.deadline = GoTime::from_system(deadline);
+    }
+
     /// The deadline as RFC 3339 with nanoseconds.
     pub fn deadline_rfc3339(&self) -> String {
         self.deadline.rfc3339()
@@ -227,7 +252,7 @@ impl Session {
             .map(|(k, v)| {
                 let (go_type, text) = match v {
                     Value::Interface(Some(i)) => (
-                        i.name.clone(),
+                        i.name.to_string(),
                         render_text(&value_json(v)["value"], &i.value),
                     ),
                     Value::Interface(None) => ("<nil>".to_owned(), "<nil>".to_owned()),
@@ -318,30 +343,7 @@ pub fn encode_envelope(
     values: &[(String, Value)],
 ) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(160 + values.len() * 32);
-    let envelope = WireType {
-        name: String::new(),
-        kind: Kind::Struct {
-            fields: vec![
-                crate::gob::types::Field {
-                    name: "Deadline".into(),
-                    id: TIME_ID,
-                },
-                crate::gob::types::Field {
-                    name: "Values".into(),
-                    id: MAP_ID,
-                },
-            ],
-        },
-    };
-    put_type_definition(&mut out, ENVELOPE_ID, &envelope);
-    put_type_definition(
-        &mut out,
-        TIME_ID,
-        &WireType {
-            name: "Time".into(),
-            kind: Kind::Marshaled(Marshal::Gob),
-        },
-    );
+    put_envelope_definitions(&mut out);
     let map = WireType {
         name: "map[string]interface {}".into(),
         kind: Kind::Map {
@@ -349,7 +351,6 @@ pub fn encode_envelope(
             elem: INTERFACE,
         },
     };
-    put_type_definition(&mut out, MAP_ID, &map);
 
     let mut enc = Encoder::new(MAP_ID + 1, TIME_ID);
     enc.known(map, MAP_ID);
@@ -383,6 +384,42 @@ pub fn encode_envelope(
     body.push(0);
     put_message(&mut out, &body);
     Ok(out)
+}
+
+/// The type definitions an SCS app sends first, as a fresh Go process writes them.
+fn put_envelope_definitions(out: &mut Vec<u8>) {
+    let envelope = WireType {
+        name: String::new(),
+        kind: Kind::Struct {
+            fields: vec![
+                crate::gob::types::Field {
+                    name: "Deadline".into(),
+                    id: TIME_ID,
+                },
+                crate::gob::types::Field {
+                    name: "Values".into(),
+                    id: MAP_ID,
+                },
+            ],
+        },
+    };
+    put_type_definition(out, ENVELOPE_ID, &envelope);
+    put_type_definition(
+        out,
+        TIME_ID,
+        &WireType {
+            name: "Time".into(),
+            kind: Kind::Marshaled(Marshal::Gob),
+        },
+    );
+    let map = WireType {
+        name: "map[string]interface {}".into(),
+        kind: Kind::Map {
+            key: STRING,
+            elem: INTERFACE,
+        },
+    };
+    put_type_definition(out, MAP_ID, &map);
 }
 
 /// The `--set` types: (TYPE as typed, Go registered name, gob type id).
@@ -630,7 +667,7 @@ fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
         value: &iface.value,
         ty: iface.ty,
         types: types.clone(),
-        go_type: iface.name.clone(),
+        go_type: iface.name.to_string(),
     };
     for seg in rest {
         // Step through interfaces transparently.
@@ -642,7 +679,7 @@ fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
                 value: &inner.value,
                 ty: inner.ty,
                 types: types.clone(),
-                go_type: inner.name.clone(),
+                go_type: inner.name.to_string(),
             };
         }
         let table = types.as_deref();
@@ -679,7 +716,7 @@ fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
             value: &inner.value,
             ty: inner.ty,
             types: types.clone(),
-            go_type: inner.name.clone(),
+            go_type: inner.name.to_string(),
         };
     }
     Some(cur)
@@ -749,7 +786,7 @@ mod tests {
         let Value::Interface(Some(t)) = parse_set("x:time=2030-01-02T03:04:05Z").unwrap().1 else {
             panic!()
         };
-        assert_eq!((t.name.as_str(), t.ty), ("time.Time", TIME));
+        assert_eq!((&*t.name, t.ty), ("time.Time", TIME));
         for bad in [
             "x:int32=2147483648",
             "x:uint=-1",
@@ -894,6 +931,37 @@ mod tests {
         blob.extend_from_slice(&USER[first_len..]);
         let old = session(&blob);
         assert_eq!(old.to_json(), modern.to_json());
+    }
+
+    #[test]
+    fn gob_starting_with_a_brace_is_still_gob() {
+        // An envelope struct whose name makes its definition message 123 (`{`) bytes long.
+        let modern = session(USER);
+        let first_len = USER[0] as usize + 1;
+        let blob = (1..120)
+            .map(|n| {
+                let fields = vec![
+                    crate::gob::types::Field {
+                        name: "Deadline".into(),
+                        id: 66,
+                    },
+                    crate::gob::types::Field {
+                        name: "Values".into(),
+                        id: 67,
+                    },
+                ];
+                let def = WireType {
+                    name: "x".repeat(n),
+                    kind: Kind::Struct { fields },
+                };
+                let mut blob = Vec::new();
+                put_type_definition(&mut blob, 65, &def);
+                blob.extend_from_slice(&USER[first_len..]);
+                blob
+            })
+            .find(|b| b[0] == b'{')
+            .expect("some name length gives a 123-byte message");
+        assert_eq!(session(&blob).to_json(), modern.to_json());
     }
 
     #[test]

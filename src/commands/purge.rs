@@ -1,73 +1,301 @@
-//! `scsctl purge`: delete expired sessions in short batches.
+//! `scsctl purge`: delete expired sessions in short batches (see [`crate::cleaner`]).
 
-use std::time::{Duration, Instant};
+use std::io::IsTerminal;
+use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use super::open_store;
-use crate::cli::{OutputFormat, PurgeArgs};
-use crate::config::Config;
+use crate::cleaner::{
+    BatchSizing, BatchStatement, Cleaner, DEFAULT_TARGET_BATCH_TIME, LockMode, Outcome, PassReport,
+    Scan, Settings, Shutdown, default_statement_timeout,
+};
+use crate::cli::{BatchStatementArg, CleanerArgs, LockModeArg, OutputFormat, PurgeArgs, ScanArg};
+use crate::config::{Config, Verbosity};
 use crate::duration::parse_duration;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::Output;
-
-const DEFAULT_BATCH: i64 = 5_000;
 
 /// Purges expired sessions.
 pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
-    let grace = optional_duration("--grace", args.grace.as_deref(), out)?.unwrap_or_default();
-    let max_duration = optional_duration("--max-duration", args.max_duration.as_deref(), out)?;
-    let mut store = open_store(config, out)?;
-    if !store.try_lock_cleaner()? {
+    let settings = settings(
+        args.batch_size,
+        args.grace.as_deref(),
+        args.max_duration.as_deref(),
+        &args.cleaner,
+        out,
+    )?;
+    let target = config.target()?;
+    for warning in target.warnings() {
+        out.warn(warning);
+    }
+    out.verbose(&format!("connecting to {}", target.describe()));
+    let shutdown = Shutdown::new();
+    shutdown.install_signals()?;
+    let mut cleaner = Cleaner::new(target, config.table.clone(), settings, shutdown.clone());
+    let started = std::time::Instant::now();
+    // Interrupted before the first batch (for example while the table is locked): say so in
+    // the same shape as an interrupted run.
+    let interrupted = |out: &mut Output, e: Error| {
+        if matches!(e, Error::Interrupted) {
+            let mut report = empty_report(Outcome::Stopped);
+            report.duration = started.elapsed();
+            summary(out, args, &report, None, true)?;
+        }
+        Err(e)
+    };
+    if let Err(e) = cleaner.connect() {
+        return interrupted(out, e);
+    }
+    out.verbose(&format!("using table \"{}\"", config.table));
+
+    if args.dry_run {
+        let count = match cleaner.count() {
+            Ok(n) => n,
+            Err(e) => return interrupted(out, e),
+        };
+        let mut report = empty_report(Outcome::Completed);
+        report.deleted = count.max(0) as u64;
+        return summary(out, args, &report, None, false);
+    }
+    let leading = match cleaner.try_lead() {
+        Ok(leading) => leading,
+        Err(e) => return interrupted(out, e),
+    };
+    if !leading {
         out.note(&format!(
             "another cleaner is purging table \"{}\"; nothing to do",
             config.table
         ));
+        if out.shows_results() && out.format() != OutputFormat::Table {
+            out.document(&json!({
+                "deleted": 0,
+                "batches": 0,
+                "retries": 0,
+                "duration_seconds": 0.0,
+                "max_batch_ms": 0.0,
+                "dry_run": false,
+                "outcome": "another_cleaner",
+            }))?;
+        }
         return Ok(());
     }
-    let started = Instant::now();
-    let batch = args.batch_size.unwrap_or(DEFAULT_BATCH);
-    let (mut deleted, mut batches) = (0u64, 0u64);
-    if args.dry_run {
-        deleted = store.count_expired(grace)? as u64;
-    } else {
-        loop {
-            if max_duration.is_some_and(|m| started.elapsed() >= m) {
-                break;
-            }
-            let done = store.purge_batch(batch, grace)?;
-            batches += 1;
-            deleted += done.deleted;
-            if done.deleted < batch as u64 {
-                break;
-            }
-        }
+    out.verbose("holding the cleaner lock");
+
+    let bar = progress_bar(config, &mut cleaner);
+    let verbose = config.verbosity == Verbosity::Verbose;
+    let on_batch = |b: &crate::cleaner::BatchReport| match &bar {
+        Some(bar) => bar.inc(b.deleted),
+        None if verbose => out.verbose(&format!(
+            "batch: {} of {} rows in {:.1} ms",
+            b.deleted,
+            b.requested,
+            b.took.as_secs_f64() * 1000.0
+        )),
+        None => {}
+    };
+    let result = cleaner.pass(&on_batch);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
     }
-    store.unlock_cleaner()?;
-    let elapsed = started.elapsed();
-    if out.shows_results() {
-        match out.format() {
-            OutputFormat::Table => out.line(&format!(
-                "{} {deleted} expired sessions in {batches} batches, {:.2}s",
-                if args.dry_run {
-                    "would delete"
-                } else {
-                    "deleted"
-                },
-                elapsed.as_secs_f64()
-            ))?,
-            _ => out.document(&json!({
-                "deleted": deleted,
-                "batches": batches,
-                "dry_run": args.dry_run,
-                "duration_seconds": elapsed.as_secs_f64(),
-            }))?,
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            cleaner.release();
+            return interrupted(out, e);
         }
+    };
+    let stopped = report.outcome == Outcome::Stopped;
+    if report.outcome == Outcome::Standby {
+        out.note(&format!(
+            "another cleaner is purging table \"{}\"; stopped after {} rows",
+            config.table, report.deleted
+        ));
+    }
+    let vacuumed = if args.vacuum && !stopped && report.deleted >= args.vacuum_threshold {
+        out.verbose(&format!("VACUUM (ANALYZE) \"{}\"", config.table));
+        cleaner.vacuum()?;
+        Some(true)
+    } else if args.vacuum {
+        if !stopped {
+            out.verbose(&format!(
+                "not vacuuming: {} rows deleted, fewer than --vacuum-threshold {}",
+                report.deleted, args.vacuum_threshold
+            ));
+        }
+        Some(false)
+    } else {
+        None
+    };
+    cleaner.release();
+    summary(out, args, &report, vacuumed, stopped)?;
+    if stopped {
+        return Err(Error::Interrupted);
     }
     Ok(())
 }
 
-fn optional_duration(flag: &str, text: Option<&str>, out: &Output) -> Result<Option<Duration>> {
+fn empty_report(outcome: Outcome) -> PassReport {
+    PassReport {
+        deleted: 0,
+        batches: 0,
+        retries: 0,
+        duration: Duration::ZERO,
+        max_batch: Duration::ZERO,
+        outcome,
+        scan: Scan::Auto,
+    }
+}
+
+/// The pass settings from the flags `purge` and `watch-cleanup` share.
+pub(super) fn settings(
+    batch_size: Option<i64>,
+    grace: Option<&str>,
+    max_duration: Option<&str>,
+    cleaner: &CleanerArgs,
+    out: &Output,
+) -> Result<Settings> {
+    let grace = optional_duration("--grace", grace, out)?.unwrap_or_default();
+    let max_duration = optional_duration("--max-duration", max_duration, out)?;
+    let target = optional_duration("--target-batch-time", Some(&cleaner.target_batch_time), out)?
+        .unwrap_or(DEFAULT_TARGET_BATCH_TIME);
+    if target.is_zero() {
+        return Err(Error::Usage(
+            "--target-batch-time must be longer than zero".into(),
+        ));
+    }
+    let sizing = match batch_size {
+        Some(n) => BatchSizing::Fixed(n),
+        None => BatchSizing::Adaptive { target },
+    };
+    let lock_timeout =
+        optional_duration("--lock-timeout", Some(&cleaner.lock_timeout), out)?.unwrap_or_default();
+    let statement_timeout = optional_duration(
+        "--statement-timeout",
+        cleaner.statement_timeout.as_deref(),
+        out,
+    )?
+    .unwrap_or_else(|| default_statement_timeout(sizing));
+    if lock_timeout.is_zero() || statement_timeout.is_zero() {
+        return Err(Error::Usage(
+            "--lock-timeout and --statement-timeout must be longer than zero".into(),
+        ));
+    }
+    let lock_mode = match cleaner.lock_mode {
+        LockModeArg::Session => LockMode::Session,
+        LockModeArg::Transaction => LockMode::Transaction,
+    };
+    if lock_mode == LockMode::Transaction && cleaner.jobs > 1 {
+        return Err(Error::Usage(
+            "--jobs above 1 needs --lock-mode session: with transaction-level locks the \
+             workers would exclude each other"
+                .into(),
+        ));
+    }
+    Ok(Settings {
+        sizing,
+        grace,
+        max_duration,
+        jobs: usize::from(cleaner.jobs),
+        lock_mode,
+        statement: match cleaner.batch_statement {
+            BatchStatementArg::Ctid => BatchStatement::Ctid,
+            BatchStatementArg::Key => BatchStatement::Key,
+        },
+        scan: match cleaner.scan {
+            ScanArg::Auto => Scan::Auto,
+            ScanArg::Index => Scan::Index,
+            ScanArg::Blocks => Scan::Blocks,
+        },
+        lock_timeout,
+        statement_timeout,
+    })
+}
+
+/// A progress bar on stderr, only when stderr is a terminal and output is not quiet; its
+/// length is the current count of expired rows.
+fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Option<ProgressBar> {
+    if config.verbosity == Verbosity::Quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    // Without a count the bar still shows rows and rows/s, only no estimate.
+    let total = cleaner.count().ok().map(|n| n.max(0) as u64);
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows  {per_sec}  eta {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+fn summary(
+    out: &mut Output,
+    args: &PurgeArgs,
+    report: &PassReport,
+    vacuumed: Option<bool>,
+    stopped: bool,
+) -> Result<()> {
+    // An interrupted run says what it did even with -q: the caller gets exit 130 and needs to
+    // know how far it went.
+    if !out.shows_results() && !stopped {
+        return Ok(());
+    }
+    match out.format() {
+        OutputFormat::Table => {
+            let verb = if args.dry_run {
+                "would delete"
+            } else {
+                "deleted"
+            };
+            let mut line = format!("{verb} {} expired sessions", report.deleted);
+            if !args.dry_run {
+                line.push_str(&format!(
+                    " in {} batches ({} retried), {:.2}s, longest batch {:.0} ms",
+                    report.batches,
+                    report.retries,
+                    report.duration.as_secs_f64(),
+                    report.max_batch.as_secs_f64() * 1000.0
+                ));
+                match report.outcome {
+                    Outcome::TimeLimit => line.push_str("; stopped at --max-duration"),
+                    Outcome::Stopped => line.push_str("; interrupted"),
+                    _ => {}
+                }
+                if vacuumed == Some(true) {
+                    line.push_str("; vacuumed");
+                }
+            }
+            out.line(&line)
+        }
+        _ => {
+            let mut doc = json!({
+                "deleted": report.deleted,
+                "batches": report.batches,
+                "retries": report.retries,
+                "duration_seconds": report.duration.as_secs_f64(),
+                "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
+                "dry_run": args.dry_run,
+                "outcome": if args.dry_run { "dry_run" } else { report.outcome.as_str() },
+            });
+            if !args.dry_run {
+                doc["scan"] = json!(report.scan.as_str());
+            }
+            if let Some(v) = vacuumed {
+                doc["vacuumed"] = json!(v);
+            }
+            out.document(&doc)
+        }
+    }
+}
+
+/// Parses an optional duration flag, passing on its warning.
+pub(super) fn optional_duration(
+    flag: &str,
+    text: Option<&str>,
+    out: &Output,
+) -> Result<Option<Duration>> {
     text.map(|t| {
         let parsed = parse_duration(flag, t)?;
         if let Some(w) = &parsed.warning {

@@ -1,11 +1,230 @@
-//! `scsctl watch-cleanup --interval`: a foreground purge daemon.
+//! `scsctl watch-cleanup --interval`: a foreground purge daemon (see [`crate::cleaner::watch`]).
+//! One log line per event on stderr, an optional Prometheus textfile after each pass.
 
-use crate::cli::WatchCleanupArgs;
-use crate::config::Config;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+
+use super::purge::{optional_duration, settings};
+use crate::cleaner::{Cleaner, Event, Jitter, LockMode, Metrics, Shutdown, WatchSettings, watch};
+use crate::cli::{LogFormat, WatchCleanupArgs};
+use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
-use crate::output::Output;
+use crate::output::{Output, escape};
 
-/// Runs purge passes every interval until stopped.
-pub fn run(_config: &Config, _args: &WatchCleanupArgs, _out: &mut Output) -> Result<()> {
-    Err(Error::Usage("watch-cleanup: not built yet".into()))
+/// Runs purge passes every interval until SIGINT or SIGTERM; exits 0 then.
+pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result<()> {
+    let interval = optional_duration("--interval", Some(&args.interval), out)?.unwrap_or_default();
+    if interval.is_zero() {
+        return Err(Error::Usage("--interval must be longer than zero".into()));
+    }
+    let settings = settings(
+        args.batch_size,
+        args.grace.as_deref(),
+        args.max_duration.as_deref(),
+        &args.cleaner,
+        out,
+    )?;
+    let target = config.target()?;
+    for warning in target.warnings() {
+        out.warn(warning);
+    }
+    let shutdown = Shutdown::new();
+    shutdown.install_signals()?;
+    let lock_mode = settings.lock_mode;
+    let mut cleaner = Cleaner::new(target.clone(), config.table.clone(), settings, shutdown);
+    let mut log = Log {
+        format: args.log_format,
+        quiet: config.verbosity == Verbosity::Quiet,
+        table: config.table.to_string(),
+        out,
+        metrics: Metrics::default(),
+        metrics_file: args.metrics_file.clone(),
+        metrics_error_shown: false,
+    };
+    log.info(
+        "start",
+        &format!(
+            "watching table \"{}\" on {} every {} (jitter {}%, lock mode {})",
+            config.table,
+            target.describe(),
+            humantime::format_duration(interval),
+            args.jitter,
+            match lock_mode {
+                LockMode::Session => "session",
+                LockMode::Transaction => "transaction",
+            }
+        ),
+        json!({"interval_seconds": interval.as_secs_f64()}),
+    );
+    let watch_settings = WatchSettings {
+        interval,
+        jitter: Jitter(args.jitter),
+    };
+    watch(&mut cleaner, &watch_settings, &mut |event| log.event(event));
+    Ok(())
+}
+
+struct Log<'a> {
+    format: LogFormat,
+    quiet: bool,
+    table: String,
+    out: &'a Output,
+    metrics: Metrics,
+    metrics_file: Option<std::path::PathBuf>,
+    metrics_error_shown: bool,
+}
+
+impl Log<'_> {
+    fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Connected { reconnect } => {
+                let message = if reconnect {
+                    "reconnected"
+                } else {
+                    "connected"
+                };
+                self.info("connected", message, json!({"reconnect": reconnect}));
+            }
+            Event::ConnectFailed { error, retry_in } => {
+                self.metrics.record_failure();
+                self.metrics.active = false;
+                self.error(
+                    "connect_failed",
+                    &format!("{error}; retrying in {}", secs(retry_in)),
+                    json!({"error": error.to_string(), "retry_in_seconds": retry_in.as_secs_f64()}),
+                );
+                self.write_metrics();
+            }
+            Event::Active => {
+                self.metrics.active = true;
+                self.info(
+                    "active",
+                    "took the cleaner lock: this copy is the active cleaner",
+                    json!({}),
+                );
+            }
+            Event::Standby { retry_in } => {
+                self.metrics.active = false;
+                self.info(
+                    "standby",
+                    &format!(
+                        "another cleaner holds table \"{}\"; standing by, retrying in {}",
+                        self.table,
+                        secs(retry_in)
+                    ),
+                    json!({"retry_in_seconds": retry_in.as_secs_f64()}),
+                );
+                self.write_metrics();
+            }
+            Event::Pass { report, next_in } => {
+                self.metrics.record_pass(report);
+                // In transaction lock mode there is no lasting lock: a pass that ran is active.
+                self.metrics.active = report.outcome != crate::cleaner::Outcome::Stopped;
+                self.info(
+                    "pass",
+                    &format!(
+                        "pass: deleted {} rows in {} batches ({} retried), {}, longest batch {:.0} ms, {}",
+                        report.deleted,
+                        report.batches,
+                        report.retries,
+                        secs(report.duration),
+                        report.max_batch.as_secs_f64() * 1000.0,
+                        report.outcome.as_str(),
+                    ),
+                    json!({
+                        "deleted": report.deleted,
+                        "batches": report.batches,
+                        "retries": report.retries,
+                        "duration_seconds": report.duration.as_secs_f64(),
+                        "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
+                        "outcome": report.outcome.as_str(),
+                        "next_in_seconds": next_in.as_secs_f64(),
+                    }),
+                );
+                self.write_metrics();
+            }
+            Event::PassFailed {
+                error,
+                retry_in,
+                connection_lost,
+            } => {
+                self.metrics.record_failure();
+                if connection_lost {
+                    self.metrics.active = false;
+                }
+                let what = if connection_lost {
+                    "lost the connection"
+                } else {
+                    "pass failed"
+                };
+                self.error(
+                    "pass_failed",
+                    &format!("{what}: {error}; retrying in {}", secs(retry_in)),
+                    json!({
+                        "error": error.to_string(),
+                        "connection_lost": connection_lost,
+                        "retry_in_seconds": retry_in.as_secs_f64(),
+                    }),
+                );
+                self.write_metrics();
+            }
+            Event::Stopped => {
+                self.metrics.active = false;
+                self.write_metrics();
+                self.info("stopped", "stopping: lock released", json!({}));
+            }
+        }
+    }
+
+    fn info(&self, event: &str, message: &str, fields: Value) {
+        if !self.quiet {
+            self.emit("info", event, message, fields);
+        }
+    }
+
+    fn error(&self, event: &str, message: &str, fields: Value) {
+        self.emit("error", event, message, fields);
+    }
+
+    fn emit(&self, level: &str, event: &str, message: &str, fields: Value) {
+        let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        let line = match self.format {
+            LogFormat::Text => format!("{time} scsctl {level}: {message}"),
+            LogFormat::Json => {
+                let mut doc = json!({
+                    "time": time,
+                    "level": level,
+                    "event": event,
+                    "table": self.table,
+                    "message": message,
+                });
+                if let (Value::Object(doc), Value::Object(extra)) = (&mut doc, fields) {
+                    doc.extend(extra);
+                }
+                doc.to_string()
+            }
+        };
+        self.out.log(&line);
+    }
+
+    fn write_metrics(&mut self) {
+        let Some(path) = &self.metrics_file else {
+            return;
+        };
+        match self.metrics.write_atomic(path, &self.table) {
+            Ok(()) => self.metrics_error_shown = false,
+            Err(e) => {
+                // Once per run of failures: a full disk should not flood the log.
+                if !self.metrics_error_shown {
+                    self.out.warn(&escape(&e.to_string()));
+                    self.metrics_error_shown = true;
+                }
+            }
+        }
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3}s", d.as_secs_f64())
 }

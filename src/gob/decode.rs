@@ -29,6 +29,38 @@ enum Shape {
     Marshaled(bool),
 }
 
+/// Type-definition messages many streams start with (an app's envelope), parsed once: a
+/// stream that starts with exactly these bytes skips them.
+#[derive(Debug, Clone)]
+pub struct Preamble {
+    bytes: Vec<u8>,
+    types: Vec<(TypeId, Arc<WireType>)>,
+}
+
+impl Preamble {
+    /// Parses `bytes`, which must be whole type-definition messages and nothing else.
+    pub fn new(bytes: Vec<u8>) -> Result<Preamble> {
+        let mut d = Decoder::new(&bytes);
+        let mut types = Vec::new();
+        while d.pos < bytes.len() {
+            d.next_message()?;
+            let at = d.pos;
+            let id = d.int()?;
+            let id = id
+                .checked_neg()
+                .and_then(|i| TypeId::try_from(i).ok())
+                .filter(|&i| i >= FIRST_USER_ID)
+                .ok_or_else(|| d.fail_at(at, ErrorKind::UnknownType(id)))?;
+            let def = Arc::new(d.wire_type()?);
+            if d.pos != d.end {
+                return Err(d.fail(ErrorKind::ExtraData));
+            }
+            types.push((id, def));
+        }
+        Ok(Preamble { bytes, types })
+    }
+}
+
 /// Decodes one gob stream (one `Encoder.Encode` call's output).
 pub struct Decoder<'a> {
     input: &'a [u8],
@@ -47,6 +79,19 @@ impl<'a> Decoder<'a> {
             end: 0,
             types: Types::new(),
         }
+    }
+
+    /// A decoder over `input` that skips `preamble` if `input` starts with it.
+    pub fn with_preamble(input: &'a [u8], preamble: &Preamble) -> Decoder<'a> {
+        let mut d = Decoder::new(input);
+        if input.starts_with(&preamble.bytes) {
+            for (id, def) in &preamble.types {
+                d.types.insert(*id, def.clone());
+            }
+            d.pos = preamble.bytes.len();
+            d.end = d.pos;
+        }
+        d
     }
 
     /// The type definitions received so far.
@@ -248,7 +293,11 @@ impl<'a> Decoder<'a> {
     }
 
     fn string(&mut self, what: &'static str) -> Result<String> {
-        Ok(String::from_utf8_lossy(self.bytes(what)?).into_owned())
+        let b = self.bytes(what)?;
+        Ok(match std::str::from_utf8(b) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(b).into_owned(),
+        })
     }
 
     /// `CommonType{Name string; Id typeId}`; the id is ignored (the message's id counts).
@@ -485,7 +534,7 @@ impl<'a> Decoder<'a> {
         if depth > MAX_DEPTH {
             return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(nfields.min(self.end - self.pos));
         let mut field: i64 = -1;
         while self.pos < self.end {
             let at = self.pos;
@@ -524,7 +573,7 @@ impl<'a> Decoder<'a> {
         // The value's byte count: unused, because a value may continue in later messages.
         self.uint()?;
         let value = self.top_value(ty, depth + 1)?;
-        let name = String::from_utf8_lossy(name).into_owned();
+        let name = super::value::iface_name(name);
         Ok(Value::Interface(Some(Box::new(Iface {
             name,
             ty,

@@ -1,5 +1,6 @@
 //! The JSON view of gob values (the product's contract): see [`to_json`].
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -15,6 +16,8 @@ use super::value::{Iface, Value};
 /// Largest array the view fills with zero values when a hostile stream omits one.
 const MAX_ZERO_ARRAY: u64 = 4096;
 const MAX_ZERO_DEPTH: usize = 32;
+/// Most zero values one view fills in (nested arrays could otherwise multiply).
+const ZERO_BUDGET: usize = 65_536;
 
 /// A float as JSON: finite numbers as numbers, NaN and infinities as `"NaN"`, `"+Inf"`, `"-Inf"`.
 pub fn float_json(f: f64) -> Json {
@@ -49,11 +52,16 @@ pub fn iface_json(iface: Option<&Iface>, types: Option<&Arc<Types>>) -> Json {
 
 /// The JSON view of `v`, decoded as type `ty` of table `types`.
 pub fn to_json(v: &Value, ty: TypeId, types: Option<&Types>) -> Json {
-    View { types }.value(v, ty)
+    View {
+        types,
+        budget: Cell::new(ZERO_BUDGET),
+    }
+    .value(v, ty)
 }
 
 struct View<'t> {
     types: Option<&'t Types>,
+    budget: Cell<usize>,
 }
 
 impl View<'_> {
@@ -75,13 +83,12 @@ impl View<'_> {
             Value::Time(t) => Json::String(t.rfc3339()),
             Value::Interface(i) => {
                 // Nested interfaces share this table unless they carry their own.
-                let types = self.types;
                 match i.as_deref() {
                     None => iface_json(None, None),
                     Some(i) => match &i.types {
                         Some(own) => iface_json(Some(i), Some(own)),
                         None => {
-                            json!({ "type": i.name, "value": View { types }.value(&i.value, i.ty) })
+                            json!({ "type": i.name, "value": self.value(&i.value, i.ty) })
                         }
                     },
                 }
@@ -148,6 +155,11 @@ impl View<'_> {
     /// Go's zero value of `ty` as JSON. A struct-typed field gob omitted can only have been a
     /// nil pointer (gob always sends struct values), so it shows as `null`.
     fn zero(&self, ty: TypeId, as_field: bool, depth: usize) -> Json {
+        let left = self.budget.get();
+        if left == 0 {
+            return Json::Null;
+        }
+        self.budget.set(left - 1);
         match ty {
             BOOL => Json::Bool(false),
             INT | UINT => json!(0),

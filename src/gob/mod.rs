@@ -21,7 +21,7 @@ pub mod value;
 #[cfg(test)]
 mod tests;
 
-pub use decode::Decoder;
+pub use decode::{Decoder, Preamble};
 pub use encode::Encoder;
 pub use error::{DecodeError, EncodeError, ErrorKind};
 pub use time::GoTime;

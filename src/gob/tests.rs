@@ -344,3 +344,53 @@ fn encoder_rejects_values_that_do_not_fit_their_type() {
         Err(EncodeError::UnknownType(99))
     );
 }
+
+#[test]
+fn zero_filling_omitted_nested_arrays_is_bounded() {
+    // struct { A [4096][4096][4096]int } with A omitted: the view must not fill 2^36 zeros.
+    let mut types = Types::new();
+    types.insert(
+        65,
+        WireType {
+            name: "A1".into(),
+            kind: Kind::Array {
+                elem: INT,
+                len: 4096,
+            },
+        },
+    );
+    types.insert(
+        66,
+        WireType {
+            name: "A2".into(),
+            kind: Kind::Array {
+                elem: 65,
+                len: 4096,
+            },
+        },
+    );
+    types.insert(
+        67,
+        WireType {
+            name: "A3".into(),
+            kind: Kind::Array {
+                elem: 66,
+                len: 4096,
+            },
+        },
+    );
+    types.insert(
+        68,
+        WireType {
+            name: "S".into(),
+            kind: Kind::Struct {
+                fields: vec![Field {
+                    name: "A".into(),
+                    id: 67,
+                }],
+            },
+        },
+    );
+    let view = json::to_json(&Value::Struct(vec![]), 68, Some(&types));
+    assert!(view.to_string().len() < 1 << 20);
+}

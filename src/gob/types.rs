@@ -113,6 +113,15 @@ impl Types {
         Types::default()
     }
 
+    /// An empty table with room for `n` definitions.
+    pub fn with_capacity(n: usize) -> Types {
+        Types {
+            ids: Vec::with_capacity(n),
+            defs: Vec::with_capacity(n),
+            index: None,
+        }
+    }
+
     /// The definition of `id`, if the stream sent one.
     pub fn get(&self, id: TypeId) -> Option<&WireType> {
         let at = match &self.index {

@@ -1,5 +1,6 @@
 //! Decoded gob values: an untyped tree whose meaning comes from the type it was decoded as.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::time::GoTime;
@@ -42,8 +43,9 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Iface {
     /// The registered name (`int`, `main.User`, `map[string]interface {}`); Go strings are bytes
-    /// but names are UTF-8 in practice (invalid bytes are replaced).
-    pub name: String,
+    /// but names are UTF-8 in practice (invalid bytes are replaced). Common names are borrowed
+    /// from a static list, saving an allocation per value.
+    pub name: Cow<'static, str>,
     /// The concrete type: a predefined id, [`super::types::TIME`], or an id in `types`.
     pub ty: TypeId,
     /// The value.
@@ -55,7 +57,7 @@ pub struct Iface {
 
 impl Iface {
     /// An interface value of a predefined type (or [`super::types::TIME`]) under `name`.
-    pub fn new(name: impl Into<String>, ty: TypeId, value: Value) -> Iface {
+    pub fn new(name: impl Into<Cow<'static, str>>, ty: TypeId, value: Value) -> Iface {
         Iface {
             name: name.into(),
             ty,
@@ -67,7 +69,44 @@ impl Iface {
 
 impl Value {
     /// Wraps a value of a predefined type in an interface under its Go name.
-    pub fn iface(name: impl Into<String>, ty: TypeId, value: Value) -> Value {
+    pub fn iface(name: impl Into<Cow<'static, str>>, ty: TypeId, value: Value) -> Value {
         Value::Interface(Some(Box::new(Iface::new(name, ty, value))))
+    }
+}
+
+/// Names gob.Register gives the types sessions hold most, so decoding can borrow them.
+const COMMON_NAMES: &[&str] = &[
+    "string",
+    "int",
+    "bool",
+    "float64",
+    "[]uint8",
+    "time.Time",
+    "int64",
+    "int32",
+    "uint",
+    "[]string",
+    "[]int",
+    "[]interface {}",
+    "map[string]interface {}",
+    "map[string]string",
+    "map[string]int",
+    "uint64",
+    "uint32",
+    "int8",
+    "int16",
+    "uint8",
+    "uint16",
+    "float32",
+];
+
+/// An interface name from the wire: borrowed when common, else owned (invalid UTF-8 replaced).
+pub(crate) fn iface_name(b: &[u8]) -> Cow<'static, str> {
+    if let Some(n) = COMMON_NAMES.iter().find(|n| n.as_bytes() == b) {
+        return Cow::Borrowed(n);
+    }
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Owned(s.to_owned()),
+        Err(_) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
     }
 }

@@ -2,7 +2,7 @@
 //! streaming scans, bulk deletes, batched purge, the cleaner lock and table statistics.
 
 use std::ops::ControlFlow;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use postgres::types::{ToSql, Type};
 use postgres::{Row, Transaction};
@@ -14,10 +14,6 @@ use crate::error::{Error, Result};
 /// Rows fetched per round trip while streaming a scan: large enough that round trips don't
 /// dominate, small enough that memory stays flat whatever the table size.
 const SCAN_BATCH: i32 = 2000;
-
-/// The first key of the cleaner's advisory lock: "scs" in ASCII, so that scsctl's locks are
-/// recognisable in `pg_locks` and don't collide with an app's single-key locks.
-const CLEANER_LOCK_CLASS: i32 = 0x0073_6373;
 
 /// One row of the sessions table, whatever its state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,13 +80,6 @@ pub struct Counts {
     pub live: i64,
     /// Rows with `expiry <= current_timestamp`.
     pub expired: i64,
-}
-
-/// What one purge batch did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PurgeBatch {
-    /// Rows deleted by the batch.
-    pub deleted: u64,
 }
 
 /// Statistics of the sessions table, for `scsctl stats`.
@@ -323,96 +312,6 @@ impl Store {
         self.client
             .execute(&sql, &[])
             .map_err(|e| table_error(&self.table, "cannot delete expired sessions", e))
-    }
-
-    /// How many rows a purge with this grace would delete now (`expiry < current_timestamp -
-    /// grace`).
-    pub fn count_expired(&mut self, grace: Duration) -> Result<i64> {
-        let sql = format!(
-            "SELECT count(*) FROM {} WHERE expiry < current_timestamp - $1::float8 * interval '1 second'",
-            self.table.quoted()
-        );
-        let row = self
-            .client
-            .query_one(&sql, &[&grace.as_secs_f64()])
-            .map_err(|e| table_error(&self.table, "cannot count expired sessions", e))?;
-        Ok(row.get(0))
-    }
-
-    /// Deletes at most `batch_size` expired rows (`expiry < current_timestamp - grace`, the
-    /// oldest first) in one statement, which is one short transaction of its own.
-    ///
-    /// Rows are locked with `FOR UPDATE SKIP LOCKED`: rows an app is updating are skipped, not
-    /// waited for, and a row whose expiry an app moved forward since the batch's snapshot is
-    /// re-checked against the predicate under the lock, so a session extended during the purge
-    /// survives. Concurrent purges take disjoint batches.
-    pub fn purge_batch(&mut self, batch_size: i64, grace: Duration) -> Result<PurgeBatch> {
-        let t = self.table.quoted();
-        let sql = format!(
-            "DELETE FROM {t} WHERE ctid = ANY(ARRAY(\
-                SELECT ctid FROM {t} \
-                WHERE expiry < current_timestamp - $2::float8 * interval '1 second' \
-                ORDER BY expiry LIMIT $1 FOR UPDATE SKIP LOCKED))"
-        );
-        let deleted = self
-            .client
-            .execute(&sql, &[&batch_size, &grace.as_secs_f64()])
-            .map_err(|e| table_error(&self.table, "cannot delete expired sessions", e))?;
-        Ok(PurgeBatch { deleted })
-    }
-
-    /// Tries to become the table's one cleaner: a session-level advisory lock keyed on the
-    /// fully qualified table name, shared by every scsctl on every host. Returns false when
-    /// another session holds it.
-    pub fn try_lock_cleaner(&mut self) -> Result<bool> {
-        let row = self
-            .client
-            .query_one(
-                "SELECT pg_try_advisory_lock($1, hashtext(n.nspname || '.' || c.relname)) \
-                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.oid = $2::text::regclass",
-                &[&CLEANER_LOCK_CLASS, &self.table.quoted()],
-            )
-            .map_err(|e| table_error(&self.table, "cannot take the cleaner lock", e))?;
-        Ok(row.get(0))
-    }
-
-    /// Releases the cleaner lock taken by [`Store::try_lock_cleaner`].
-    pub fn unlock_cleaner(&mut self) -> Result<()> {
-        self.client
-            .execute(
-                "SELECT pg_advisory_unlock($1, hashtext(n.nspname || '.' || c.relname)) \
-                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.oid = $2::text::regclass",
-                &[&CLEANER_LOCK_CLASS, &self.table.quoted()],
-            )
-            .map_err(|e| table_error(&self.table, "cannot release the cleaner lock", e))?;
-        Ok(())
-    }
-
-    /// Sets per-session guards for cleanup work: statements and lock waits that take longer
-    /// than these are cancelled by the server rather than stalling the app.
-    pub fn set_timeouts(
-        &mut self,
-        lock_timeout: Duration,
-        statement_timeout: Duration,
-    ) -> Result<()> {
-        let sql = format!(
-            "SET lock_timeout = {}; SET statement_timeout = {}",
-            lock_timeout.as_millis().max(1),
-            statement_timeout.as_millis().max(1)
-        );
-        self.client
-            .batch_execute(&sql)
-            .map_err(|e| Error::db("cannot set timeouts", e))
-    }
-
-    /// Runs `VACUUM (ANALYZE)` on the table (never `VACUUM FULL`).
-    pub fn vacuum_analyze(&mut self) -> Result<()> {
-        let sql = format!("VACUUM (ANALYZE) {}", self.table.quoted());
-        self.client
-            .batch_execute(&sql)
-            .map_err(|e| table_error(&self.table, "cannot vacuum the table", e))
     }
 
     /// Reads a session for a read-modify-write inside `tx`, locking its row until `tx` ends.

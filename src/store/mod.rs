@@ -9,6 +9,7 @@
 mod admin;
 mod cleanup;
 mod errors;
+mod purge;
 mod schema;
 
 use std::collections::HashMap;
@@ -16,8 +17,12 @@ use std::time::SystemTime;
 
 use postgres::{Client, Statement};
 
-pub use admin::{Counts, PurgeBatch, SessionRow, State, Stats};
+pub use admin::{Counts, SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
+pub use purge::{
+    BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeBatch, PurgeEstimate, PurgeRange,
+    Purger, Step,
+};
 pub use schema::{SchemaCheck, create_sql, grant_sql};
 
 use crate::connect::Target;

@@ -1,7 +1,8 @@
 //! Codec benchmark: decodes typical SCS sessions (made by the Go peer) on one core and, when
 //! `go` is installed, compares with Go's own decoding of the same blobs.
 //!
-//! `cargo bench --bench codec`
+//! `cargo bench --bench codec` (set `SCSCTL_BENCH_DECODE_ONLY=1` to time only Rust's decoding of
+//! the first blob, e.g. under a profiler).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -50,6 +51,14 @@ fn go_rate(files: &[String]) -> Option<f64> {
 
 fn main() {
     let time = Duration::from_secs(2);
+    if std::env::var_os("SCSCTL_BENCH_DECODE_ONLY").is_some() {
+        let blobs = vec![std::fs::read(Path::new(FIXTURES).join(BLOBS[0])).expect("fixture")];
+        let decode = rate(&blobs, Duration::from_secs(5), |b| {
+            black_box(session::decode(b));
+        });
+        println!("{}: rust decode {decode:.0} sessions/s", BLOBS[0]);
+        return;
+    }
     for name in BLOBS {
         let path = Path::new(FIXTURES).join(name);
         let blob = std::fs::read(&path).expect("fixture");

@@ -214,12 +214,14 @@ impl Scsctl {
         std::thread::spawn(move || {
             let mut status = 0;
             let mut peak: Option<u64> = None;
+            // SAFETY: a zeroed rusage is a valid value.
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
             let r = loop {
                 if let Some(hwm) = vm_hwm_kib(pid) {
                     peak = Some(peak.map_or(hwm, |p| p.max(hwm)));
                 }
-                // SAFETY: `status` is a live local; WNOHANG never blocks.
-                let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+                // SAFETY: `status` and `usage` are live locals; WNOHANG never blocks.
+                let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
                 if r == 0 {
                     std::thread::sleep(Duration::from_millis(5));
                     continue;
@@ -240,7 +242,13 @@ impl Scsctl {
             } else {
                 -1
             };
-            let rss = if r == pid { peak } else { None };
+            // A process too short-lived to be sampled falls back to wait4's figure, an upper
+            // bound (see above).
+            let rss = if r == pid {
+                peak.or(Some(usage.ru_maxrss as u64))
+            } else {
+                None
+            };
             let _ = tx.send((code, rss));
         });
         drop(child);

@@ -1,0 +1,585 @@
+//! The SQL of purging: counting and deleting expired rows in short batches, the cleaner's
+//! advisory lock, the per-batch guards (`lock_timeout`, `statement_timeout`) and the VACUUM
+//! that may follow a large purge. The batch loop itself lives in [`crate::cleaner`].
+//!
+//! What is expired is decided by the database clock only: a batch deletes rows with
+//! `expiry < current_timestamp - grace`, `current_timestamp` being the start of the batch's own
+//! transaction, as SCS's cleanup does.
+
+use std::time::{Duration, SystemTime};
+
+use postgres::Statement;
+use postgres::types::{Timestamp, ToSql, Type};
+
+use super::Store;
+use super::errors::table_error;
+use crate::error::{Error, Result};
+
+/// The first key of the cleaner's advisory lock: "scs" in ASCII, so that scsctl's locks are
+/// recognisable in `pg_locks` (`classid`) and don't collide with an app's single-key locks.
+const CLEANER_LOCK_CLASS: i32 = 0x0073_6373;
+
+/// What one purge batch did (the simple API kept for the store's background cleanup).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeBatch {
+    /// Rows deleted by the batch.
+    pub deleted: u64,
+}
+
+/// How the cleaner's mutual exclusion is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockMode {
+    /// A session-level advisory lock taken once and held for the whole run (or, in the daemon,
+    /// for as long as the connection lives): one active cleaner, the others stand by. Timeouts
+    /// are set once per connection and each batch is a single statement, its own transaction:
+    /// one round trip per batch. Needs a real session: direct connections, or a pooler in
+    /// session mode.
+    #[default]
+    Session,
+    /// For a pooler in transaction mode (PgBouncer `pool_mode = transaction`), where session
+    /// state does not survive a transaction: each batch is an explicit transaction that sets its
+    /// timeouts with `SET LOCAL`, takes `pg_try_advisory_xact_lock` and deletes only if it got
+    /// it. Batches of competing cleaners are mutually exclusive, but leadership is per batch,
+    /// not per run; only unnamed statements are used, so no prepared statement leaks between
+    /// pooled clients.
+    Transaction,
+}
+
+/// Which SQL a batch runs. Both select the batch through the expiry index (`ORDER BY expiry
+/// LIMIT n FOR UPDATE SKIP LOCKED`) in the same statement that deletes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BatchStatement {
+    /// Delete the locked rows by their `ctid` (a TID scan, no second index descent). The rows
+    /// are locked by the same statement, so their `ctid` cannot change before the delete.
+    #[default]
+    Ctid,
+    /// Delete the locked rows by primary key (a join on `token`).
+    Key,
+}
+
+/// The keys of the cleaner's advisory lock on one table: the class "scs" and `hashtext` of the
+/// fully qualified table name, so every scsctl on every host agrees on it whatever its
+/// `search_path`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CleanerLock {
+    /// The first key (the same for every table).
+    pub class: i32,
+    /// The second key: `hashtext('schema.table')`.
+    pub key: i32,
+}
+
+/// A slice of the expiry range a batch works in, besides the clock's cutoff. Bounds let a batch
+/// start its index scan past the entries of rows already deleted, and let parallel workers
+/// take disjoint slices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PurgeRange {
+    /// Only rows with `expiry >= after` (inclusive); `None` is the start of the index.
+    pub after: Option<SystemTime>,
+    /// Only rows with `expiry < before` (exclusive); `None` leaves only the clock's cutoff.
+    pub before: Option<SystemTime>,
+}
+
+/// One batch's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Through the expiry index: at most `limit` expired rows in `range`, the oldest first,
+    /// locked with `FOR UPDATE SKIP LOCKED` and deleted by the same statement.
+    Index {
+        /// The most rows to delete.
+        limit: i64,
+        /// The slice of the expiry range.
+        range: PurgeRange,
+    },
+    /// Through the heap in physical order: every expired row in pages `first..end` (a TID
+    /// range scan), the statement's own predicate re-checked on any row the app updated
+    /// meanwhile. Reads every page once, like the single DELETE, but in short transactions.
+    Blocks {
+        /// The first page.
+        first: i64,
+        /// One past the last page.
+        end: i64,
+    },
+}
+
+/// What the planner and the catalog say about the table, to choose how to purge it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PurgeEstimate {
+    /// Pages in the table's heap now.
+    pub pages: i64,
+    /// Rows in the table (`pg_class.reltuples`; negative when never analyzed).
+    pub rows: f64,
+    /// The planner's estimate of rows a purge would delete now.
+    pub expired: f64,
+}
+
+/// What one batch of [`Store::purge_step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Rows deleted (0 when the lock was not held).
+    pub deleted: u64,
+    /// The latest expiry among the deleted rows.
+    pub last_expiry: Option<SystemTime>,
+    /// False when, in [`LockMode::Transaction`], another cleaner held the lock and the batch
+    /// did nothing.
+    pub locked: bool,
+}
+
+/// A prepared batch: the statement and guards of purging one table on one connection. Made by
+/// [`Store::purger`]; valid only with the store that made it (make a new one after
+/// reconnecting).
+#[derive(Debug)]
+pub struct Purger {
+    mode: LockMode,
+    lock: CleanerLock,
+    sql: String,
+    prepared: Option<Statement>,
+    blocks_sql: String,
+    blocks_prepared: Option<Statement>,
+    lock_timeout: Duration,
+    statement_timeout: Duration,
+}
+
+impl Purger {
+    /// The cleaner lock of the purged table.
+    pub fn lock(&self) -> CleanerLock {
+        self.lock
+    }
+
+    /// The lock mode the batches use.
+    pub fn mode(&self) -> LockMode {
+        self.mode
+    }
+}
+
+const BATCH_TYPES: [Type; 4] = [
+    Type::INT8,
+    Type::FLOAT8,
+    Type::TIMESTAMPTZ,
+    Type::TIMESTAMPTZ,
+];
+
+fn batch_sql(table: &str, statement: BatchStatement) -> String {
+    let select = |col: &str| {
+        format!(
+            "SELECT {col} FROM {table} \
+             WHERE expiry >= $3 AND expiry < $4 \
+               AND expiry < current_timestamp - $2 * interval '1 second' \
+             ORDER BY expiry LIMIT $1 FOR UPDATE SKIP LOCKED"
+        )
+    };
+    let delete = match statement {
+        BatchStatement::Ctid => format!(
+            "DELETE FROM {table} WHERE ctid = ANY(ARRAY({})) RETURNING expiry",
+            select("ctid")
+        ),
+        BatchStatement::Key => format!(
+            "DELETE FROM {table} t USING ({}) b WHERE t.token = b.token RETURNING t.expiry",
+            select("token")
+        ),
+    };
+    format!("WITH gone AS ({delete}) SELECT count(*), max(expiry) FROM gone")
+}
+
+/// A purge does not wait for its commits to reach disk: if the server crashes, the last
+/// batches are lost and their rows, still expired, are deleted again by the next pass. This
+/// spares a WAL flush per batch, which short batches would otherwise pay many times over.
+const ASYNC_COMMIT: &str = "SET synchronous_commit = off";
+
+const BLOCKS_TYPES: [Type; 3] = [Type::TEXT, Type::TEXT, Type::FLOAT8];
+
+fn blocks_sql(table: &str) -> String {
+    format!(
+        "DELETE FROM {table} WHERE ctid >= $1::tid AND ctid < $2::tid \
+           AND expiry < current_timestamp - $3 * interval '1 second'"
+    )
+}
+
+fn bound(t: Option<SystemTime>, missing: Timestamp<SystemTime>) -> Timestamp<SystemTime> {
+    t.map(Timestamp::Value).unwrap_or(missing)
+}
+
+fn millis(d: Duration) -> u128 {
+    // 0 would mean "no limit" to the server; a guard of zero is meant as "as short as possible".
+    d.as_millis().max(1)
+}
+
+impl Store {
+    /// How many rows a purge with this grace would delete now (`expiry < current_timestamp -
+    /// grace`).
+    pub fn count_expired(&mut self, grace: Duration) -> Result<i64> {
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE expiry < current_timestamp - $1::float8 * interval '1 second'",
+            self.table.quoted()
+        );
+        let row = self
+            .client
+            .query_one(&sql, &[&grace.as_secs_f64()])
+            .map_err(|e| table_error(&self.table, "cannot count expired sessions", e))?;
+        Ok(row.get(0))
+    }
+
+    /// Deletes at most `batch_size` expired rows (`expiry < current_timestamp - grace`, the
+    /// oldest first) in one statement, which is one short transaction of its own.
+    ///
+    /// Rows are locked with `FOR UPDATE SKIP LOCKED`: rows an app is updating are skipped, not
+    /// waited for, and a row whose expiry an app moved forward since the batch's snapshot is
+    /// re-checked against the predicate under the lock, so a session extended during the purge
+    /// survives. Concurrent purges take disjoint batches.
+    pub fn purge_batch(&mut self, batch_size: i64, grace: Duration) -> Result<PurgeBatch> {
+        let sql = batch_sql(&self.table.quoted(), BatchStatement::Ctid);
+        let params: [&(dyn ToSql + Sync); 4] = [
+            &batch_size,
+            &grace.as_secs_f64(),
+            &Timestamp::<SystemTime>::NegInfinity,
+            &Timestamp::<SystemTime>::PosInfinity,
+        ];
+        let row = self
+            .client
+            .query_typed_one(&sql, &typed(&params))
+            .map_err(|e| table_error(&self.table, "cannot delete expired sessions", e))?;
+        Ok(PurgeBatch {
+            deleted: row.get::<_, i64>(0) as u64,
+        })
+    }
+
+    /// The earliest expiry among the rows a purge would delete now, and the cutoff
+    /// (`current_timestamp - grace`), or `None` when nothing is expired. Used to split a pass
+    /// between parallel workers.
+    pub fn expired_span(&mut self, grace: Duration) -> Result<Option<(SystemTime, SystemTime)>> {
+        let sql = format!(
+            "SELECT min(expiry), current_timestamp - $1 * interval '1 second' FROM {} \
+             WHERE expiry < current_timestamp - $1 * interval '1 second'",
+            self.table.quoted()
+        );
+        let row = self
+            .client
+            .query_typed_one(&sql, &[(&grace.as_secs_f64(), Type::FLOAT8)])
+            .map_err(|e| table_error(&self.table, "cannot read the expiry range", e))?;
+        let first: Option<SystemTime> = row.get(0);
+        Ok(first.map(|f| (f, row.get(1))))
+    }
+
+    /// The keys of this table's cleaner lock (the table must exist).
+    pub fn cleaner_lock(&mut self) -> Result<CleanerLock> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT hashtext(n.nspname || '.' || c.relname) \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.oid = $1::text::regclass",
+                &[&self.table.regclass_text()],
+            )
+            .map_err(|e| table_error(&self.table, "cannot find the sessions table", e))?;
+        Ok(CleanerLock {
+            class: CLEANER_LOCK_CLASS,
+            key: row.get(0),
+        })
+    }
+
+    /// Tries to become the table's one cleaner: a session-level advisory lock keyed on the
+    /// fully qualified table name, shared by every scsctl on every host. Returns false when
+    /// another session holds it.
+    pub fn try_lock_cleaner(&mut self) -> Result<bool> {
+        let lock = self.cleaner_lock()?;
+        self.try_lock(lock)
+    }
+
+    /// Releases the cleaner lock taken by [`Store::try_lock_cleaner`].
+    pub fn unlock_cleaner(&mut self) -> Result<()> {
+        let lock = self.cleaner_lock()?;
+        self.unlock(lock)
+    }
+
+    /// Tries to take `lock` for this session (see [`Store::try_lock_cleaner`]).
+    pub fn try_lock(&mut self, lock: CleanerLock) -> Result<bool> {
+        let row = self
+            .client
+            .query_typed_one(
+                "SELECT pg_try_advisory_lock($1, $2)",
+                &[(&lock.class, Type::INT4), (&lock.key, Type::INT4)],
+            )
+            .map_err(|e| table_error(&self.table, "cannot take the cleaner lock", e))?;
+        Ok(row.get(0))
+    }
+
+    /// Releases `lock` if this session holds it.
+    pub fn unlock(&mut self, lock: CleanerLock) -> Result<()> {
+        self.client
+            .query_typed(
+                "SELECT pg_advisory_unlock($1, $2)",
+                &[(&lock.class, Type::INT4), (&lock.key, Type::INT4)],
+            )
+            .map_err(|e| table_error(&self.table, "cannot release the cleaner lock", e))?;
+        Ok(())
+    }
+
+    /// Sets per-session guards for cleanup work: statements and lock waits that take longer
+    /// than these are cancelled by the server rather than stalling the app. `Duration::ZERO`
+    /// removes a guard.
+    pub fn set_timeouts(
+        &mut self,
+        lock_timeout: Duration,
+        statement_timeout: Duration,
+    ) -> Result<()> {
+        let sql = format!(
+            "SET lock_timeout = {}; SET statement_timeout = {}",
+            lock_timeout.as_millis(),
+            statement_timeout.as_millis()
+        );
+        self.client
+            .batch_execute(&sql)
+            .map_err(|e| Error::db("cannot set timeouts", e))
+    }
+
+    /// Runs `VACUUM (ANALYZE)` on the table (never `VACUUM FULL`), without a statement timeout:
+    /// a plain VACUUM takes no lock that blocks the app's reads or writes.
+    pub fn vacuum_analyze(&mut self) -> Result<()> {
+        // Two messages: a multi-statement query is one transaction, and VACUUM refuses that.
+        self.client
+            .batch_execute("SET statement_timeout = 0")
+            .map_err(|e| Error::db("cannot set timeouts", e))?;
+        let sql = format!("VACUUM (ANALYZE) {}", self.table.quoted());
+        self.client
+            .batch_execute(&sql)
+            .map_err(|e| table_error(&self.table, "cannot vacuum the table", e))
+    }
+
+    /// Prepares batches on this connection: resolves the cleaner lock and, in
+    /// [`LockMode::Session`], sets the guards once for the session and prepares the batch
+    /// statement (one round trip per batch from then on).
+    pub fn purger(
+        &mut self,
+        mode: LockMode,
+        statement: BatchStatement,
+        lock_timeout: Duration,
+        statement_timeout: Duration,
+    ) -> Result<Purger> {
+        let lock = self.cleaner_lock()?;
+        let sql = batch_sql(&self.table.quoted(), statement);
+        let blocks_sql = blocks_sql(&self.table.quoted());
+        let (prepared, blocks_prepared) = match mode {
+            LockMode::Session => {
+                self.set_timeouts(
+                    Duration::from_millis(millis(lock_timeout) as u64),
+                    Duration::from_millis(millis(statement_timeout) as u64),
+                )?;
+                self.client
+                    .batch_execute(ASYNC_COMMIT)
+                    .map_err(|e| Error::db("cannot set synchronous_commit", e))?;
+                let index = self
+                    .client
+                    .prepare_typed(&sql, &BATCH_TYPES)
+                    .map_err(|e| table_error(&self.table, "cannot prepare the purge", e))?;
+                let blocks = self
+                    .client
+                    .prepare_typed(&blocks_sql, &BLOCKS_TYPES)
+                    .map_err(|e| table_error(&self.table, "cannot prepare the purge", e))?;
+                (Some(index), Some(blocks))
+            }
+            LockMode::Transaction => (None, None),
+        };
+        Ok(Purger {
+            mode,
+            lock,
+            sql,
+            prepared,
+            blocks_sql,
+            blocks_prepared,
+            lock_timeout,
+            statement_timeout,
+        })
+    }
+
+    /// Runs one batch, `step`, deleting only rows with `expiry < current_timestamp - grace`,
+    /// as one transaction (all or nothing).
+    ///
+    /// Both kinds of step are safe against the app extending a session meanwhile: an index
+    /// step locks its rows with `FOR UPDATE SKIP LOCKED` (rows the app is writing are skipped,
+    /// and a row updated since the batch's snapshot is re-checked against the predicate once
+    /// locked); a block step's DELETE waits for a row the app is writing and re-evaluates its
+    /// own predicate on the row's latest version. In session mode the caller must hold the
+    /// cleaner lock; in transaction mode the batch takes it itself and reports
+    /// `locked: false` when another cleaner has it.
+    pub fn purge_step(
+        &mut self,
+        purger: &Purger,
+        step: Step,
+        grace: Duration,
+    ) -> Result<BatchOutcome> {
+        let context = "cannot delete expired sessions";
+        if purger.mode == LockMode::Session {
+            return self
+                .run_step(purger, step, grace)
+                .map_err(|e| table_error(&self.table, context, e));
+        }
+        let begin = format!(
+            "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}; \
+             SET LOCAL synchronous_commit = off",
+            millis(purger.lock_timeout),
+            millis(purger.statement_timeout)
+        );
+        self.client
+            .batch_execute(&begin)
+            .map_err(|e| table_error(&self.table, context, e))?;
+        let result = self
+            .client
+            .query_typed_one(
+                "SELECT pg_try_advisory_xact_lock($1, $2)",
+                &[
+                    (&purger.lock.class, Type::INT4),
+                    (&purger.lock.key, Type::INT4),
+                ],
+            )
+            .and_then(|row| {
+                if row.get::<_, bool>(0) {
+                    self.run_step(purger, step, grace)
+                } else {
+                    Ok(BatchOutcome {
+                        deleted: 0,
+                        last_expiry: None,
+                        locked: false,
+                    })
+                }
+            });
+        match result {
+            Ok(outcome) if outcome.locked => {
+                self.client
+                    .batch_execute("COMMIT")
+                    .map_err(|e| table_error(&self.table, context, e))?;
+                Ok(outcome)
+            }
+            Ok(outcome) => {
+                self.rollback();
+                Ok(outcome)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(table_error(&self.table, context, e))
+            }
+        }
+    }
+
+    /// The step's statement: the prepared one in session mode, an unnamed one (no statement
+    /// left behind on a pooled server connection) in transaction mode.
+    fn run_step(
+        &mut self,
+        purger: &Purger,
+        step: Step,
+        grace: Duration,
+    ) -> std::result::Result<BatchOutcome, postgres::Error> {
+        let grace = grace.as_secs_f64();
+        match step {
+            Step::Index { limit, range } => {
+                let after = bound(range.after, Timestamp::NegInfinity);
+                let before = bound(range.before, Timestamp::PosInfinity);
+                let params: [&(dyn ToSql + Sync); 4] = [&limit, &grace, &after, &before];
+                let row = match &purger.prepared {
+                    Some(statement) => self.client.query_one(statement, &params)?,
+                    None => self.client.query_typed_one(&purger.sql, &typed(&params))?,
+                };
+                Ok(BatchOutcome {
+                    deleted: row.get::<_, i64>(0) as u64,
+                    last_expiry: row.get(1),
+                    locked: true,
+                })
+            }
+            Step::Blocks { first, end } => {
+                let (first, end) = (format!("({first},0)"), format!("({end},0)"));
+                let deleted = match &purger.blocks_prepared {
+                    Some(statement) => self.client.execute(statement, &[&first, &end, &grace])?,
+                    None => self.client.execute_typed(
+                        &purger.blocks_sql,
+                        &[
+                            (&first, Type::TEXT),
+                            (&end, Type::TEXT),
+                            (&grace, Type::FLOAT8),
+                        ],
+                    )?,
+                };
+                Ok(BatchOutcome {
+                    deleted,
+                    last_expiry: None,
+                    locked: true,
+                })
+            }
+        }
+    }
+
+    /// Pages, rows and the planner's estimate of expired rows, to choose between index and
+    /// block batches. Costs a catalog read and a plan, no scan.
+    pub fn purge_estimate(&mut self, grace: Duration) -> Result<PurgeEstimate> {
+        let row = self
+            .client
+            .query_typed_one(
+                "SELECT pg_relation_size(c.oid) / current_setting('block_size')::int8, \
+                        c.reltuples::float8 \
+                 FROM pg_class c WHERE c.oid = $1::text::regclass",
+                &[(&self.table.regclass_text(), Type::TEXT)],
+            )
+            .map_err(|e| table_error(&self.table, "cannot read the table's size", e))?;
+        let (pages, rows): (i64, f64) = (row.get(0), row.get(1));
+        let explain = format!(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE expiry < current_timestamp - {} * interval '1 second'",
+            self.table.quoted(),
+            grace.as_secs_f64()
+        );
+        let plan: JsonText = self
+            .client
+            .query_one(&explain, &[])
+            .map_err(|e| table_error(&self.table, "cannot plan the purge", e))?
+            .get(0);
+        let plan: serde_json::Value = serde_json::from_str(&plan.0).unwrap_or_default();
+        let expired = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0);
+        Ok(PurgeEstimate {
+            pages,
+            rows,
+            expired,
+        })
+    }
+
+    fn rollback(&mut self) {
+        // Best effort: when the connection is broken the server rolls back by itself.
+        let _ = self.client.batch_execute("ROLLBACK");
+    }
+}
+
+/// EXPLAIN's JSON output (type `json`), as text.
+struct JsonText(String);
+
+impl<'a> postgres::types::FromSql<'a> for JsonText {
+    fn from_sql(
+        _: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<JsonText, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(JsonText(String::from_utf8(raw.to_vec())?))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::JSON | Type::TEXT)
+    }
+}
+
+fn typed<'a>(params: &[&'a (dyn ToSql + Sync); 4]) -> [(&'a (dyn ToSql + Sync), Type); 4] {
+    [
+        (params[0], BATCH_TYPES[0].clone()),
+        (params[1], BATCH_TYPES[1].clone()),
+        (params[2], BATCH_TYPES[2].clone()),
+        (params[3], BATCH_TYPES[3].clone()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_sql_locks_and_bounds() {
+        for statement in [BatchStatement::Ctid, BatchStatement::Key] {
+            let sql = batch_sql("\"sessions\"", statement);
+            assert!(sql.contains("ORDER BY expiry LIMIT $1 FOR UPDATE SKIP LOCKED"));
+            assert!(sql.contains("expiry < current_timestamp - $2 * interval '1 second'"));
+            assert!(sql.contains("expiry >= $3 AND expiry < $4"));
+            assert!(sql.starts_with("WITH gone AS (DELETE FROM \"sessions\""));
+        }
+    }
+}

@@ -1,0 +1,515 @@
+//! Purge benchmark: `scsctl purge` against the single `DELETE … WHERE expiry < current_timestamp`
+//! every SCS store runs, on identical copies of the same data, while an app load of SCS's Find
+//! and Commit statements runs on live sessions.
+//!
+//! Run by hand: `cargo bench --bench purge`. Not part of `cargo test`.
+//!
+//! Environment:
+//! - `SCSCTL_BENCH_ROWS` (default 2,000,000): sessions seeded, about 320 bytes of data each,
+//!   half of them expired.
+//! - `SCSCTL_BENCH_ROUNDS` (default 3): alternating rounds; medians are reported.
+//! - `SCSCTL_BENCH_VARIANTS` (default `default;--jobs 2`): `;`-separated extra purge flags,
+//!   one variant each.
+//! - `SCSCTL_BENCH_APP_RATE` (default 500): app operations per second during each run.
+//!
+//! It starts a private PostgreSQL cluster (initdb under a temporary directory, TCP on a free
+//! port, run as the `postgres` user when started as root) and stops it at the end. Times are
+//! whole processes: the real psql binary (`pg_config --bindir`, not Debian's wrapper) for the
+//! DELETE, the release scsctl binary for the purge, both over TCP to 127.0.0.1.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use postgres::{Client, NoTls};
+
+const SCSCTL: &str = env!("CARGO_BIN_EXE_scsctl");
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+struct Cluster {
+    bindir: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let bindir = PathBuf::from(
+            String::from_utf8(
+                Command::new("pg_config")
+                    .arg("--bindir")
+                    .output()
+                    .expect("pg_config on PATH")
+                    .stdout,
+            )
+            .unwrap()
+            .trim(),
+        );
+        let dir = std::env::temp_dir().join(format!("scsctl-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let as_postgres = is_root();
+        let port = free_port();
+        let cluster = Cluster {
+            bindir,
+            dir,
+            port,
+            as_postgres,
+        };
+        if as_postgres {
+            cluster.run_plain("chown", &["-R", "postgres", cluster.dir.to_str().unwrap()]);
+        }
+        let data = cluster.dir.join("data");
+        cluster.pg(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB \
+             -c max_wal_size=8GB -c checkpoint_timeout=30min -c autovacuum=off \
+             -c log_min_messages=warning",
+            cluster.dir.display()
+        );
+        cluster.pg(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-o",
+                &opts,
+                "-l",
+                cluster.dir.join("log").to_str().unwrap(),
+                "-w",
+                "start",
+            ],
+        );
+        cluster
+    }
+
+    fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    fn client(&self, db: &str) -> Client {
+        Client::connect(&self.url(db), NoTls).expect("connect to the bench cluster")
+    }
+
+    fn pg(&self, tool: &str, args: &[&str]) {
+        let path = self.bindir.join(tool);
+        let status = if self.as_postgres {
+            let mut full = vec!["-u", "postgres", "--", path.to_str().unwrap()];
+            full.extend_from_slice(args);
+            Command::new("runuser")
+                .args(&full)
+                .stdout(Stdio::null())
+                .status()
+        } else {
+            Command::new(&path)
+                .args(args)
+                .stdout(Stdio::null())
+                .status()
+        }
+        .expect("run a PostgreSQL tool");
+        assert!(status.success(), "{tool} failed");
+    }
+
+    fn run_plain(&self, cmd: &str, args: &[&str]) {
+        assert!(Command::new(cmd).args(args).status().unwrap().success());
+    }
+
+    fn stop(&self) {
+        let data = self.dir.join("data");
+        self.pg(
+            "pg_ctl",
+            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Seeds `seed` once; each run copies it into a fresh `sessions` table.
+fn seed(client: &mut Client, rows: u64) {
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE seed (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL);
+             INSERT INTO seed
+               SELECT encode(sha256(i::text::bytea), 'base64'),
+                      decode(repeat(md5(i::text), 20), 'hex'),
+                      CASE WHEN i % 2 = 0
+                           THEN now() - interval '1 minute' - random() * interval '24 hours'
+                           ELSE now() + interval '3 hours' + random() * interval '24 hours' END
+               FROM generate_series(1, {rows}) i;"
+        ))
+        .unwrap();
+    client.batch_execute("VACUUM ANALYZE seed").unwrap();
+}
+
+fn reset(client: &mut Client) {
+    client
+        .batch_execute(
+            "DROP TABLE IF EXISTS sessions;
+             CREATE TABLE sessions (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL);
+             INSERT INTO sessions SELECT * FROM seed ORDER BY token;
+             CREATE INDEX sessions_expiry_idx ON sessions (expiry);",
+        )
+        .unwrap();
+    client.batch_execute("VACUUM ANALYZE sessions").unwrap();
+    client.batch_execute("CHECKPOINT").unwrap();
+    // Warm the cache the way a running app would have it.
+    client
+        .batch_execute(
+            "SELECT count(*), sum(octet_length(data)) FROM sessions WHERE expiry > '-infinity'",
+        )
+        .unwrap();
+}
+
+fn expired(client: &mut Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM sessions WHERE expiry < current_timestamp",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// The app: SCS's Find and Commit on random live tokens, paced, recording each latency.
+struct Load {
+    stop: Arc<AtomicBool>,
+    handle: thread::JoinHandle<Vec<Duration>>,
+}
+
+impl Load {
+    fn start(url: String, tokens: Arc<Vec<String>>, rate: u64) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = thread::spawn(move || {
+            let mut client = Client::connect(&url, NoTls).unwrap();
+            let find = client
+                .prepare(
+                    "SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry",
+                )
+                .unwrap();
+            let commit = client
+                .prepare(
+                    "INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3) \
+                     ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry",
+                )
+                .unwrap();
+            let period = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
+            let mut latencies = Vec::new();
+            let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+            let mut next = Instant::now();
+            while !flag.load(Ordering::Relaxed) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let token = &tokens[(x % tokens.len() as u64) as usize];
+                let started = Instant::now();
+                if x.is_multiple_of(4) {
+                    let data = vec![7u8; 320];
+                    let expiry = std::time::SystemTime::now() + Duration::from_secs(86_400);
+                    client.execute(&commit, &[token, &data, &expiry]).unwrap();
+                } else {
+                    client.query_opt(&find, &[token]).unwrap();
+                }
+                latencies.push(started.elapsed());
+                next += period;
+                let now = Instant::now();
+                if next > now {
+                    thread::sleep(next - now);
+                } else {
+                    next = now;
+                }
+            }
+            latencies
+        });
+        Load { stop, handle }
+    }
+
+    fn finish(self) -> Vec<Duration> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap()
+    }
+}
+
+fn p99(mut v: Vec<Duration>) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    v.sort();
+    v[((v.len() as f64 * 0.99) as usize).min(v.len() - 1)]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[v.len() / 2]
+}
+
+#[derive(Default, Clone)]
+struct Sample {
+    round: u64,
+    seconds: f64,
+    max_tx_ms: f64,
+    p99_tx_ms: f64,
+    p99_ms: f64,
+    deleted: i64,
+}
+
+fn run_delete(cluster: &Cluster) -> (f64, i64) {
+    let psql = cluster.bindir.join("psql");
+    let started = Instant::now();
+    let out = Command::new(psql)
+        .args([
+            "-X",
+            "-d",
+            &cluster.url("bench"),
+            "-c",
+            "DELETE FROM sessions WHERE expiry < current_timestamp",
+        ])
+        .output()
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let deleted = text
+        .trim()
+        .strip_prefix("DELETE ")
+        .and_then(|n| n.parse().ok())
+        .expect("psql prints DELETE n");
+    (seconds, deleted)
+}
+
+/// Runs the purge; returns its wall time, rows deleted, longest batch and the 99th percentile
+/// of its batch times (from `-v`'s per-batch lines).
+fn run_purge(cluster: &Cluster, flags: &[&str]) -> (f64, i64, f64, f64) {
+    let started = Instant::now();
+    let out = Command::new(SCSCTL)
+        .args(["-d", &cluster.url("bench"), "-o", "json", "-v", "purge"])
+        .args(flags)
+        .output()
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("purge -o json");
+    let mut batches: Vec<f64> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("scsctl: batch: "))
+        .filter_map(|l| l.rsplit(" in ").next()?.strip_suffix(" ms")?.parse().ok())
+        .collect();
+    batches.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let p99 = batches
+        .get(((batches.len() as f64 * 0.99) as usize).min(batches.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0);
+    (
+        seconds,
+        doc["deleted"].as_i64().unwrap(),
+        doc["max_batch_ms"].as_f64().unwrap(),
+        p99,
+    )
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let rows = env_num("SCSCTL_BENCH_ROWS", 2_000_000);
+    let rounds = env_num("SCSCTL_BENCH_ROUNDS", 3).max(1);
+    let rate = env_num("SCSCTL_BENCH_APP_RATE", 500);
+    let variants: Vec<String> = std::env::var("SCSCTL_BENCH_VARIANTS")
+        .unwrap_or_else(|_| "default;--jobs 2".into())
+        .split(';')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    eprintln!("starting a private cluster…");
+    let cluster = Cluster::start();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        bench(&cluster, rows, rounds, rate, &variants)
+    }));
+    cluster.stop();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[String]) {
+    let mut admin = cluster.client("postgres");
+    admin.batch_execute("CREATE DATABASE bench").unwrap();
+    let mut client = cluster.client("bench");
+    eprintln!("seeding {rows} sessions…");
+    let t = Instant::now();
+    seed(&mut client, rows);
+    eprintln!("seeded in {:.1}s", t.elapsed().as_secs_f64());
+    let tokens: Arc<Vec<String>> = Arc::new(
+        client
+            .query(
+                "SELECT token FROM seed WHERE expiry > now() + interval '1 hour' LIMIT 20000",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+    );
+
+    let mut names = vec!["DELETE (psql)".to_owned()];
+    names.extend(variants.iter().map(|v| format!("purge {v}")));
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); names.len()];
+    let mut idle = Vec::new();
+
+    for round in 0..rounds {
+        // Alternate the order so that neither side always runs first after a seed copy.
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for which in order {
+            reset(&mut client);
+            let expected = expired(&mut client);
+            // The app alone, for the idle p99.
+            let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
+            thread::sleep(Duration::from_millis(1500));
+            idle.push(p99(load.finish()).as_secs_f64() * 1000.0);
+
+            let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
+            thread::sleep(Duration::from_millis(200));
+            let sample = if which == 0 {
+                let (seconds, deleted) = run_delete(cluster);
+                Sample {
+                    round,
+                    seconds,
+                    max_tx_ms: seconds * 1000.0,
+                    p99_tx_ms: seconds * 1000.0,
+                    p99_ms: 0.0,
+                    deleted,
+                }
+            } else {
+                let flags: Vec<&str> = if variants[which - 1] == "default" {
+                    Vec::new()
+                } else {
+                    variants[which - 1].split_whitespace().collect()
+                };
+                let (seconds, deleted, max_tx_ms, p99_tx_ms) = run_purge(cluster, &flags);
+                Sample {
+                    round,
+                    seconds,
+                    max_tx_ms,
+                    p99_tx_ms,
+                    p99_ms: 0.0,
+                    deleted,
+                }
+            };
+            let p = p99(load.finish()).as_secs_f64() * 1000.0;
+            let left = expired(&mut client);
+            assert!(
+                sample.deleted >= expected - 10 && left == 0,
+                "{}: deleted {} of {expected}, {left} left",
+                names[which],
+                sample.deleted
+            );
+            println!(
+                "round {} {:<22} {:>8.3}s  max tx {:>8.1} ms  p99 tx {:>8.1} ms  app p99 {:>6.2} ms  deleted {}",
+                round + 1,
+                names[which],
+                sample.seconds,
+                sample.max_tx_ms,
+                sample.p99_tx_ms,
+                p,
+                sample.deleted
+            );
+            samples[which].push(Sample {
+                p99_ms: p,
+                ..sample
+            });
+        }
+    }
+
+    let idle_p99 = median(idle);
+    let base = median(samples[0].iter().map(|s| s.seconds).collect());
+    println!();
+    println!(
+        "purge benchmark: {rows} sessions (half expired), {rounds} rounds, app load {rate} ops/s \
+         (Find 75 %, Commit 25 %); medians"
+    );
+    println!("app p99 idle: {idle_p99:.2} ms");
+    println!(
+        "{:<24} {:>10} {:>10} {:>10} {:>11} {:>11} {:>11} {:>8}",
+        "run", "time s", "× DELETE", "paired ×", "max tx ms", "p99 tx ms", "app p99 ms", "× idle"
+    );
+    for (name, s) in names.iter().zip(&samples) {
+        let seconds = median(s.iter().map(|x| x.seconds).collect());
+        let max_tx = median(s.iter().map(|x| x.max_tx_ms).collect());
+        let p99_tx = median(s.iter().map(|x| x.p99_tx_ms).collect());
+        let p = median(s.iter().map(|x| x.p99_ms).collect());
+        // Each run against the DELETE of its own round: the machine's load drifts between
+        // rounds, much less within one.
+        let paired = median(
+            s.iter()
+                .filter_map(|x| {
+                    samples[0]
+                        .iter()
+                        .find(|d| d.round == x.round)
+                        .map(|d| x.seconds / d.seconds)
+                })
+                .collect(),
+        );
+        println!(
+            "{:<24} {:>10.3} {:>10.2} {:>10.2} {:>11.1} {:>11.1} {:>11.2} {:>8.2}",
+            name,
+            seconds,
+            seconds / base,
+            paired,
+            max_tx,
+            p99_tx,
+            p,
+            p / idle_p99
+        );
+    }
+    println!("targets: purge ≤ 1.25× DELETE; max tx ≤ 100 ms; app p99 during purge ≤ 2× idle");
+}

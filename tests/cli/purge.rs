@@ -1,0 +1,559 @@
+//! `scsctl purge`: batches, adaptive sizing, the one-cleaner lock, live sessions never deleted
+//! (even while the app extends them), interruption and the output flags. Every test checks the
+//! rows left in the database.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::support::{Scsctl, TestDb, cluster};
+
+/// The cleaner lock's keys, as scsctl computes them for `public.sessions`.
+pub const LOCK_SQL: &str = "SELECT pg_advisory_lock(x'736373'::int, hashtext('public.sessions'))";
+
+/// Creates the table through `scsctl init-schema`.
+pub fn init(db: &TestDb) {
+    Scsctl::new().db(db).arg("init-schema").run().success();
+}
+
+/// Inserts `n` rows named `{prefix}{i}` expiring `offset_secs` (plus i ms) from now.
+pub fn rows(db: &TestDb, prefix: &str, n: i64, offset_secs: f64) {
+    db.client()
+        .execute(
+            "INSERT INTO sessions (token, data, expiry) \
+             SELECT $1 || i, decode(repeat('ab', 300), 'hex'), \
+                    current_timestamp + $2::float8 * interval '1 second' + i * interval '1 ms' \
+             FROM generate_series(1, $3::int8) i",
+            &[&prefix, &offset_secs, &n],
+        )
+        .unwrap();
+}
+
+/// (expired, live) by the database clock.
+pub fn counts(db: &TestDb) -> (i64, i64) {
+    let row = db
+        .client()
+        .query_one(
+            "SELECT count(*) FILTER (WHERE expiry < current_timestamp), \
+                    count(*) FILTER (WHERE expiry >= current_timestamp) FROM sessions",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+#[test]
+fn deletes_every_expired_row_in_batches_and_no_live_one() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 2_500, -3600.0);
+    rows(&db, "new", 1_000, 3600.0);
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["purge", "--batch-size", "1000", "-o", "json"])
+        .run();
+    out.success();
+    let doc = out.json();
+    assert_eq!(doc["deleted"], 2_500);
+    assert_eq!(doc["batches"], 3, "{doc}");
+    assert_eq!(doc["scan"], "index");
+    assert_eq!(doc["outcome"], "completed");
+    assert_eq!(counts(&db), (0, 1_000));
+}
+
+#[test]
+fn summary_line_and_nothing_to_do_is_success() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 10, -60.0);
+    let out = Scsctl::new().db(&db).arg("purge").run();
+    out.success();
+    let text = out.stdout_str();
+    assert!(
+        text.starts_with("deleted 10 expired sessions in 1 batches"),
+        "{text}"
+    );
+    assert!(
+        text.contains("retried") && text.contains("longest batch"),
+        "{text}"
+    );
+    let out = Scsctl::new().db(&db).arg("purge").run();
+    out.success();
+    assert!(out.stdout_str().starts_with("deleted 0 expired sessions"));
+    assert_eq!(counts(&db), (0, 0));
+}
+
+#[test]
+fn batch_sizes_adapt_to_the_target_time() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 12_000, -3600.0);
+    // A generous target: batches grow from 1,000 rows by half each time (1000, 1500, 2250,
+    // 3375, 5062 …), so far fewer batches than the 12 a fixed 1,000 would take.
+    let out = Scsctl::new()
+        .db(&db)
+        .args([
+            "purge",
+            "--scan",
+            "index",
+            "--target-batch-time",
+            "30s",
+            "-o",
+            "json",
+        ])
+        .run();
+    out.success();
+    let grown = out.json();
+    assert_eq!(grown["deleted"], 12_000);
+    assert!(grown["batches"].as_u64().unwrap() <= 7, "{grown}");
+    assert_eq!(counts(&db).0, 0);
+
+    // A tiny target: every batch overshoots it, so they shrink well below 1,000 rows.
+    rows(&db, "again", 3_000, -3600.0);
+    let out = Scsctl::new()
+        .db(&db)
+        .args([
+            "purge",
+            "--scan",
+            "index",
+            "--target-batch-time",
+            "1us",
+            "-o",
+            "json",
+        ])
+        .run();
+    out.success();
+    let shrunk = out.json();
+    assert_eq!(shrunk["deleted"], 3_000);
+    assert!(shrunk["batches"].as_u64().unwrap() >= 8, "{shrunk}");
+    assert_eq!(counts(&db).0, 0);
+}
+
+#[test]
+fn block_scan_deletes_only_expired_rows() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 6_000, -3600.0);
+    rows(&db, "new", 4_000, 3600.0);
+    for args in [
+        vec!["--scan", "blocks"],
+        vec!["--scan", "blocks", "--jobs", "2"],
+    ] {
+        let out = Scsctl::new()
+            .db(&db)
+            .args(["purge", "-o", "json"])
+            .args(args)
+            .run();
+        out.success();
+        assert_eq!(out.json()["scan"], "blocks");
+        assert_eq!(counts(&db), (0, 4_000));
+        rows(&db, "more", 3_000, -3600.0);
+    }
+    // auto picks blocks for a backlog this large a share of the table (after ANALYZE).
+    db.client().batch_execute("ANALYZE sessions").unwrap();
+    let out = Scsctl::new().db(&db).args(["purge", "-o", "json"]).run();
+    out.success();
+    assert_eq!(out.json()["deleted"], 3_000);
+    assert_eq!(counts(&db), (0, 4_000));
+}
+
+#[test]
+fn grace_keeps_recently_expired_sessions() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "recent", 5, -60.0);
+    rows(&db, "old", 7, -7200.0);
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["purge", "--grace", "1h", "-o", "json"])
+        .run();
+    out.success();
+    assert_eq!(out.json()["deleted"], 7);
+    assert_eq!(counts(&db), (5, 0));
+}
+
+#[test]
+fn dry_run_counts_and_deletes_nothing() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 42, -60.0);
+    rows(&db, "new", 3, 60.0);
+    let out = Scsctl::new().db(&db).args(["purge", "--dry-run"]).run();
+    out.success();
+    assert_eq!(out.stdout_str(), "would delete 42 expired sessions\n");
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["purge", "--dry-run", "-o", "json"])
+        .run();
+    out.success();
+    assert_eq!(out.json()["deleted"], 42);
+    assert_eq!(out.json()["dry_run"], true);
+    assert_eq!(counts(&db), (42, 3));
+}
+
+#[test]
+fn quiet_prints_nothing_on_success() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 20, -60.0);
+    let out = Scsctl::new().db(&db).args(["-q", "purge"]).run();
+    out.success();
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(counts(&db), (0, 0));
+}
+
+#[test]
+fn json_summary_has_every_figure() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 300, -60.0);
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["purge", "--batch-size", "100", "-o", "json"])
+        .run();
+    out.success();
+    let doc = out.json();
+    for key in [
+        "deleted",
+        "batches",
+        "retries",
+        "duration_seconds",
+        "max_batch_ms",
+        "dry_run",
+        "outcome",
+        "scan",
+    ] {
+        assert!(doc.get(key).is_some(), "{key} missing in {doc}");
+    }
+    assert_eq!(doc["deleted"], 300);
+    assert_eq!(doc["batches"], 4);
+    assert_eq!(doc["retries"], 0);
+    assert!(doc["max_batch_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(counts(&db), (0, 0));
+}
+
+#[test]
+fn max_duration_stops_cleanly_between_batches() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 20_000, -3600.0);
+    let out = Scsctl::new()
+        .db(&db)
+        .args([
+            "purge",
+            "--batch-size",
+            "10",
+            "--max-duration",
+            "300ms",
+            "-o",
+            "json",
+        ])
+        .run();
+    out.success();
+    let doc = out.json();
+    assert_eq!(doc["outcome"], "time_limit");
+    let deleted = doc["deleted"].as_i64().unwrap();
+    assert!(deleted > 0 && deleted < 20_000, "{doc}");
+    // Whole batches only: what is gone is exactly what was reported.
+    assert_eq!(deleted % 10, 0);
+    assert_eq!(counts(&db), (20_000 - deleted, 0));
+}
+
+#[test]
+fn vacuum_runs_after_a_large_purge() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 500, -60.0);
+    let out = Scsctl::new()
+        .db(&db)
+        .args([
+            "purge",
+            "--vacuum",
+            "--vacuum-threshold",
+            "100",
+            "-o",
+            "json",
+        ])
+        .run();
+    out.success();
+    assert_eq!(out.json()["vacuumed"], true);
+    let vacuumed: Option<std::time::SystemTime> = db
+        .client()
+        .query_one(
+            "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'sessions'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(vacuumed.is_some());
+    assert_eq!(counts(&db), (0, 0));
+}
+
+#[test]
+fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 50, -60.0);
+    let mut holder = db.client();
+    holder.execute(LOCK_SQL, &[]).unwrap();
+
+    let out = Scsctl::new().db(&db).arg("purge").run();
+    out.success();
+    assert!(out.stderr.contains("another cleaner"), "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    let out = Scsctl::new().db(&db).args(["-q", "purge"]).run();
+    out.success();
+    assert!(
+        out.stderr.is_empty() && out.stdout.is_empty(),
+        "{}",
+        out.stderr
+    );
+    // Behind a transaction pooler the lock is per batch, and still excludes.
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["purge", "--lock-mode", "transaction", "-o", "json"])
+        .run();
+    out.success();
+    assert_eq!(out.json()["outcome"], "standby");
+    assert_eq!(counts(&db), (50, 0));
+
+    drop(holder);
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["purge", "--lock-mode", "transaction", "-o", "json"])
+        .run();
+    out.success();
+    assert_eq!(out.json()["deleted"], 50);
+    assert_eq!(counts(&db), (0, 0));
+}
+
+#[test]
+fn two_purges_at_once_share_the_work_without_error() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 30_000, -3600.0);
+    rows(&db, "new", 500, 3600.0);
+    let run = |db: &TestDb| {
+        Scsctl::new()
+            .db(db)
+            .args(["purge", "--batch-size", "200", "-o", "json"])
+            .run()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| run(&db));
+        let b = s.spawn(|| run(&db));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    a.success();
+    b.success();
+    let total = a.json()["deleted"].as_i64().unwrap() + b.json()["deleted"].as_i64().unwrap();
+    assert_eq!(total, 30_000);
+    assert_eq!(counts(&db), (0, 500));
+}
+
+#[test]
+fn sessions_extended_during_a_purge_survive() {
+    let db = cluster().new_database();
+    init(&db);
+    // Sessions that expired a moment ago, some of which the app keeps extending.
+    rows(&db, "s", 20_000, -30.0);
+    rows(&db, "live", 1_000, 3600.0);
+    for scan in ["index", "blocks"] {
+        let stop = Arc::new(AtomicBool::new(false));
+        let extended = std::thread::scope(|s| {
+            let app = {
+                let stop = stop.clone();
+                let mut client = db.client();
+                s.spawn(move || {
+                    let mut extended = Vec::new();
+                    let mut i: i64 = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        i = (i + 37) % 20_000;
+                        let token = format!("s{}", i + 1);
+                        // An app extending a session: a plain UPDATE (if the purge deleted the
+                        // row first it finds nothing) and SCS's own upsert.
+                        let n = if i % 2 == 0 {
+                            client
+                                .execute(
+                                    "UPDATE sessions SET expiry = current_timestamp + interval '1 hour' \
+                                     WHERE token = $1",
+                                    &[&token],
+                                )
+                                .unwrap()
+                        } else {
+                            client
+                                .execute(
+                                    "INSERT INTO sessions (token, data, expiry) \
+                                     SELECT token, data, current_timestamp + interval '1 hour' \
+                                     FROM sessions WHERE token = $1 \
+                                     ON CONFLICT (token) DO UPDATE SET expiry = EXCLUDED.expiry",
+                                    &[&token],
+                                )
+                                .unwrap()
+                        };
+                        if n == 1 {
+                            extended.push(token);
+                        }
+                    }
+                    extended
+                })
+            };
+            std::thread::sleep(Duration::from_millis(100));
+            let out = Scsctl::new()
+                .db(&db)
+                .args(["purge", "--scan", scan, "-o", "json"])
+                .args(if scan == "blocks" {
+                    ["--target-batch-time", "5ms"]
+                } else {
+                    ["--batch-size", "100"]
+                })
+                .run();
+            stop.store(true, Ordering::Relaxed);
+            out.success();
+            app.join().unwrap()
+        });
+        assert!(!extended.is_empty());
+        let mut client = db.client();
+        for token in &extended {
+            let live: Option<bool> = client
+                .query_opt(
+                    "SELECT expiry > current_timestamp FROM sessions WHERE token = $1",
+                    &[token],
+                )
+                .unwrap()
+                .map(|r| r.get(0));
+            assert_eq!(
+                live,
+                Some(true),
+                "{scan}: extended session {token} was deleted"
+            );
+        }
+        let (expired, live) = counts(&db);
+        assert_eq!(expired, 0, "{scan}");
+        assert!(live >= 1_000, "{scan}");
+        // Put the expired rows back for the second scan kind.
+        db.client()
+            .execute(
+                "UPDATE sessions SET expiry = current_timestamp - interval '30 seconds' \
+                 WHERE token LIKE 's%'",
+                &[],
+            )
+            .unwrap();
+        db.client()
+            .execute(
+                "INSERT INTO sessions (token, data, expiry) \
+                 SELECT 's' || i, '\\x00', current_timestamp - interval '30 seconds' \
+                 FROM generate_series(1, 20000) i ON CONFLICT (token) DO NOTHING",
+                &[],
+            )
+            .unwrap();
+    }
+}
+
+#[test]
+fn sigint_cancels_the_running_batch_and_exits_130() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 50_000, -60.0);
+    let purge = Scsctl::new()
+        .db(&db)
+        .args([
+            "purge",
+            "--scan",
+            "index",
+            "--batch-size",
+            "20",
+            "--lock-timeout",
+            "60s",
+            "-o",
+            "json",
+        ])
+        .spawn();
+    assert!(wait_until(Duration::from_secs(10), || counts(&db).0 < 50_000));
+    // SHARE mode conflicts with the DELETE's ROW EXCLUSIVE lock: the next batch waits on it.
+    let mut locker = db.client();
+    let mut tx = locker.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE sessions IN SHARE MODE")
+        .unwrap();
+    let mut watcher = db.client();
+    let waiting = wait_until(Duration::from_secs(10), || {
+        watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = 'scsctl' AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+            == 1
+    });
+    assert!(waiting, "the purge never waited on the table lock");
+    let sent = Instant::now();
+    purge.interrupt();
+    let out = purge.wait_with_output(Duration::from_secs(10));
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        sent.elapsed()
+    );
+    out.code(130);
+    assert!(out.stderr.contains("interrupted"), "{}", out.stderr);
+    let doc = out.json();
+    assert_eq!(doc["outcome"], "interrupted");
+    let deleted = doc["deleted"].as_i64().unwrap();
+    assert!(deleted > 0 && deleted % 20 == 0, "{doc}");
+    // The statement is gone from the server (cancelled, not left queued behind the lock) …
+    let left: i64 = watcher
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scsctl'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    tx.rollback().unwrap();
+    // … and the cancelled batch rolled back whole: exactly what was reported is gone.
+    assert_eq!(counts(&db), (50_000 - deleted, 0));
+}
+
+#[test]
+fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 100, -60.0);
+    let mut locker = db.client();
+    let mut tx = locker.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let purge = Scsctl::new()
+        .db(&db)
+        .args(["purge", "--lock-timeout", "60s"])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(500));
+    purge.interrupt();
+    let out = purge.wait_with_output(Duration::from_secs(10));
+    out.code(130);
+    assert!(
+        out.stdout_str().starts_with("deleted 0 expired sessions"),
+        "{}",
+        out.stdout_str()
+    );
+    tx.rollback().unwrap();
+    assert_eq!(counts(&db), (100, 0));
+}
+
+/// Polls `check` every 50 ms until it holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    check()
+}
