@@ -35,7 +35,7 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
                 ("token", row.token.clone()),
                 ("state", view::state(&row).to_owned()),
                 ("expiry", view::expiry_text(&row, now)),
-                ("size", format!("{} bytes", row.data.len())),
+                ("size", format!("{} bytes", row.size)),
                 ("codec", decoded.codec_name().to_owned()),
             ];
             match &decoded {

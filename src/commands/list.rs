@@ -42,7 +42,8 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
     }
     let mut undecodable = view::Undecodable::default();
     let mut shown = 0u64;
-    store.scan(state, sql_limit, |row| {
+    let with_data = args.values || !filters.is_empty();
+    store.scan_rows(state, sql_limit, with_data, |row| {
         if args.limit.is_some_and(|limit| shown >= limit) {
             return Ok(ControlFlow::Break(()));
         }
@@ -95,6 +96,6 @@ fn table_cells(row: &SessionRow, now: std::time::SystemTime) -> Vec<String> {
         view::state(row).to_owned(),
         rfc3339_micros(row.expiry),
         relative(row.expiry, now),
-        row.data.len().to_string(),
+        row.size.to_string(),
     ]
 }

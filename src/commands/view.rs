@@ -20,7 +20,7 @@ pub fn row_json(row: &SessionRow, decoded: Option<&Decoded>) -> Value {
     object.insert("token".into(), json!(row.token));
     object.insert("state".into(), json!(state(row)));
     object.insert("expiry".into(), json!(rfc3339_micros(row.expiry)));
-    object.insert("size".into(), json!(row.data.len()));
+    object.insert("size".into(), json!(row.size));
     if let Some(decoded) = decoded {
         object.insert("codec".into(), json!(decoded.codec_name()));
         let (deadline, values) = match decoded {

@@ -3,7 +3,7 @@
 //!
 //! rust-postgres is not libpq, so this module does libpq's part itself: it parses URLs and
 //! conninfo strings, fills the gaps from the `PG*` environment and libpq's defaults, reads the
-//! password file, and gives every `sslmode` its libpq meaning on top of native-tls. Resolution
+//! password file, and gives every `sslmode` its libpq meaning on top of OpenSSL. Resolution
 //! happens once ([`Target::resolve`]); [`Target::connect`] can then be called again and again.
 //!
 //! Each host is tried on its own (one single-host driver `Config` per host), so that a Unix
@@ -29,9 +29,9 @@ use std::path::PathBuf;
 
 use postgres::config::SslMode as DriverSslMode;
 use postgres::{Client, NoTls};
-use postgres_native_tls::MakeTlsConnector;
 
 use crate::error::{DbFailure, Error, Result};
+use tls::MakeTlsConnector;
 
 pub use env::Env;
 
@@ -286,12 +286,12 @@ fn pick(first: DbFailure, second: DbFailure) -> DbFailure {
     }
 }
 
-/// The native-tls error (or the TLS-layer message) in the error's chain, if TLS failed.
+/// The TLS handshake error in the error's chain, if TLS failed.
 fn tls_cause(err: &postgres::Error) -> Option<String> {
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
-        if let Some(native) = cause.downcast_ref::<native_tls::Error>() {
-            return Some(tidy_tls_error(&native.to_string()));
+        if let Some(handshake) = cause.downcast_ref::<tls::HandshakeError>() {
+            return Some(tidy_tls_error(&handshake.to_string()));
         }
         source = cause.source();
     }
