@@ -164,6 +164,25 @@ impl Error {
         }
     }
 
+    /// The message as lines for a terminal: what failed, then the server's `detail: …` and
+    /// `hint: …` when it sent them. The lines are not escaped: server text (a detail quoting a
+    /// row, say) may hold any character, so a caller printing them escapes each.
+    pub fn message_lines(&self) -> Vec<String> {
+        match self {
+            Error::Database { context, failure } | Error::Connect { context, failure } => {
+                let mut first = format!("{context}: {}", failure.message);
+                if let Some(code) = &failure.code {
+                    first.push_str(&format!(" (SQLSTATE {code})"));
+                }
+                let mut lines = vec![first];
+                lines.extend(failure.detail.iter().map(|d| format!("detail: {d}")));
+                lines.extend(failure.hint.iter().map(|h| format!("hint: {h}")));
+                lines
+            }
+            other => vec![other.to_string()],
+        }
+    }
+
     /// The SQLSTATE of a database error, if this is one.
     pub fn sqlstate(&self) -> Option<&str> {
         match self {

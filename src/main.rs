@@ -20,7 +20,13 @@ fn main() {
         Ok(()) => exit::OK,
         Err(Error::BrokenPipe) => exit::OK,
         Err(e) => {
-            eprintln!("scsctl: error: {}", scsctl::output::escape(&e.to_string()));
+            // The server's detail and hint on lines of their own; each line escaped, so no
+            // byte of server text can break a line or drive the terminal.
+            let lines = e.message_lines();
+            for (i, line) in lines.iter().enumerate() {
+                let prefix = if i == 0 { "scsctl: error: " } else { "  " };
+                eprintln!("{prefix}{}", scsctl::output::escape(line));
+            }
             e.exit_code()
         }
     };

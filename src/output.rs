@@ -104,14 +104,13 @@ impl Output {
             serde_json::to_string(value)
         }
         .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))?;
-        self.write(text.as_bytes())?;
+        self.write(escape_json(text).as_bytes())?;
         self.write(b"\n")
     }
 
     /// Writes one NDJSON line.
     pub fn ndjson(&mut self, value: &Value) -> Result<()> {
-        let text = serde_json::to_string(value)
-            .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))?;
+        let text = to_json(value)?;
         self.write(text.as_bytes())?;
         self.write(b"\n")
     }
@@ -292,6 +291,36 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Compact JSON of `value`, with every character [`escape`] would escape written as a `\uXXXX`
+/// escape: serde_json escapes only what JSON requires (C0 controls), which leaves DEL, C1
+/// controls such as U+009B (CSI) and bidi overrides raw on a terminal. The parsed value is the
+/// same.
+pub fn to_json(value: &Value) -> Result<String> {
+    serde_json::to_string(value)
+        .map(escape_json)
+        .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))
+}
+
+/// Escapes, in serialized JSON, the characters serde_json leaves raw but a terminal obeys.
+/// They can only occur inside strings (JSON's structure is ASCII), where `\uXXXX` is valid.
+/// C0 controls are left alone: inside strings serde_json has escaped them already, so a raw
+/// one is a pretty-printing newline.
+fn escape_json(text: String) -> String {
+    let raw = |c: char| c >= '\u{7f}' && needs_escape(c);
+    if !text.chars().any(raw) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if raw(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
@@ -315,6 +344,19 @@ pub fn hex_preview(bytes: &[u8], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_escapes_what_a_terminal_obeys_and_keeps_the_value() {
+        let value = serde_json::json!({"t": "a\u{1b}[2J\u{7f}\u{9b}31m\u{202e}z\n"});
+        let text = to_json(&value).unwrap();
+        assert_eq!(text, r#"{"t":"a\u001b[2J\u007f\u009b31m\u202ez\n"}"#);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+        let pretty = escape_json(serde_json::to_string_pretty(&value).unwrap());
+        assert!(
+            pretty.contains('\n') && !pretty.contains('\u{9b}'),
+            "{pretty}"
+        );
+    }
 
     #[test]
     fn escapes_control_characters() {

@@ -122,18 +122,94 @@ fn decode_v1_json(data: &[u8]) -> Option<Decoded> {
 
 /// Decodes SCS gob; `Ok(None)` when it is valid gob but not the SCS envelope.
 pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
-    static PREAMBLE: OnceLock<Preamble> = OnceLock::new();
-    let preamble = PREAMBLE.get_or_init(|| {
+    /// The envelope's definitions as Go sends them, and the envelope's id and field indexes.
+    static PREAMBLE: OnceLock<(Preamble, TypeId, (u32, u32))> = OnceLock::new();
+    let (preamble, envelope_id, envelope) = PREAMBLE.get_or_init(|| {
         let mut bytes = Vec::new();
         put_envelope_definitions(&mut bytes);
-        Preamble::new(bytes).expect("the envelope's definitions parse")
+        let preamble = Preamble::new(bytes.clone()).expect("the envelope's definitions parse");
+        let types = Decoder::with_preamble(&bytes, &preamble).into_types();
+        let (id, fields) = types
+            .iter()
+            .find_map(|(id, _)| Some((id, envelope_fields(&types, id)?)))
+            .expect("the envelope is among its definitions");
+        (preamble, id, fields)
     });
     let mut dec = Decoder::with_preamble(data, preamble);
-    let (id, value) = dec.decode()?;
-    let types = Arc::new(dec.into_types());
-    let Some((deadline_field, values_field)) = envelope_fields(&types, id) else {
-        return Ok(None);
+    let id = dec.begin()?;
+    // After the preamble, its envelope id needs no second look: ids cannot be redefined.
+    let fields = if dec.skipped_preamble() && id == *envelope_id {
+        Some(*envelope)
+    } else {
+        envelope_fields(dec.types(), id)
     };
+    let Some((deadline_field, values_field)) = fields else {
+        // Not the envelope (or its field types arrive later): decode it whole, then look again.
+        let value = dec.top(id)?;
+        let types = Arc::new(dec.into_types());
+        return match envelope_fields(&types, id) {
+            Some((d, v)) => session_of(value, d, v, &types),
+            None => Ok(None),
+        };
+    };
+    // The envelope (the usual case): read its fields straight into the session, without
+    // building the struct and the map first. Field types were checked by `envelope_fields`.
+    let mut session = Session {
+        deadline: crate::gob::time::ZERO_TIME,
+        values: Vec::new(),
+    };
+    let mut bad_deadline = false;
+    dec.struct_fields(id, |dec, index, ty| {
+        if index == deadline_field {
+            match dec.value_at(ty, 1)? {
+                Value::Time(t) => session.deadline = t,
+                _ => bad_deadline = true,
+            }
+        } else if index == values_field {
+            let n = dec.map_len(1)?;
+            session.values.reserve(n);
+            for _ in 0..n {
+                let (k, v) = dec.string_entry(INTERFACE, 1)?;
+                session.values.push((key_string(k), v));
+            }
+        } else {
+            dec.value_at(ty, 1)?;
+        }
+        Ok(())
+    })?;
+    if bad_deadline {
+        return Err(bad_deadline_error());
+    }
+    let types = Arc::new(dec.into_types());
+    for (_, v) in &mut session.values {
+        if let Value::Interface(Some(iface)) = v {
+            iface.types = Some(types.clone());
+        }
+    }
+    Ok(Some(session))
+}
+
+fn bad_deadline_error() -> DecodeError {
+    let kind = ErrorKind::BadTime("the Deadline is not a valid time.Time");
+    DecodeError { offset: 0, kind }
+}
+
+/// A session key: a Go string, invalid UTF-8 replaced.
+fn key_string(k: &[u8]) -> String {
+    match std::str::from_utf8(k) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(k).into_owned(),
+    }
+}
+
+/// The session in an envelope struct decoded whole (`deadline_field` and `values_field` from
+/// [`envelope_fields`]); `None` if it is not a struct.
+fn session_of(
+    value: Value,
+    deadline_field: u32,
+    values_field: u32,
+    types: &Arc<Types>,
+) -> Result<Option<Session>, DecodeError> {
     let Value::Struct(fields) = value else {
         return Ok(None);
     };
@@ -145,10 +221,7 @@ pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
         if index == deadline_field {
             match v {
                 Value::Time(t) => session.deadline = t,
-                _ => {
-                    let kind = ErrorKind::BadTime("the Deadline is not a valid time.Time");
-                    return Err(DecodeError { offset: 0, kind });
-                }
+                _ => return Err(bad_deadline_error()),
             }
         } else if index == values_field
             && let Value::Map(entries) = v
@@ -749,6 +822,57 @@ mod tests {
             Decoded::Gob(s) => s,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The envelope's decoding before it was streamed: the whole value, then the session.
+    fn decode_gob_whole(data: &[u8]) -> Result<Option<Session>, DecodeError> {
+        let mut bytes = Vec::new();
+        put_envelope_definitions(&mut bytes);
+        let preamble = Preamble::new(bytes).unwrap();
+        let mut dec = Decoder::with_preamble(data, &preamble);
+        let (id, value) = dec.decode()?;
+        let types = Arc::new(dec.into_types());
+        match envelope_fields(&types, id) {
+            Some((d, v)) => session_of(value, d, v, &types),
+            None => Ok(None),
+        }
+    }
+
+    #[test]
+    fn streamed_envelope_decodes_like_the_whole_value() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gob");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "gob") {
+                continue;
+            }
+            let data = std::fs::read(&path).unwrap();
+            if data.len() > 4096 {
+                continue;
+            }
+            seen += 1;
+            let mut cases = vec![data.clone()];
+            // Every truncation and a few byte changes at each offset.
+            for n in 0..data.len() {
+                cases.push(data[..n].to_vec());
+                for x in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+                    let mut d = data.clone();
+                    d[n] = x;
+                    cases.push(d);
+                }
+            }
+            for case in cases {
+                // Debug text, not `==`: NaN values must compare equal.
+                assert_eq!(
+                    format!("{:?}", decode_gob(&case)),
+                    format!("{:?}", decode_gob_whole(&case)),
+                    "{} mutated to {case:02x?}",
+                    path.display()
+                );
+            }
+        }
+        assert!(seen > 50);
     }
 
     #[test]

@@ -45,9 +45,33 @@ impl TokenStorage {
     }
 }
 
+/// Characters of a token shown in a message before it is cut short.
+const SHOWN_CHARS: usize = 64;
+
+/// A token quoted for an error message: Rust-escaped (so control characters cannot reach the
+/// terminal) and, when longer than a token SCS would make, cut short with its length, so a
+/// megabyte of input does not become a megabyte of stderr.
+pub fn for_message(token: &str) -> String {
+    if token.chars().count() <= SHOWN_CHARS {
+        return format!("{token:?}");
+    }
+    let head: String = token.chars().take(SHOWN_CHARS).collect();
+    let quoted = format!("{head:?}");
+    format!("{}…\" ({} bytes)", &quoted[..quoted.len() - 1], token.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_tokens_are_cut_short_in_messages() {
+        assert_eq!(for_message("a\nb"), "\"a\\nb\"");
+        let long = "x".repeat(1_000_000);
+        let shown = for_message(&long);
+        assert!(shown.len() < 100, "{shown}");
+        assert!(shown.ends_with("…\" (1000000 bytes)"), "{shown}");
+    }
 
     #[test]
     fn generated_tokens_look_like_scs_tokens() {

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::ops::ControlFlow;
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::{open_store, view};
 use crate::cli::{DeleteArgs, OutputFormat};
@@ -45,7 +46,11 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
     if missing.is_empty() {
         Ok(())
     } else {
-        let shown: Vec<String> = missing.iter().take(5).map(|t| format!("{t:?}")).collect();
+        let shown: Vec<String> = missing
+            .iter()
+            .take(5)
+            .map(|t| crate::token::for_message(t))
+            .collect();
         let more = if missing.len() > 5 {
             format!(" and {} more", missing.len() - 5)
         } else {
@@ -64,16 +69,20 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
 const ASK_ABOVE: usize = 10;
 
 /// Revokes the sessions whose values match every filter. The matching tokens are collected by
-/// a streaming scan (rows that cannot be decoded are reported and skipped), then deleted.
+/// a streaming scan (rows that cannot be decoded are reported and skipped), then deleted, each
+/// only if its data is still what matched: a session the app rewrote meanwhile (while the
+/// question was on the terminal, say) may no longer match, so it is kept.
 fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
     let filters = view::filters(&args.filter)?;
     let mut store = open_store(config, out)?;
     let mut tokens = Vec::new();
+    let mut digests = Vec::new();
     let mut undecodable = view::Undecodable::default();
     store.scan(State::All, None, |row| {
         let decoded = view::decode(&row);
         undecodable.note(&row, &decoded);
         if view::matches(&decoded, &filters) {
+            digests.push(Sha256::digest(&row.data).to_vec());
             tokens.push(row.token);
         }
         Ok(ControlFlow::Continue(()))
@@ -111,7 +120,17 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
             return Err(Error::Usage("not confirmed; nothing was deleted".into()));
         }
     }
-    let deleted = delete_in_chunks(&mut store, &tokens)?;
+    let mut deleted = Vec::new();
+    for (tokens, digests) in tokens.chunks(CHUNK).zip(digests.chunks(CHUNK)) {
+        deleted.extend(store.delete_unchanged(tokens, digests)?);
+    }
+    if deleted.len() < tokens.len() {
+        out.warn(&format!(
+            "{} of {} matching sessions changed or went away before the delete; changed ones were kept",
+            tokens.len() - deleted.len(),
+            tokens.len()
+        ));
+    }
     report_tokens(out, &deleted, false)
 }
 

@@ -16,8 +16,9 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
     let stored = config.tokens.stored(&args.token);
     let row = store.fetch(&stored)?.ok_or_else(|| {
         Error::NotFound(format!(
-            "no session with token {:?} in table \"{}\"",
-            args.token, config.table
+            "no session with token {} in table \"{}\"",
+            crate::token::for_message(&args.token),
+            config.table
         ))
     })?;
     if args.raw {

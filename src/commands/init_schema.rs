@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::open_store;
+use super::connect_store;
 use crate::cli::{InitSchemaArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -26,7 +26,7 @@ pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<(
             _ => out.document(&json!({ "dry_run": true, "sql": sql })),
         };
     }
-    let mut store = open_store(config, out)?;
+    let mut store = connect_store(config, out)?;
     let check = store.init_schema(&args.grant)?;
     for warning in &check.warnings {
         out.warn(warning);

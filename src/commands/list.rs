@@ -6,7 +6,7 @@ use super::{open_store, view};
 use crate::cli::{ListArgs, OutputFormat, StateArg};
 use crate::config::Config;
 use crate::duration::{relative, rfc3339_micros};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::{Output, Style};
 use crate::store::{SessionRow, State};
 
@@ -71,8 +71,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
                     if shown > 0 {
                         out.raw(b",")?;
                     }
-                    let text = serde_json::to_string(&json)
-                        .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))?;
+                    let text = crate::output::to_json(&json)?;
                     out.raw(text.as_bytes())?;
                 } else {
                     out.ndjson(&json)?;

@@ -40,8 +40,17 @@ pub fn run(cli: Cli) -> Result<()> {
     result.and(flushed)
 }
 
-/// Resolves the target, reports resolution warnings, and connects to the sessions table.
+/// Connects to the sessions table and checks that it is there and has SCS's column types, so
+/// that a missing or wrongly shaped table fails before anything is read, written or printed.
 fn open_store(config: &Config, out: &Output) -> Result<Store> {
+    let mut store = connect_store(config, out)?;
+    store.probe()?;
+    Ok(store)
+}
+
+/// Resolves the target, reports resolution warnings, and connects, without looking at the
+/// table (for `init-schema`, which may have to create it).
+fn connect_store(config: &Config, out: &Output) -> Result<Store> {
     let target = config.target()?;
     for warning in target.warnings() {
         out.warn(warning);

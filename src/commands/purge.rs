@@ -98,14 +98,14 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let report = match result {
+    let mut report = match result {
         Ok(report) => report,
         Err(e) => {
             cleaner.release();
             return interrupted(out, e);
         }
     };
-    let stopped = report.outcome == Outcome::Stopped;
+    let mut stopped = report.outcome == Outcome::Stopped;
     if report.outcome == Outcome::Standby {
         out.note(&format!(
             "another cleaner is purging table \"{}\"; stopped after {} rows",
@@ -114,8 +114,15 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     }
     let vacuumed = if args.vacuum && !stopped && report.deleted >= args.vacuum_threshold {
         out.verbose(&format!("VACUUM (ANALYZE) \"{}\"", config.table));
-        cleaner.vacuum()?;
-        Some(true)
+        match cleaner.vacuum() {
+            Ok(()) => Some(true),
+            Err(Error::Interrupted) => {
+                stopped = true;
+                report.outcome = Outcome::Stopped;
+                Some(false)
+            }
+            Err(e) => return Err(e),
+        }
     } else if args.vacuum {
         if !stopped {
             out.verbose(&format!(
@@ -222,9 +229,15 @@ fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Option<ProgressBar> {
     let total = cleaner.count().ok().map(|n| n.max(0) as u64);
     let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows  {per_sec}  eta {eta}",
+        "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows  {rate}  eta {eta}",
     )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0} rows/s", state.per_sec());
+        },
+    );
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     Some(bar)
@@ -277,7 +290,12 @@ fn summary(
                 "duration_seconds": report.duration.as_secs_f64(),
                 "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
                 "dry_run": args.dry_run,
-                "outcome": if args.dry_run { "dry_run" } else { report.outcome.as_str() },
+                "outcome": match report.outcome {
+                    _ if args.dry_run => "dry_run",
+                    // The same word whether the lock was found taken before or during the run.
+                    Outcome::Standby => "another_cleaner",
+                    other => other.as_str(),
+                },
             });
             if !args.dry_run {
                 doc["scan"] = json!(report.scan.as_str());

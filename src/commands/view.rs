@@ -102,8 +102,10 @@ impl Undecodable {
         };
         self.count += 1;
         if self.shown.len() < NAMED {
-            self.shown
-                .push(format!("session {:?} holds {why}; skipped", row.token));
+            self.shown.push(format!(
+                "session {} holds {why}; skipped",
+                crate::token::for_message(&row.token)
+            ));
         }
     }
 

@@ -15,7 +15,7 @@ const MAX_ENTRIES: usize = 256;
 /// A fast non-cryptographic hash: keys are definitions from the input, and a collision only
 /// costs a comparison.
 #[derive(Default)]
-struct Fast(u64);
+pub(crate) struct Fast(u64);
 
 impl Hasher for Fast {
     fn finish(&self) -> u64 {
@@ -43,6 +43,9 @@ impl Fast {
         self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
+
+/// A `HashMap`/`HashSet` hasher for keys taken from the input.
+pub(crate) type FastHash = BuildHasherDefault<Fast>;
 
 type Map = HashMap<Box<[u8]>, Arc<WireType>, BuildHasherDefault<Fast>>;
 

@@ -55,6 +55,9 @@ impl Preamble {
             if d.pos != d.end {
                 return Err(d.fail(ErrorKind::ExtraData));
             }
+            if types.iter().any(|&(other, _)| other == id) {
+                return Err(d.fail_at(at, ErrorKind::DuplicateType(id)));
+            }
             types.push((id, def));
         }
         Ok(Preamble { bytes, types })
@@ -68,6 +71,8 @@ pub struct Decoder<'a> {
     /// End of the current message; reads never pass it.
     end: usize,
     types: Types,
+    /// Whether the input started with a [`Preamble`], now in `types`.
+    skipped_preamble: bool,
 }
 
 impl<'a> Decoder<'a> {
@@ -78,6 +83,7 @@ impl<'a> Decoder<'a> {
             pos: 0,
             end: 0,
             types: Types::new(),
+            skipped_preamble: false,
         }
     }
 
@@ -85,13 +91,20 @@ impl<'a> Decoder<'a> {
     pub fn with_preamble(input: &'a [u8], preamble: &Preamble) -> Decoder<'a> {
         let mut d = Decoder::new(input);
         if input.starts_with(&preamble.bytes) {
-            for (id, def) in &preamble.types {
-                d.types.insert(*id, def.clone());
-            }
+            // Room for the preamble's definitions and a few more: one allocation per stream.
+            d.types = Types::with_capacity(preamble.types.len() + 6);
+            d.types.extend_distinct(&preamble.types);
             d.pos = preamble.bytes.len();
             d.end = d.pos;
+            d.skipped_preamble = true;
         }
         d
+    }
+
+    /// Whether the input started with the [`Preamble`] given to [`Decoder::with_preamble`]
+    /// (whose definitions are then the first in [`Decoder::types`]).
+    pub fn skipped_preamble(&self) -> bool {
+        self.skipped_preamble
     }
 
     /// The type definitions received so far.
@@ -112,13 +125,68 @@ impl<'a> Decoder<'a> {
     /// Decodes the next top-level value: its type id and the value. Type definitions before it
     /// (and inside it) go to [`Decoder::types`].
     pub fn decode(&mut self) -> Result<(TypeId, Value)> {
+        let id = self.begin()?;
+        let value = self.top_value(id, 0)?;
+        Ok((id, value))
+    }
+
+    /// The first half of [`Decoder::decode`]: reads the type definitions before the top-level
+    /// value and returns its type id (a predefined id or one in [`Decoder::types`]). Follow with
+    /// [`Decoder::top`] or, to visit a struct's fields without building it,
+    /// [`Decoder::struct_fields`].
+    pub fn begin(&mut self) -> Result<TypeId> {
         if self.input.is_empty() {
             return Err(self.fail(ErrorKind::Empty));
         }
         let id = self.type_sequence(false)?;
         self.check_concrete(id, self.pos)?;
-        let value = self.top_value(id, 0)?;
-        Ok((id, value))
+        Ok(id)
+    }
+
+    /// The top-level value of type `id` (from [`Decoder::begin`]).
+    pub fn top(&mut self, id: TypeId) -> Result<Value> {
+        self.top_value(id, 0)
+    }
+
+    /// The top-level value of struct type `id` (from [`Decoder::begin`]), field by field:
+    /// calls `f` with the decoder, the field's index and its type id for each field sent, in
+    /// order; `f` must read exactly that field's value, with [`Decoder::value_at`] (depth 1)
+    /// or the map readers. Errors like [`Decoder::top`] would; `id` must be a struct type.
+    pub fn struct_fields(
+        &mut self,
+        id: TypeId,
+        f: impl FnMut(&mut Self, u32, TypeId) -> Result<()>,
+    ) -> Result<()> {
+        match self.shape(id)? {
+            Shape::Struct(n) => self.each_field(id, n, 0, f),
+            _ => Err(self.fail(ErrorKind::UnknownType(id.into()))),
+        }
+    }
+
+    /// A value of type `id` nested `depth` levels deep (a top-level struct's field is at
+    /// depth 1), as inside [`Decoder::top`].
+    pub fn value_at(&mut self, id: TypeId, depth: usize) -> Result<Value> {
+        self.value(id, depth)
+    }
+
+    /// The start of a map value at `depth` (as inside [`Decoder::top`]): its number of
+    /// entries, to read with [`Decoder::string_entry`] for a `map[string]T`.
+    pub fn map_len(&mut self, depth: usize) -> Result<usize> {
+        if depth > MAX_DEPTH {
+            return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
+        }
+        self.count("map", 2)
+    }
+
+    /// One entry of a `map[string]T` at `depth` whose element type is `elem`: the key's bytes
+    /// and the value.
+    pub fn string_entry(&mut self, elem: TypeId, depth: usize) -> Result<(&'a [u8], Value)> {
+        if depth + 1 > MAX_DEPTH {
+            return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
+        }
+        let k = self.bytes("string")?;
+        let v = self.value(elem, depth + 1)?;
+        Ok((k, v))
     }
 
     fn fail(&self, kind: ErrorKind) -> DecodeError {
@@ -531,10 +599,28 @@ impl<'a> Decoder<'a> {
     }
 
     fn struct_value(&mut self, id: TypeId, nfields: usize, depth: usize) -> Result<Value> {
+        let mut out = Vec::with_capacity(nfields.min(self.end - self.pos));
+        self.each_field(id, nfields, depth, |d, field, fty| {
+            let v = d.value(fty, depth + 1)?;
+            out.push((field, v));
+            Ok(())
+        })?;
+        Ok(Value::Struct(out))
+    }
+
+    /// The fields of a struct value of type `id` (with `nfields` fields) at `depth`: calls `f`
+    /// with each field's index and type, which must read the field's value.
+    #[inline]
+    fn each_field(
+        &mut self,
+        id: TypeId,
+        nfields: usize,
+        depth: usize,
+        mut visit: impl FnMut(&mut Self, u32, TypeId) -> Result<()>,
+    ) -> Result<()> {
         if depth > MAX_DEPTH {
             return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
         }
-        let mut out = Vec::with_capacity(nfields.min(self.end - self.pos));
         let mut field: i64 = -1;
         while self.pos < self.end {
             let at = self.pos;
@@ -556,10 +642,9 @@ impl<'a> Decoder<'a> {
                 Some(Kind::Struct { fields }) => fields[field as usize].id,
                 _ => return Err(self.fail_at(at, ErrorKind::UnknownType(id.into()))),
             };
-            let v = self.value(fty, depth + 1)?;
-            out.push((field as u32, v));
+            visit(self, field as u32, fty)?;
         }
-        Ok(Value::Struct(out))
+        Ok(())
     }
 
     fn interface(&mut self, depth: usize) -> Result<Value> {

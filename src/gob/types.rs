@@ -100,8 +100,8 @@ impl WireType {
 /// larger ones an index.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Types {
-    ids: Vec<TypeId>,
-    defs: Vec<Arc<WireType>>,
+    /// (id, definition) in the order received: one allocation for the whole table.
+    defs: Vec<(TypeId, Arc<WireType>)>,
     index: Option<HashMap<TypeId, usize>>,
 }
 
@@ -116,19 +116,18 @@ impl Types {
     /// An empty table with room for `n` definitions.
     pub fn with_capacity(n: usize) -> Types {
         Types {
-            ids: Vec::with_capacity(n),
             defs: Vec::with_capacity(n),
             index: None,
         }
     }
 
     /// The definition of `id`, if the stream sent one.
+    #[inline]
     pub fn get(&self, id: TypeId) -> Option<&WireType> {
-        let at = match &self.index {
-            Some(index) => *index.get(&id)?,
-            None => self.ids.iter().position(|&i| i == id)?,
-        };
-        Some(&self.defs[at])
+        match &self.index {
+            Some(index) => Some(&self.defs[*index.get(&id)?].1),
+            None => self.defs.iter().find(|(i, _)| *i == id).map(|(_, d)| &**d),
+        }
     }
 
     /// Adds a definition; returns false if `id` is already defined.
@@ -137,35 +136,55 @@ impl Types {
         if self.get(id).is_some() {
             return false;
         }
-        self.ids.push(id);
-        self.defs.push(def);
+        self.defs.push((id, def));
         if let Some(index) = &mut self.index {
-            index.insert(id, self.ids.len() - 1);
-        } else if self.ids.len() > LINEAR_MAX {
+            index.insert(id, self.defs.len() - 1);
+        } else if self.defs.len() > LINEAR_MAX {
             self.index = Some(
-                self.ids
+                self.defs
                     .iter()
                     .enumerate()
-                    .map(|(i, &id)| (id, i))
+                    .map(|(i, &(id, _))| (id, i))
                     .collect(),
             );
         }
         true
     }
 
+    /// Adds definitions known to have distinct ids, none of them already defined (a
+    /// [`crate::gob::Preamble`]'s, into an empty table), without checking.
+    pub(crate) fn extend_distinct(&mut self, defs: &[(TypeId, Arc<WireType>)]) {
+        debug_assert!(
+            defs.iter()
+                .enumerate()
+                .all(|(i, (id, _))| self.get(*id).is_none()
+                    && defs[..i].iter().all(|(other, _)| other != id))
+        );
+        self.defs.extend_from_slice(defs);
+        if self.index.is_some() || self.defs.len() > LINEAR_MAX {
+            self.index = Some(
+                self.defs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(id, _))| (id, i))
+                    .collect(),
+            );
+        }
+    }
+
     /// Number of definitions.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.defs.len()
     }
 
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.defs.is_empty()
     }
 
     /// All definitions in the order received.
     pub fn iter(&self) -> impl Iterator<Item = (TypeId, &WireType)> {
-        self.ids.iter().copied().zip(self.defs.iter().map(|d| &**d))
+        self.defs.iter().map(|(id, d)| (*id, &**d))
     }
 }
 

@@ -74,39 +74,89 @@ impl Value {
     }
 }
 
-/// Names gob.Register gives the types sessions hold most, so decoding can borrow them.
-const COMMON_NAMES: &[&str] = &[
-    "string",
-    "int",
-    "bool",
-    "float64",
-    "[]uint8",
-    "time.Time",
-    "int64",
-    "int32",
-    "uint",
-    "[]string",
-    "[]int",
-    "[]interface {}",
-    "map[string]interface {}",
-    "map[string]string",
-    "map[string]int",
-    "uint64",
-    "uint32",
-    "int8",
-    "int16",
-    "uint8",
-    "uint16",
-    "float32",
-];
+/// The name gob.Register gives a type sessions hold often, borrowed.
+fn common_name(b: &[u8]) -> Option<&'static str> {
+    Some(match b {
+        b"string" => "string",
+        b"int" => "int",
+        b"bool" => "bool",
+        b"float64" => "float64",
+        b"[]uint8" => "[]uint8",
+        b"time.Time" => "time.Time",
+        b"int64" => "int64",
+        b"int32" => "int32",
+        b"uint" => "uint",
+        b"[]string" => "[]string",
+        b"[]int" => "[]int",
+        b"[]interface {}" => "[]interface {}",
+        b"map[string]interface {}" => "map[string]interface {}",
+        b"map[string]string" => "map[string]string",
+        b"map[string]int" => "map[string]int",
+        b"uint64" => "uint64",
+        b"uint32" => "uint32",
+        b"int8" => "int8",
+        b"int16" => "int16",
+        b"uint8" => "uint8",
+        b"uint16" => "uint16",
+        b"float32" => "float32",
+        _ => return None,
+    })
+}
 
-/// An interface name from the wire: borrowed when common, else owned (invalid UTF-8 replaced).
+/// An interface name from the wire: borrowed when common or seen before, else owned (invalid
+/// UTF-8 replaced).
 pub(crate) fn iface_name(b: &[u8]) -> Cow<'static, str> {
-    if let Some(n) = COMMON_NAMES.iter().find(|n| n.as_bytes() == b) {
+    if let Some(n) = common_name(b) {
         return Cow::Borrowed(n);
     }
-    match std::str::from_utf8(b) {
-        Ok(s) => Cow::Owned(s.to_owned()),
-        Err(_) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
+    match interned(b) {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
     }
+}
+
+/// Longest registered name worth interning.
+const INTERN_MAX_LEN: usize = 128;
+/// Bytes the process may spend on interned names, ever: hostile input cannot grow it beyond.
+const INTERN_BUDGET: usize = 64 * 1024;
+
+/// Every interned name, for the life of the process.
+static KEPT: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
+static INTERN_SPENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static INTERNED: std::cell::RefCell<
+        std::collections::HashMap<&'static [u8], &'static str, super::cache::FastHash>,
+    > = std::cell::RefCell::new(std::collections::HashMap::default());
+}
+
+/// A `'static` copy of the UTF-8 name `b`: an app registers a handful of type names
+/// (`main.User`) that every session repeats, so each is leaked once per thread (within
+/// [`INTERN_BUDGET`] for the whole process) rather than allocated per value. `None` for invalid
+/// UTF-8, long names and once the budget is spent.
+fn interned(b: &[u8]) -> Option<&'static str> {
+    use std::sync::atomic::Ordering;
+    if b.len() > INTERN_MAX_LEN {
+        return None;
+    }
+    INTERNED.with(|map| {
+        let mut map = map.borrow_mut();
+        if let Some(n) = map.get(b) {
+            return Some(*n);
+        }
+        let s = std::str::from_utf8(b).ok()?;
+        let cost = s.len().max(1) + 32;
+        INTERN_SPENT
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+                (spent + cost <= INTERN_BUDGET).then_some(spent + cost)
+            })
+            .ok()?;
+        let n: &'static str = Box::leak(s.to_owned().into_boxed_str());
+        // Also listed in a static, so leak checkers (the fuzzer's LeakSanitizer) still reach it
+        // after this thread's map is gone.
+        KEPT.lock().unwrap_or_else(|e| e.into_inner()).push(n);
+        map.insert(n.as_bytes(), n);
+        Some(n)
+    })
 }

@@ -4,12 +4,13 @@
 use std::ops::ControlFlow;
 use std::time::SystemTime;
 
-use postgres::types::{ToSql, Type};
+use postgres::types::Type;
 use postgres::{Row, Transaction};
 
 use super::Store;
-use super::errors::table_error;
+use super::errors::{incompatible, table_error};
 use crate::error::{Error, Result};
+use crate::table::TableName;
 
 /// Rows fetched per round trip while streaming a scan: large enough that round trips don't
 /// dominate, small enough that memory stays flat whatever the table size.
@@ -40,14 +41,18 @@ const ROW_COLUMNS_NO_DATA: &str =
     "token, ''::bytea, expiry, current_timestamp < expiry, octet_length(data)";
 
 impl SessionRow {
-    fn from_row(row: &Row) -> SessionRow {
-        SessionRow {
-            token: row.get(0),
-            data: row.get(1),
-            expiry: row.get(2),
-            live: row.get(3),
-            size: usize::try_from(row.get::<_, i32>(4)).unwrap_or(0),
-        }
+    /// Reads a row of [`ROW_COLUMNS`] (or [`ROW_COLUMNS_NO_DATA`]). A column of
+    /// another type (a hand-made table with `data TEXT`, say) is an incompatibility, not a
+    /// panic.
+    fn from_row(row: &Row, table: &TableName) -> Result<SessionRow> {
+        let shape = |e: postgres::Error| incompatible(table, &format!("cannot read a row: {e}"));
+        Ok(SessionRow {
+            token: row.try_get(0).map_err(shape)?,
+            data: row.try_get(1).map_err(shape)?,
+            expiry: row.try_get(2).map_err(shape)?,
+            live: row.try_get(3).map_err(shape)?,
+            size: usize::try_from(row.try_get::<_, i32>(4).map_err(shape)?).unwrap_or(0),
+        })
     }
 }
 
@@ -120,7 +125,7 @@ impl Store {
     pub fn now(&mut self) -> Result<SystemTime> {
         let row = self
             .client
-            .query_one("SELECT current_timestamp", &[])
+            .query_typed_one("SELECT current_timestamp", &[])
             .map_err(|e| Error::db("cannot read the database clock", e))?;
         Ok(row.get(0))
     }
@@ -131,23 +136,46 @@ impl Store {
             "SELECT {ROW_COLUMNS} FROM {} WHERE token = $1",
             self.table.quoted()
         );
-        // Typed parameters: one round trip, with no separate prepare.
         let row = self
             .client
             .query_typed_opt(&sql, &[(&token, Type::TEXT)])
             .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
-        Ok(row.as_ref().map(SessionRow::from_row))
+        row.map(|r| SessionRow::from_row(&r, &self.table))
+            .transpose()
     }
 
-    /// Checks that the table exists and can be read, with a clear error when it does not.
+    /// Checks, in one round trip that reads no rows, that the table exists, that this role may
+    /// read its columns, and that they have the types SCS uses (`token text`, `data bytea`,
+    /// `expiry timestamptz`). The error says what to do when they do not: a table with
+    /// `expiry timestamp` (no time zone) would make "expired" depend on the session's time
+    /// zone, so it is refused rather than purged.
     pub fn probe(&mut self) -> Result<()> {
+        // The outer join yields exactly one all-NULL row whose columns carry the table's types.
         let sql = format!(
-            "SELECT token, data, expiry FROM {} LIMIT 0",
+            "SELECT s.token, s.data, s.expiry FROM (SELECT) one \
+             LEFT JOIN (SELECT token, data, expiry FROM {} LIMIT 0) s ON true",
             self.table.quoted()
         );
-        self.client
-            .execute(&sql, &[])
+        let rows = self
+            .client
+            .query_typed(&sql, &[])
             .map_err(|e| table_error(&self.table, "cannot read the sessions table", e))?;
+        let Some(row) = rows.first() else {
+            return Ok(());
+        };
+        let expected = [
+            ("token", Type::TEXT, "TEXT"),
+            ("data", Type::BYTEA, "BYTEA"),
+            ("expiry", Type::TIMESTAMPTZ, "TIMESTAMPTZ"),
+        ];
+        for (column, (name, want, shown)) in row.columns().iter().zip(expected) {
+            if *column.type_() != want {
+                return Err(incompatible(
+                    &self.table,
+                    &format!("column {name} is {}; SCS needs {shown}", column.type_()),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -192,27 +220,30 @@ impl Store {
             .start()
             .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
         if limit.is_none() {
-            // A whole listing reads every row of its state anyway. The planner's cost model
-            // likes the expiry index (no sort), but on a table whose physical order has nothing
-            // to do with expiry (every request rewrites its row) the index scan visits the
-            // heap in random order, one page per row: several times slower than a sequential
-            // scan and sort. Bitmap scans stay allowed for a selective state.
+            // A whole listing reads every row of its state anyway. The planner likes the
+            // expiry index (no sort; a cursor asks for a fast start, too), but on a table whose
+            // physical order has nothing to do with expiry (every request rewrites its row) the
+            // index scan visits the heap in random order, one page per row: several times
+            // slower than a sequential scan and sort. Bitmap scans stay allowed for a selective
+            // state.
             tx.batch_execute("SET LOCAL enable_indexscan = off")
                 .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
         }
-        let portal = tx
-            .bind(&sql, &[])
+        // A cursor declared in SQL rather than a protocol-level portal: it lives in the
+        // transaction, which a pooler in transaction mode keeps on one server connection.
+        tx.batch_execute(&format!("DECLARE scsctl_scan NO SCROLL CURSOR FOR {sql}"))
             .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
+        let fetch = format!("FETCH {SCAN_BATCH} FROM scsctl_scan");
         // The next batch is fetched on a thread of its own while this one visits the rows, so
         // that the server and the rendering work at the same time.
         let (batches, fetched) = std::sync::mpsc::sync_channel::<Result<Vec<Row>>>(1);
         let stopped = std::thread::scope(|scope| -> Result<bool> {
-            let (tx, portal, table) = (&mut tx, &portal, &table);
+            let (tx, fetch, table) = (&mut tx, &fetch, &table);
             // The sender moves into the thread, so that the channel closes when it ends.
             let fetcher = scope.spawn(move || {
                 loop {
                     let batch = tx
-                        .query_portal(portal, SCAN_BATCH)
+                        .query_typed(fetch, &[])
                         .map_err(|e| table_error(table, "cannot read the sessions", e));
                     let last = batch
                         .as_ref()
@@ -225,25 +256,25 @@ impl Store {
             });
             let mut result = Ok(false);
             'batches: for batch in fetched.iter() {
-                match batch {
-                    Ok(rows) => {
-                        for row in &rows {
-                            match visit(SessionRow::from_row(row)) {
-                                Ok(ControlFlow::Continue(())) => {}
-                                Ok(ControlFlow::Break(())) => {
-                                    result = Ok(true);
-                                    break 'batches;
-                                }
-                                Err(e) => {
-                                    result = Err(e);
-                                    break 'batches;
-                                }
-                            }
-                        }
-                    }
+                let rows = match batch {
+                    Ok(rows) => rows,
                     Err(e) => {
                         result = Err(e);
                         break;
+                    }
+                };
+                for row in &rows {
+                    let flow = SessionRow::from_row(row, table).and_then(&mut visit);
+                    match flow {
+                        Ok(ControlFlow::Continue(())) => {}
+                        Ok(ControlFlow::Break(())) => {
+                            result = Ok(true);
+                            break 'batches;
+                        }
+                        Err(e) => {
+                            result = Err(e);
+                            break 'batches;
+                        }
                     }
                 }
             }
@@ -267,7 +298,30 @@ impl Store {
         );
         let rows = self
             .client
-            .query(&sql, &[&tokens])
+            .query_typed(&sql, &[(&tokens, Type::TEXT_ARRAY)])
+            .map_err(|e| table_error(&self.table, "cannot delete the sessions", e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Deletes, in one statement, the rows of these tokens whose data still has the given
+    /// SHA-256 digest (`digests[i]` for `tokens[i]`), and returns the tokens deleted. A row
+    /// rewritten since it was read is kept.
+    pub fn delete_unchanged(
+        &mut self,
+        tokens: &[String],
+        digests: &[Vec<u8>],
+    ) -> Result<Vec<String>> {
+        let sql = format!(
+            "DELETE FROM {} s USING unnest($1::text[], $2::bytea[]) AS d(token, digest) \
+             WHERE s.token = d.token AND sha256(s.data) = d.digest RETURNING s.token",
+            self.table.quoted()
+        );
+        let rows = self
+            .client
+            .query_typed(
+                &sql,
+                &[(&tokens, Type::TEXT_ARRAY), (&digests, Type::BYTEA_ARRAY)],
+            )
             .map_err(|e| table_error(&self.table, "cannot delete the sessions", e))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
@@ -280,7 +334,7 @@ impl Store {
         );
         let rows = self
             .client
-            .query(&sql, &[&tokens])
+            .query_typed(&sql, &[(&tokens, Type::TEXT_ARRAY)])
             .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
@@ -294,7 +348,7 @@ impl Store {
         );
         let row = self
             .client
-            .query_one(&sql, &[])
+            .query_typed_one(&sql, &[])
             .map_err(|e| table_error(&self.table, "cannot count the sessions", e))?;
         Ok(Counts {
             live: row.get(0),
@@ -310,7 +364,7 @@ impl Store {
             self.table.quoted()
         );
         self.client
-            .execute(&sql, &[])
+            .execute_typed(&sql, &[])
             .map_err(|e| table_error(&self.table, "cannot delete expired sessions", e))
     }
 
@@ -325,9 +379,11 @@ impl Store {
             table.quoted()
         );
         let row = tx
-            .query_opt(&sql, &[&token])
+            .query_typed_opt(&sql, &[(&token, Type::TEXT)])
             .map_err(|e| table_error(table, "cannot lock the session", e))?;
-        Ok(row.map(|r| r.get(0)))
+        row.map(|r| r.try_get(0))
+            .transpose()
+            .map_err(|e| incompatible(table, &format!("cannot read a row: {e}")))
     }
 
     /// Writes a session inside `tx` with the same upsert as [`Store::commit`].
@@ -339,8 +395,7 @@ impl Store {
         expiry: SystemTime,
     ) -> Result<()> {
         let sql = super::Sql::new(table).commit;
-        let params: [&(dyn ToSql + Sync); 3] = [&token, &data, &expiry];
-        tx.execute(&sql, &params)
+        tx.execute_typed(&sql, &super::commit_params(&token, &data, &expiry))
             .map_err(|e| table_error(table, "cannot write the session", e))?;
         Ok(())
     }
@@ -359,7 +414,7 @@ impl Store {
             "INSERT INTO {} (token, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (token) DO NOTHING",
             table.quoted()
         );
-        tx.execute(&sql, &[&token, &data, &expiry])
+        tx.execute_typed(&sql, &super::commit_params(&token, &data, &expiry))
             .map_err(|e| table_error(table, "cannot write the session", e))?;
         Ok(())
     }
@@ -411,7 +466,7 @@ impl Store {
         );
         let row = self
             .client
-            .query_one(&sql, &[&t])
+            .query_typed_one(&sql, &[(&t, Type::TEXT)])
             .map_err(|e| table_error(&self.table, "cannot read table statistics", e))?;
         Ok(Stats {
             live: row.get(0),

@@ -15,11 +15,7 @@ pub(crate) fn table_error(table: &TableName, context: &str, err: postgres::Error
             ));
         }
         Some("42703") | Some("42804") | Some("42P10") => {
-            return Error::Incompatible(format!(
-                "table \"{table}\" does not have the shape SCS needs ({}) — run: scsctl init-schema{} to see every difference",
-                failure.message,
-                table_flag(table)
-            ));
+            return incompatible(table, &failure.message);
         }
         _ => {}
     }
@@ -33,6 +29,14 @@ pub(crate) fn table_error(table: &TableName, context: &str, err: postgres::Error
         context: context.to_owned(),
         failure,
     }
+}
+
+/// The table exists but is not the shape SCS needs; `why` says how it differs.
+pub(crate) fn incompatible(table: &TableName, why: &str) -> Error {
+    Error::Incompatible(format!(
+        "table \"{table}\" does not have the shape SCS needs ({why}) — run: scsctl init-schema{} to see every difference",
+        table_flag(table)
+    ))
 }
 
 /// SQLSTATE classes 08 (connection exception) and 57P01–57P03 (server shutting down or

@@ -5,6 +5,12 @@
 //! live while `current_timestamp < expiry` (the database clock), and cleanup deletes rows with
 //! `expiry < current_timestamp`. A row whose expiry equals the current time is neither found nor
 //! deleted, as in SCS.
+//!
+//! Every statement is sent unnamed, parameters typed, in one round trip (`query_typed`):
+//! behind a connection pooler in transaction mode (PgBouncer's `pool_mode = transaction`) a
+//! named prepared statement outlives the transaction on a server connection that the next
+//! transaction may not get, and its name collides with the next client's (`prepared statement
+//! "s0" already exists`). Unnamed statements work the same on a direct connection.
 
 mod admin;
 mod cleanup;
@@ -15,7 +21,8 @@ mod schema;
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use postgres::{Client, Statement};
+use postgres::Client;
+use postgres::types::{ToSql, Type};
 
 pub use admin::{Counts, SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
@@ -54,14 +61,8 @@ impl Sql {
     }
 }
 
-/// Statements prepared on first use and reused for the life of the connection.
-#[derive(Default)]
-struct Prepared {
-    find: Option<Statement>,
-    commit: Option<Statement>,
-    delete: Option<Statement>,
-    all: Option<Statement>,
-}
+/// A statement parameter with its PostgreSQL type, as unnamed statements take them.
+type Param<'a> = (&'a (dyn ToSql + Sync), Type);
 
 /// A sessions table on one connection: SCS's postgresstore operations (`find`, `commit`,
 /// `delete`, `all`) and scsctl's administrative ones.
@@ -72,7 +73,6 @@ pub struct Store {
     client: Client,
     table: TableName,
     sql: Sql,
-    prepared: Prepared,
     cleanup: Option<Cleanup>,
 }
 
@@ -83,7 +83,6 @@ impl Store {
             client,
             sql: Sql::new(&table),
             table,
-            prepared: Prepared::default(),
             cleanup: None,
         }
     }
@@ -129,30 +128,20 @@ impl Store {
     /// Mirrors postgresstore's `Find`: the data of a live session, `None` when the token has no
     /// row or the row has expired by the database clock.
     pub fn find(&mut self, token: &str) -> Result<Option<Vec<u8>>> {
-        let stmt = prepare(
-            &mut self.client,
-            &self.table,
-            &mut self.prepared.find,
-            &self.sql.find,
-        )?;
         let row = self
             .client
-            .query_opt(&stmt, &[&token])
+            .query_typed_opt(&self.sql.find, &[(&token, Type::TEXT)])
             .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
-        Ok(row.map(|r| r.get(0)))
+        row.map(|r| r.try_get(0))
+            .transpose()
+            .map_err(|e| errors::incompatible(&self.table, &format!("cannot read a row: {e}")))
     }
 
     /// Mirrors postgresstore's `Commit`: insert the session or replace its data and expiry,
     /// with the same `INSERT … ON CONFLICT (token) DO UPDATE` upsert.
     pub fn commit(&mut self, token: &str, data: &[u8], expiry: SystemTime) -> Result<()> {
-        let stmt = prepare(
-            &mut self.client,
-            &self.table,
-            &mut self.prepared.commit,
-            &self.sql.commit,
-        )?;
         self.client
-            .execute(&stmt, &[&token, &data, &expiry])
+            .execute_typed(&self.sql.commit, &commit_params(&token, &data, &expiry))
             .map_err(|e| table_error(&self.table, "cannot write the session", e))?;
         Ok(())
     }
@@ -160,47 +149,31 @@ impl Store {
     /// Mirrors postgresstore's `Delete`: a missing token is not an error. Returns whether a row
     /// was deleted (SCS discards this).
     pub fn delete(&mut self, token: &str) -> Result<bool> {
-        let stmt = prepare(
-            &mut self.client,
-            &self.table,
-            &mut self.prepared.delete,
-            &self.sql.delete,
-        )?;
         let n = self
             .client
-            .execute(&stmt, &[&token])
+            .execute_typed(&self.sql.delete, &[(&token, Type::TEXT)])
             .map_err(|e| table_error(&self.table, "cannot delete the session", e))?;
         Ok(n > 0)
     }
 
     /// Mirrors postgresstore's `All`: every live session, token → data.
     pub fn all(&mut self) -> Result<HashMap<String, Vec<u8>>> {
-        let stmt = prepare(
-            &mut self.client,
-            &self.table,
-            &mut self.prepared.all,
-            &self.sql.all,
-        )?;
         let rows = self
             .client
-            .query(&stmt, &[])
+            .query_typed(&self.sql.all, &[])
             .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, postgres::Error>>()
+            .map_err(|e| errors::incompatible(&self.table, &format!("cannot read a row: {e}")))
     }
 }
 
-fn prepare(
-    client: &mut Client,
-    table: &TableName,
-    slot: &mut Option<Statement>,
-    sql: &str,
-) -> Result<Statement> {
-    if let Some(stmt) = slot {
-        return Ok(stmt.clone());
-    }
-    let stmt = client
-        .prepare(sql)
-        .map_err(|e| table_error(table, "cannot prepare a statement", e))?;
-    *slot = Some(stmt.clone());
-    Ok(stmt)
+/// The parameters of the upsert (`$1` token, `$2` data, `$3` expiry).
+fn commit_params<'a>(token: &'a &str, data: &'a &[u8], expiry: &'a SystemTime) -> [Param<'a>; 3] {
+    [
+        (token, Type::TEXT),
+        (data, Type::BYTEA),
+        (expiry, Type::TIMESTAMPTZ),
+    ]
 }

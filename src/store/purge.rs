@@ -208,12 +208,13 @@ impl Store {
     /// grace`).
     pub fn count_expired(&mut self, grace: Duration) -> Result<i64> {
         let sql = format!(
-            "SELECT count(*) FROM {} WHERE expiry < current_timestamp - $1::float8 * interval '1 second'",
+            "SELECT count(*) FROM {} WHERE expiry < current_timestamp - $1 * interval '1 second'",
             self.table.quoted()
         );
+        // Unnamed statements here and below: safe behind a pooler in transaction mode.
         let row = self
             .client
-            .query_one(&sql, &[&grace.as_secs_f64()])
+            .query_typed_one(&sql, &[(&grace.as_secs_f64(), Type::FLOAT8)])
             .map_err(|e| table_error(&self.table, "cannot count expired sessions", e))?;
         Ok(row.get(0))
     }
@@ -263,11 +264,11 @@ impl Store {
     pub fn cleaner_lock(&mut self) -> Result<CleanerLock> {
         let row = self
             .client
-            .query_one(
+            .query_typed_one(
                 "SELECT hashtext(n.nspname || '.' || c.relname) \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  WHERE c.oid = $1::text::regclass",
-                &[&self.table.regclass_text()],
+                &[(&self.table.regclass_text(), Type::TEXT)],
             )
             .map_err(|e| table_error(&self.table, "cannot find the sessions table", e))?;
         Ok(CleanerLock {
@@ -519,16 +520,21 @@ impl Store {
             .map_err(|e| table_error(&self.table, "cannot read the table's size", e))?;
         let (pages, rows): (i64, f64) = (row.get(0), row.get(1));
         let explain = format!(
-            "EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE expiry < current_timestamp - {} * interval '1 second'",
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE expiry < current_timestamp - {:.6} * interval '1 second'",
             self.table.quoted(),
             grace.as_secs_f64()
         );
-        let plan: JsonText = self
+        let plan = self
             .client
-            .query_one(&explain, &[])
+            .simple_query(&explain)
             .map_err(|e| table_error(&self.table, "cannot plan the purge", e))?
-            .get(0);
-        let plan: serde_json::Value = serde_json::from_str(&plan.0).unwrap_or_default();
+            .into_iter()
+            .find_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let plan: serde_json::Value = serde_json::from_str(&plan).unwrap_or_default();
         let expired = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0);
         Ok(PurgeEstimate {
             pages,
@@ -540,22 +546,6 @@ impl Store {
     fn rollback(&mut self) {
         // Best effort: when the connection is broken the server rolls back by itself.
         let _ = self.client.batch_execute("ROLLBACK");
-    }
-}
-
-/// EXPLAIN's JSON output (type `json`), as text.
-struct JsonText(String);
-
-impl<'a> postgres::types::FromSql<'a> for JsonText {
-    fn from_sql(
-        _: &Type,
-        raw: &'a [u8],
-    ) -> std::result::Result<JsonText, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(JsonText(String::from_utf8(raw.to_vec())?))
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        matches!(*ty, Type::JSON | Type::TEXT)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The sessions table's DDL exactly as SCS's postgresstore documents it, creating it safely,
 //! and checking an existing table's shape.
 
+use postgres::types::Type;
+
 use super::Store;
 use super::errors::table_error;
 use crate::error::{Error, Result};
@@ -80,9 +82,12 @@ impl Store {
             .client
             .transaction()
             .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
-        tx.execute(
+        tx.execute_typed(
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            &[&SCHEMA_LOCK_CLASS, &table.quoted()],
+            &[
+                (&SCHEMA_LOCK_CLASS, Type::INT4),
+                (&table.quoted(), Type::TEXT),
+            ],
         )
         .map_err(|e| Error::db("cannot take the schema lock", e))?;
         let existed = regclass(&mut tx, &table)?.is_some();
@@ -97,6 +102,7 @@ impl Store {
                 tx.batch_execute(&sql)
                     .map_err(|e| Error::db(format!("cannot grant access to role {role:?}"), e))?;
             }
+            check_granted(&mut tx, &table, role)?;
         }
         let mut check = check_shape(&mut tx, &table)?;
         check.existed = existed;
@@ -126,9 +132,38 @@ impl Store {
     }
 }
 
+/// A GRANT by a role that may not grant on the table is only a WARNING ("no privileges were
+/// granted"), so what the role holds afterwards is checked rather than assumed.
+fn check_granted(tx: &mut postgres::Transaction<'_>, table: &TableName, role: &str) -> Result<()> {
+    let row = tx
+        .query_typed_one(
+            "SELECT bool_and(has_table_privilege($1, $2::text::regclass, p)) \
+             FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p",
+            &[(&role, Type::TEXT), (&table.quoted(), Type::TEXT)],
+        )
+        .map_err(|e| Error::db(format!("cannot grant access to role {role:?}"), e))?;
+    if row.get::<_, Option<bool>>(0) == Some(true) {
+        return Ok(());
+    }
+    Err(Error::Database {
+        context: format!("cannot grant access to role {role:?}"),
+        failure: crate::error::DbFailure {
+            code: Some("42501".into()),
+            message: format!(
+                "permission denied: the server granted nothing, as only the owner of table \"{table}\" (or a superuser) may grant on it"
+            ),
+            detail: None,
+            hint: Some("run init-schema --grant as the table's owner".into()),
+        },
+    })
+}
+
 fn regclass(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<Option<u32>> {
     let row = tx
-        .query_one("SELECT to_regclass($1)::oid", &[&table.quoted()])
+        .query_typed_one(
+            "SELECT to_regclass($1)::oid",
+            &[(&table.quoted(), Type::TEXT)],
+        )
         .map_err(|e| Error::db("cannot look up the table", e))?;
     Ok(row.get(0))
 }
@@ -141,7 +176,10 @@ fn check_shape(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<
         ))
     })?;
     let kind: i8 = tx
-        .query_one("SELECT relkind FROM pg_class WHERE oid = $1", &[&oid])
+        .query_typed_one(
+            "SELECT relkind FROM pg_class WHERE oid = $1",
+            &[(&oid, Type::OID)],
+        )
         .map_err(|e| Error::db("cannot inspect the table", e))?
         .get(0);
     if !matches!(kind as u8, b'r' | b'p') {
@@ -152,12 +190,12 @@ fn check_shape(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<
         return Ok(check);
     }
     let columns = tx
-        .query(
+        .query_typed(
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
                     a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', a.attnum \
              FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped \
              ORDER BY a.attnum",
-            &[&oid],
+            &[(&oid, Type::OID)],
         )
         .map_err(|e| Error::db("cannot inspect the table's columns", e))?;
     for (name, want_type, shown) in COLUMNS {
@@ -198,11 +236,11 @@ fn check_shape(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<
         .find(|c| c.get::<_, String>(0) == "expiry")
         .map(|c| c.get::<_, i16>(4));
     let indexes = tx
-        .query(
+        .query_typed(
             "SELECT i.indisprimary, i.indisunique, i.indnatts::int4, i.indkey[0], i.indisvalid, \
                     i.indpred IS NULL, c.relname::text \
              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1",
-            &[&oid],
+            &[(&oid, Type::OID)],
         )
         .map_err(|e| Error::db("cannot inspect the table's indexes", e))?;
     let unique_on_token = indexes.iter().any(|i| {

@@ -8,16 +8,22 @@
 mod support;
 
 mod codec;
+mod concurrency;
 mod connect;
 mod delete;
 mod errors;
+mod faults;
 mod generated;
 mod get;
 mod harness;
+mod hostile;
 mod init_schema;
 mod list;
+mod pgbouncer;
 mod purge;
 mod put;
+mod scale_out;
+mod security;
 mod seed;
 mod stats;
 mod store;

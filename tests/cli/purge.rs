@@ -305,6 +305,10 @@ fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
     out.success();
     assert!(out.stderr.contains("another cleaner"), "{}", out.stderr);
     assert!(out.stdout.is_empty());
+    let out = Scsctl::new().db(&db).args(["purge", "-o", "json"]).run();
+    out.success();
+    assert_eq!(out.json()["outcome"], "another_cleaner");
+    assert_eq!(out.json()["deleted"], 0);
     let out = Scsctl::new().db(&db).args(["-q", "purge"]).run();
     out.success();
     assert!(
@@ -318,7 +322,7 @@ fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
         .args(["purge", "--lock-mode", "transaction", "-o", "json"])
         .run();
     out.success();
-    assert_eq!(out.json()["outcome"], "standby");
+    assert_eq!(out.json()["outcome"], "another_cleaner");
     assert_eq!(counts(&db), (50, 0));
 
     drop(holder);
@@ -556,4 +560,173 @@ pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     check()
+}
+
+/// A PgBouncer in transaction pooling mode in front of the test cluster, run as the
+/// `postgres` OS user when the tests run as root (PgBouncer refuses root).
+struct Bouncer {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Bouncer {
+    fn start(db: &TestDb) -> Option<Bouncer> {
+        let bin = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())?;
+        let cluster = db.cluster();
+        if !cluster.is_private() {
+            return None;
+        }
+        let dir = crate::support::scratch_dir()
+            .join(format!("pgbouncer-{}", crate::support::random_hex(6)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        std::fs::write(
+            dir.join("userlist.txt"),
+            format!(
+                "\"{}\" \"{}\"\n",
+                cluster.admin_user(),
+                cluster.admin_password()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("pgbouncer.ini"),
+            format!(
+                "[databases]\n* = host={host} port={server}\n\n[pgbouncer]\n\
+                 listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+                 auth_type = scram-sha-256\nauth_file = {dir}/userlist.txt\n\
+                 pool_mode = transaction\ndefault_pool_size = 2\nmax_client_conn = 50\n\
+                 ignore_startup_parameters = extra_float_digits,options\n\
+                 logfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
+                host = cluster.host(),
+                server = cluster.port(),
+                dir = dir.display(),
+            ),
+        )
+        .unwrap();
+        let ini = dir.join("pgbouncer.ini");
+        let mut cmd = if crate::support::is_root() {
+            assert!(
+                std::process::Command::new("chown")
+                    .args(["-R", "postgres"])
+                    .arg(&dir)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--", bin]).arg(&ini);
+            c
+        } else {
+            let mut c = std::process::Command::new(bin);
+            c.arg(&ini);
+            c
+        };
+        let child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let bouncer = Bouncer { child, dir, port };
+        let up = wait_until(Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        up.then_some(bouncer)
+    }
+
+    fn url(&self, db: &TestDb) -> String {
+        let cluster = db.cluster();
+        format!(
+            "postgres://{}:{}@127.0.0.1:{}/{}?sslmode=disable",
+            cluster.admin_user(),
+            cluster.admin_password(),
+            self.port,
+            db.name
+        )
+    }
+}
+
+impl Drop for Bouncer {
+    fn drop(&mut self) {
+        // runuser forwards SIGTERM to PgBouncer, which then exits.
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
+    let db = cluster().new_database();
+    init(&db);
+    rows(&db, "old", 500, -60.0);
+    rows(&db, "new", 10, 3600.0);
+    let Some(bouncer) = Bouncer::start(&db) else {
+        crate::support::skip(
+            "transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling",
+            "no pgbouncer, or an external server",
+        );
+        return;
+    };
+    let url = bouncer.url(&db);
+    let purge = |extra: &[&str]| {
+        Scsctl::new()
+            .arg("--database-url")
+            .arg(&url)
+            .args(["purge", "--lock-mode", "transaction", "-o", "json"])
+            .args(extra.iter().copied())
+            .run()
+    };
+    // Another cleaner, on a direct connection, holds the table: every batch checks for it.
+    let mut holder = db.client();
+    holder.execute(LOCK_SQL, &[]).unwrap();
+    let out = purge(&[]);
+    out.success();
+    assert_eq!(out.json()["outcome"], "another_cleaner");
+    assert_eq!(counts(&db), (500, 10));
+    drop(holder);
+
+    for extra in [
+        &["--batch-size", "100"][..],
+        &["--scan", "blocks"][..],
+        &[][..],
+    ] {
+        let out = purge(extra);
+        out.success();
+        assert_eq!(out.json()["deleted"], 500, "{extra:?}");
+        assert_eq!(counts(&db), (0, 10));
+        rows(&db, "old", 500, -60.0);
+    }
+
+    // The daemon through the pooler, too.
+    let d = Scsctl::new()
+        .arg("--database-url")
+        .arg(&url)
+        .args([
+            "watch-cleanup",
+            "--lock-mode",
+            "transaction",
+            "--interval",
+            "300ms",
+        ])
+        .spawn();
+    assert!(
+        wait_until(Duration::from_secs(10), || counts(&db).0 == 0),
+        "{}",
+        d.stderr_so_far()
+    );
+    d.terminate();
+    let out = d.wait_with_output(Duration::from_secs(10));
+    out.success();
+    assert!(!out.stderr.contains("error"), "{}", out.stderr);
+    assert_eq!(counts(&db), (0, 10));
 }

@@ -217,7 +217,8 @@ impl Run {
                  local   all  all                       scram-sha-256\n\
                  hostssl all  {cert_user}  127.0.0.1/32  cert\n\
                  host    all  all          127.0.0.1/32  scram-sha-256\n\
-                 host    all  all          ::1/128       scram-sha-256\n",
+                 host    all  all          ::1/128       scram-sha-256\n\
+                 host    replication  all  127.0.0.1/32  scram-sha-256\n",
                 cert_user = super::certs::CLIENT_CN
             );
             fs::write(data.join("pg_hba.conf"), hba).unwrap();
@@ -234,6 +235,13 @@ impl Run {
                 .unwrap_or_else(|e| panic!("chown {}: {e}", path.display()));
         }
     }
+}
+
+/// The (uid, gid) the harness runs servers as when the tests run as root (the `postgres` OS
+/// user); None when servers run as the current user. For other daemons the tests start
+/// (PgBouncer also refuses to run as root).
+pub fn server_user() -> Option<(u32, u32)> {
+    Run::get().server_user
 }
 
 static SCRATCH: OnceLock<PathBuf> = OnceLock::new();
@@ -352,7 +360,7 @@ fn stop_by_pidfile(data: &Path, signal: i32, timeout: Duration) {
 
 /// A free loopback port, picked at random below the kernel's ephemeral range (32768+) so
 /// that outgoing connections do not take it between our probe and a later restart.
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     for _ in 0..200 {
         let r = u16::from_str_radix(&random_hex(2), 16).unwrap();
         let port = 15000 + r % 17000;
@@ -379,6 +387,8 @@ struct Server {
     data: PathBuf,
     log: PathBuf,
     socket_dir: PathBuf,
+    /// postgresql.conf lines a test added (see [`Cluster::start_dedicated_with`]).
+    extra_conf: String,
     postmaster: Mutex<Option<Child>>,
 }
 
@@ -415,7 +425,7 @@ pub fn cluster() -> &'static Cluster {
     let res = SHARED.get_or_init(|| {
         std::panic::catch_unwind(|| match std::env::var("SCSCTL_TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => Cluster::external(&url),
-            _ => Cluster::start_private(Kind::Shared),
+            _ => Cluster::start_private(Kind::Shared, "", None),
         })
         .map_err(|e| {
             e.downcast_ref::<String>()
@@ -437,7 +447,32 @@ impl Cluster {
     /// dropped. Starts a private cluster even when `SCSCTL_TEST_DATABASE_URL` is set; see
     /// [`Cluster::try_start_dedicated`] for tests that should skip then.
     pub fn start_dedicated() -> Cluster {
-        Cluster::start_private(Kind::Dedicated)
+        Cluster::start_private(Kind::Dedicated, "", None)
+    }
+
+    /// Like [`Cluster::start_dedicated`], with `extra_conf` (postgresql.conf lines, e.g.
+    /// `"ssl = off\n"` or `"max_connections = 5\n"`) added after the harness's own settings,
+    /// which they override. The lines stay in force across restarts.
+    pub fn start_dedicated_with(extra_conf: &str) -> Cluster {
+        Cluster::start_private(Kind::Dedicated, extra_conf, None)
+    }
+
+    /// [`Cluster::start_dedicated_with`], or None (with a note) when
+    /// `SCSCTL_TEST_DATABASE_URL` is set (see [`Cluster::try_start_dedicated`]).
+    pub fn try_start_dedicated_with(extra_conf: &str) -> Option<Cluster> {
+        if std::env::var_os("SCSCTL_TEST_DATABASE_URL").is_some_and(|v| !v.is_empty()) {
+            eprintln!("note: SCSCTL_TEST_DATABASE_URL is set; not starting a dedicated cluster");
+            return None;
+        }
+        Some(Cluster::start_dedicated_with(extra_conf))
+    }
+
+    /// Starts a streaming hot standby of this private cluster: a dedicated cluster made with
+    /// `pg_basebackup -R` from it (same admin, password and certificates; read-only; its own
+    /// port and socket). It follows this cluster until it is dropped.
+    pub fn start_standby(&self) -> Cluster {
+        assert!(self.is_private(), "a standby needs a private primary");
+        Cluster::start_private(Kind::Dedicated, "", Some(self))
     }
 
     /// Like [`Cluster::start_dedicated`], but returns None (printing a note) when
@@ -486,7 +521,7 @@ impl Cluster {
         }
     }
 
-    fn start_private(kind: Kind) -> Cluster {
+    fn start_private(kind: Kind, extra_conf: &str, primary: Option<&Cluster>) -> Cluster {
         let t0 = Instant::now();
         let run = Run::get();
         let n = run.cluster_counter.fetch_add(1, Ordering::Relaxed);
@@ -508,20 +543,25 @@ impl Cluster {
         // (first time: initdb), the slow parts, in parallel.
         let certs = std::thread::scope(|s| {
             let certs = s.spawn(|| run.certs());
-            let template = run.template();
-            let cp = Command::new("cp")
-                .arg("-a")
-                .arg(template)
-                .arg(&data)
-                .output()
-                .expect("cannot run cp");
-            assert!(
-                cp.status.success(),
-                "cp -a {} {} failed: {}",
-                template.display(),
-                data.display(),
-                String::from_utf8_lossy(&cp.stderr)
-            );
+            match primary {
+                Some(primary) => base_backup(run, primary, &dir, &data),
+                None => {
+                    let template = run.template();
+                    let cp = Command::new("cp")
+                        .arg("-a")
+                        .arg(template)
+                        .arg(&data)
+                        .output()
+                        .expect("cannot run cp");
+                    assert!(
+                        cp.status.success(),
+                        "cp -a {} {} failed: {}",
+                        template.display(),
+                        data.display(),
+                        String::from_utf8_lossy(&cp.stderr)
+                    );
+                }
+            }
             certs
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e))
@@ -532,6 +572,7 @@ impl Cluster {
             data: data.clone(),
             log,
             socket_dir,
+            extra_conf: extra_conf.to_owned(),
             postmaster: Mutex::new(None),
         };
         lock(&run.live).push(data.clone());
@@ -571,13 +612,16 @@ impl Cluster {
                 external_url: None,
             }),
         };
-        cluster
-            .client("postgres")
-            .batch_execute(&format!(
-                "CREATE ROLE {} LOGIN",
-                quote_ident(&certs.cert_user)
-            ))
-            .unwrap_or_else(|e| panic!("creating the certificate role failed: {e}"));
+        // A standby has the role already (from its primary) and cannot create one.
+        if primary.is_none() {
+            cluster
+                .client("postgres")
+                .batch_execute(&format!(
+                    "CREATE ROLE {} LOGIN",
+                    quote_ident(&certs.cert_user)
+                ))
+                .unwrap_or_else(|e| panic!("creating the certificate role failed: {e}"));
+        }
         if std::env::var_os("SCSCTL_TEST_VERBOSE").is_some() {
             eprintln!(
                 "note: test cluster {} started on port {port} in {:?}",
@@ -872,6 +916,32 @@ fn replace_url_db(url: &str, db: &str) -> String {
     }
 }
 
+/// Copies `primary` into `data` with `pg_basebackup -R` (as the server user, over TCP with
+/// the admin's password): a data directory that starts as its streaming standby.
+fn base_backup(run: &Run, primary: &Cluster, dir: &Path, data: &Path) {
+    let out = server_command(run, &run.bindir.join("pg_basebackup"), dir)
+        .env("PGPASSWORD", primary.admin_password())
+        .arg("-D")
+        .arg(data)
+        .arg("-d")
+        .arg(format!(
+            "host={} port={} user={} application_name=scsctl_test_standby",
+            primary.host(),
+            primary.port(),
+            primary.admin_user()
+        ))
+        .args(["-R", "-X", "stream", "-c", "fast", "--no-sync"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}/pg_basebackup: {e}", run.bindir.display()));
+    assert!(
+        out.status.success(),
+        "pg_basebackup failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A command that runs as the server user, with a clean environment.
 fn server_command(run: &Run, program: &Path, cwd: &Path) -> Command {
     let mut cmd = Command::new(program);
@@ -908,11 +978,13 @@ impl Server {
              ssl = on\n\
              ssl_cert_file = {cert}\n\
              ssl_key_file = {key}\n\
-             ssl_ca_file = {ca}\n",
+             ssl_ca_file = {ca}\n\
+             {extra}\n",
             sock = q(&self.socket_dir),
             cert = q(&certs.server_cert),
             key = q(&certs.server_key),
             ca = q(&certs.ca_cert),
+            extra = self.extra_conf,
         );
         let path = self.data.join("scsctl_test.conf");
         fs::write(&path, conf).unwrap();

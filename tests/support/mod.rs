@@ -36,13 +36,19 @@
 
 mod certs;
 mod cluster;
+mod pgbouncer;
+mod pty;
 mod runner;
 
 // Re-exported for the test modules; not every module uses every item.
 #[allow(unused_imports)]
 pub use certs::Certs;
 #[allow(unused_imports)]
-pub use cluster::{Cluster, TestDb, cluster, scratch_dir};
+pub use cluster::{Cluster, TestDb, cluster, scratch_dir, server_user};
+#[allow(unused_imports)]
+pub use pgbouncer::PgBouncer;
+#[allow(unused_imports)]
+pub use pty::open_pty;
 #[allow(unused_imports)]
 pub use runner::{Output, Running, Scsctl};
 
