@@ -41,8 +41,9 @@ const ROW_COLUMNS_NO_DATA: &str =
     "token, ''::bytea, expiry, current_timestamp < expiry, octet_length(data)";
 
 impl SessionRow {
-    /// Reads a row of [`ROW_COLUMNS`] (or [`ROW_COLUMNS_NO_DATA`]). A column of another type
-    /// (a hand-made table with `data TEXT`, say) is an incompatibility, not a panic.
+    /// Reads a row of [`ROW_COLUMNS`] (or [`ROW_COLUMNS_NO_DATA`]). A column of
+    /// another type (a hand-made table with `data TEXT`, say) is an incompatibility, not a
+    /// panic.
     fn from_row(row: &Row, table: &TableName) -> Result<SessionRow> {
         let shape = |e: postgres::Error| incompatible(table, &format!("cannot read a row: {e}"));
         Ok(SessionRow {
@@ -135,7 +136,6 @@ impl Store {
             "SELECT {ROW_COLUMNS} FROM {} WHERE token = $1",
             self.table.quoted()
         );
-        // Typed parameters: one round trip, with no separate prepare.
         let row = self
             .client
             .query_typed_opt(&sql, &[(&token, Type::TEXT)])
@@ -220,11 +220,12 @@ impl Store {
             .start()
             .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
         if limit.is_none() {
-            // A whole listing reads every row of its state anyway. The planner's cost model
-            // likes the expiry index (no sort), but on a table whose physical order has nothing
-            // to do with expiry (every request rewrites its row) the index scan visits the
-            // heap in random order, one page per row: several times slower than a sequential
-            // scan and sort. Bitmap scans stay allowed for a selective state.
+            // A whole listing reads every row of its state anyway. The planner likes the
+            // expiry index (no sort; a cursor asks for a fast start, too), but on a table whose
+            // physical order has nothing to do with expiry (every request rewrites its row) the
+            // index scan visits the heap in random order, one page per row: several times
+            // slower than a sequential scan and sort. Bitmap scans stay allowed for a selective
+            // state.
             tx.batch_execute("SET LOCAL enable_indexscan = off")
                 .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
         }
@@ -255,26 +256,25 @@ impl Store {
             });
             let mut result = Ok(false);
             'batches: for batch in fetched.iter() {
-                match batch {
-                    Ok(rows) => {
-                        for row in &rows {
-                            let visited = SessionRow::from_row(row, table).and_then(&mut visit);
-                            match visited {
-                                Ok(ControlFlow::Continue(())) => {}
-                                Ok(ControlFlow::Break(())) => {
-                                    result = Ok(true);
-                                    break 'batches;
-                                }
-                                Err(e) => {
-                                    result = Err(e);
-                                    break 'batches;
-                                }
-                            }
-                        }
-                    }
+                let rows = match batch {
+                    Ok(rows) => rows,
                     Err(e) => {
                         result = Err(e);
                         break;
+                    }
+                };
+                for row in &rows {
+                    let flow = SessionRow::from_row(row, table).and_then(&mut visit);
+                    match flow {
+                        Ok(ControlFlow::Continue(())) => {}
+                        Ok(ControlFlow::Break(())) => {
+                            result = Ok(true);
+                            break 'batches;
+                        }
+                        Err(e) => {
+                            result = Err(e);
+                            break 'batches;
+                        }
                     }
                 }
             }
