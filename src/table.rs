@@ -76,12 +76,6 @@ impl TableName {
             None => quote_ident(&self.index_name()),
         }
     }
-
-    /// A literal text usable with `::regclass` (for catalog lookups), passed as a bind
-    /// parameter, never spliced.
-    pub fn regclass_text(&self) -> String {
-        self.quoted()
-    }
 }
 
 impl fmt::Display for TableName {

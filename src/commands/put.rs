@@ -10,7 +10,7 @@ use crate::cli::{OutputFormat, PutArgs};
 use crate::config::Config;
 use crate::duration::{parse_duration, parse_time, rfc3339_micros};
 use crate::error::{Error, Result};
-use crate::gob::{GoTime, Value};
+use crate::gob::Value;
 use crate::output::Output;
 use crate::session::{self, Decoded};
 use crate::store::Store;
@@ -80,7 +80,7 @@ fn merge(
                 )));
             }
         };
-        session.deadline = GoTime::from_system(expiry);
+        session.set_deadline(expiry);
         for (key, value) in values {
             session.set(key, value);
         }

@@ -394,7 +394,7 @@ impl Store {
         data: &[u8],
         expiry: SystemTime,
     ) -> Result<()> {
-        let sql = super::Sql::new(table).commit;
+        let sql = super::commit_sql(table);
         tx.execute_typed(&sql, &super::commit_params(&token, &data, &expiry))
             .map_err(|e| table_error(table, "cannot write the session", e))?;
         Ok(())

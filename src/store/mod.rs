@@ -46,15 +46,21 @@ struct Sql {
     all: String,
 }
 
+/// SCS's upsert, shared by [`Store::commit`] and [`Store::commit_in`].
+fn commit_sql(table: &TableName) -> String {
+    format!(
+        "INSERT INTO {} (token, data, expiry) VALUES ($1, $2, $3) \
+         ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry",
+        table.quoted()
+    )
+}
+
 impl Sql {
     fn new(table: &TableName) -> Sql {
         let t = table.quoted();
         Sql {
             find: format!("SELECT data FROM {t} WHERE token = $1 AND current_timestamp < expiry"),
-            commit: format!(
-                "INSERT INTO {t} (token, data, expiry) VALUES ($1, $2, $3) \
-                 ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry"
-            ),
+            commit: commit_sql(table),
             delete: format!("DELETE FROM {t} WHERE token = $1"),
             all: format!("SELECT token, data FROM {t} WHERE current_timestamp < expiry"),
         }

@@ -268,7 +268,7 @@ impl Store {
                 "SELECT hashtext(n.nspname || '.' || c.relname) \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  WHERE c.oid = $1::text::regclass",
-                &[(&self.table.regclass_text(), Type::TEXT)],
+                &[(&self.table.quoted(), Type::TEXT)],
             )
             .map_err(|e| table_error(&self.table, "cannot find the sessions table", e))?;
         Ok(CleanerLock {
@@ -515,7 +515,7 @@ impl Store {
                 "SELECT pg_relation_size(c.oid) / current_setting('block_size')::int8, \
                         c.reltuples::float8 \
                  FROM pg_class c WHERE c.oid = $1::text::regclass",
-                &[(&self.table.regclass_text(), Type::TEXT)],
+                &[(&self.table.quoted(), Type::TEXT)],
             )
             .map_err(|e| table_error(&self.table, "cannot read the table's size", e))?;
         let (pages, rows): (i64, f64) = (row.get(0), row.get(1));

@@ -15,14 +15,7 @@ fn wait_for_waiters(db: &TestDb, n: i64) {
     let mut admin = db.client();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let waiting: i64 = admin
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scsctl' \
-                 AND wait_event_type = 'Lock'",
-                &[],
-            )
-            .unwrap()
-            .get(0);
+        let waiting = seed::lock_waiters(&mut admin);
         if waiting >= n {
             return;
         }

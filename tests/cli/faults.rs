@@ -11,7 +11,7 @@ use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::seed;
+use crate::seed::{self, wait_until};
 use crate::support::{Cluster, Scsctl, TestDb, cluster, random_hex, scratch_dir};
 
 /// The advisory lock key the trigger waits for.
@@ -461,18 +461,6 @@ fn a_server_out_of_connection_slots_is_exit_4_and_changes_nothing() {
         .run()
         .success();
     assert_eq!(counts(&db), (0, 5));
-}
-
-/// Polls `check` every 50 ms until it holds (true) or `timeout` passes (false).
-pub(crate) fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    check()
 }
 
 #[test]

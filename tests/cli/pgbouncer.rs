@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::faults::{counts, install_gate, open_gate_for, seed_rows, shut_gate, wait_until};
-use crate::seed;
+use crate::faults::{counts, install_gate, open_gate_for, seed_rows, shut_gate};
+use crate::seed::{self, wait_until};
 use crate::support::{PgBouncer, Scsctl, TestDb, cluster, random_hex};
 
 /// Leaves named prepared statements `s0`…`s19` on each of the pool's `pool_size` server

@@ -6,15 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::{Scsctl, TestDb, cluster};
+use crate::seed::{init, lock_waiters, wait_until};
+use crate::support::{PgBouncer, Scsctl, TestDb, cluster};
 
 /// The cleaner lock's keys, as scsctl computes them for `public.sessions`.
 pub const LOCK_SQL: &str = "SELECT pg_advisory_lock(x'736373'::int, hashtext('public.sessions'))";
-
-/// Creates the table through `scsctl init-schema`.
-pub fn init(db: &TestDb) {
-    Scsctl::new().db(db).arg("init-schema").run().success();
-}
 
 /// Inserts `n` rows named `{prefix}{i}` expiring `offset_secs` (plus i ms) from now.
 pub fn rows(db: &TestDb, prefix: &str, n: i64, offset_secs: f64) {
@@ -484,17 +480,7 @@ fn sigint_cancels_the_running_batch_and_exits_130() {
     tx.batch_execute("LOCK TABLE sessions IN SHARE MODE")
         .unwrap();
     let mut watcher = db.client();
-    let waiting = wait_until(Duration::from_secs(10), || {
-        watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE application_name = 'scsctl' AND wait_event_type = 'Lock'",
-                &[],
-            )
-            .unwrap()
-            .get::<_, i64>(0)
-            == 1
-    });
+    let waiting = wait_until(Duration::from_secs(10), || lock_waiters(&mut watcher) == 1);
     assert!(waiting, "the purge never waited on the table lock");
     let sent = Instant::now();
     purge.interrupt();
@@ -550,134 +536,24 @@ fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
     assert_eq!(counts(&db), (100, 0));
 }
 
-/// Polls `check` every 50 ms until it holds or `timeout` passes.
-pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < timeout {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    check()
-}
-
-/// A PgBouncer in transaction pooling mode in front of the test cluster, run as the
-/// `postgres` OS user when the tests run as root (PgBouncer refuses root).
-struct Bouncer {
-    child: std::process::Child,
-    dir: std::path::PathBuf,
-    port: u16,
-}
-
-impl Bouncer {
-    fn start(db: &TestDb) -> Option<Bouncer> {
-        let bin = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())?;
-        let cluster = db.cluster();
-        if !cluster.is_private() {
-            return None;
-        }
-        let dir = crate::support::scratch_dir()
-            .join(format!("pgbouncer-{}", crate::support::random_hex(6)));
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        std::fs::write(
-            dir.join("userlist.txt"),
-            format!(
-                "\"{}\" \"{}\"\n",
-                cluster.admin_user(),
-                cluster.admin_password()
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("pgbouncer.ini"),
-            format!(
-                "[databases]\n* = host={host} port={server}\n\n[pgbouncer]\n\
-                 listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
-                 auth_type = scram-sha-256\nauth_file = {dir}/userlist.txt\n\
-                 pool_mode = transaction\ndefault_pool_size = 2\nmax_client_conn = 50\n\
-                 ignore_startup_parameters = extra_float_digits,options\n\
-                 logfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
-                host = cluster.host(),
-                server = cluster.port(),
-                dir = dir.display(),
-            ),
-        )
-        .unwrap();
-        let ini = dir.join("pgbouncer.ini");
-        let mut cmd = if crate::support::is_root() {
-            assert!(
-                std::process::Command::new("chown")
-                    .args(["-R", "postgres"])
-                    .arg(&dir)
-                    .status()
-                    .unwrap()
-                    .success()
-            );
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--", bin]).arg(&ini);
-            c
-        } else {
-            let mut c = std::process::Command::new(bin);
-            c.arg(&ini);
-            c
-        };
-        let child = cmd
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let bouncer = Bouncer { child, dir, port };
-        let up = wait_until(Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        up.then_some(bouncer)
-    }
-
-    fn url(&self, db: &TestDb) -> String {
-        let cluster = db.cluster();
-        format!(
-            "postgres://{}:{}@127.0.0.1:{}/{}?sslmode=disable",
-            cluster.admin_user(),
-            cluster.admin_password(),
-            self.port,
-            db.name
-        )
-    }
-}
-
-impl Drop for Bouncer {
-    fn drop(&mut self) {
-        // runuser forwards SIGTERM to PgBouncer, which then exits.
-        let _ = std::process::Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[test]
 fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
     let db = cluster().new_database();
     init(&db);
     rows(&db, "old", 500, -60.0);
     rows(&db, "new", 10, 3600.0);
-    let Some(bouncer) = Bouncer::start(&db) else {
+    let c = db.cluster();
+    if !c.is_private() {
         crate::support::skip(
             "transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling",
-            "no pgbouncer, or an external server",
+            "an external server",
         );
         return;
+    }
+    let Some(bouncer) = PgBouncer::start(c, 2, &[]) else {
+        return;
     };
-    let url = bouncer.url(&db);
+    let url = bouncer.url(c.admin_user(), c.admin_password(), &db.name);
     let purge = |extra: &[&str]| {
         Scsctl::new()
             .arg("--database-url")

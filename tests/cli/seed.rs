@@ -1,6 +1,8 @@
 //! Small helpers that put rows in a test database directly, so CLI tests check scsctl against
 //! what SQL put there.
 
+use std::time::{Duration, Instant};
+
 use crate::support::{Scsctl, TestDb};
 
 /// Creates the default `sessions` table through `scsctl init-schema`.
@@ -34,4 +36,28 @@ pub fn exists(db: &TestDb, token: &str) -> bool {
         .unwrap()
         .get::<_, i64>(0)
         == 1
+}
+
+/// Polls `check` every 50 ms until it holds (true) or `timeout` passes (false).
+pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    check()
+}
+
+/// How many backends of scsctl (`application_name = 'scsctl'`) are waiting for a lock.
+pub fn lock_waiters(client: &mut postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scsctl' \
+             AND wait_event_type = 'Lock'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
 }

@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::purge::{counts, init, rows, wait_until};
+use crate::purge::{counts, rows};
+use crate::seed::{init, lock_waiters, wait_until};
 use crate::support::{Cluster, Running, Scsctl, TestDb, cluster, skip};
 
 /// How long a stopped daemon may take to exit before the test fails.
@@ -146,17 +147,7 @@ fn sigterm_during_a_blocked_batch_exits_0_within_a_second() {
     )
     .unwrap();
     let mut watcher = db.client();
-    let waiting = wait_until(Duration::from_secs(10), || {
-        watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE application_name = 'scsctl' AND wait_event_type = 'Lock'",
-                &[],
-            )
-            .unwrap()
-            .get::<_, i64>(0)
-            == 1
-    });
+    let waiting = wait_until(Duration::from_secs(10), || lock_waiters(&mut watcher) == 1);
     assert!(waiting, "no batch waited on the lock");
     let sent = Instant::now();
     d.terminate();
