@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::cli::OutputFormat;
 use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
+use crate::gob::json::is_terminal_control;
 
 /// Where results go: stdout in the chosen format, notes and warnings on stderr.
 pub struct Output {
@@ -272,7 +273,7 @@ impl StreamTable {
 /// bidirectional overrides, so that no stored byte can move the cursor, recolour the screen or
 /// reorder what is shown. Printable text, including non-ASCII, is kept.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
+    if !text.chars().any(is_terminal_control) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -282,7 +283,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\x1b' => out.push_str("\\e"),
-            c if needs_escape(c) => {
+            c if is_terminal_control(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -306,7 +307,7 @@ pub fn to_json(value: &Value) -> Result<String> {
 /// C0 controls are left alone: inside strings serde_json has escaped them already, so a raw
 /// one is a pretty-printing newline.
 fn escape_json(text: String) -> String {
-    let raw = |c: char| c >= '\u{7f}' && needs_escape(c);
+    let raw = |c: char| c >= '\u{7f}' && is_terminal_control(c);
     if !text.chars().any(raw) {
         return text;
     }
@@ -319,11 +320,6 @@ fn escape_json(text: String) -> String {
         }
     }
     out
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
 
 /// A hex preview of the first `max` bytes: `0a 1b ff … (412 bytes)`.

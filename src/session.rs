@@ -16,10 +16,10 @@ use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::gob::encode::{put_bytes, put_int, put_message, put_type_definition, put_uint};
-use crate::gob::json::{iface_json, to_json};
+use crate::gob::json::{self, Writer, to_json};
 use crate::gob::types::{
     BOOL, BYTES, COMPLEX, FLOAT, INT, INTERFACE, STRING, TIME, UINT, predefined_name,
 };
@@ -57,6 +57,9 @@ impl Decoded {
     }
 }
 
+/// A session key. Keys up to 24 bytes (nearly all) are kept inline, without an allocation each.
+pub type Key = compact_str::CompactString;
+
 /// A decoded SCS session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
@@ -64,7 +67,7 @@ pub struct Session {
     pub deadline: GoTime,
     /// Values in stored order: key (Go string, invalid UTF-8 replaced) and a
     /// [`Value::Interface`].
-    pub values: Vec<(String, Value)>,
+    pub values: Vec<(Key, Value)>,
 }
 
 /// One value of a session, rendered for a human table.
@@ -146,7 +149,7 @@ pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
     let Some((deadline_field, values_field)) = fields else {
         // Not the envelope (or its field types arrive later): decode it whole, then look again.
         let value = dec.top(id)?;
-        let types = Arc::new(dec.into_types());
+        let types = dec.into_shared_types();
         return match envelope_fields(&types, id) {
             Some((d, v)) => session_of(value, d, v, &types),
             None => Ok(None),
@@ -180,7 +183,7 @@ pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
     if bad_deadline {
         return Err(bad_deadline_error());
     }
-    let types = Arc::new(dec.into_types());
+    let types = dec.into_shared_types();
     for (_, v) in &mut session.values {
         if let Value::Interface(Some(iface)) = v {
             iface.types = Some(types.clone());
@@ -195,10 +198,10 @@ fn bad_deadline_error() -> DecodeError {
 }
 
 /// A session key: a Go string, invalid UTF-8 replaced.
-fn key_string(k: &[u8]) -> String {
+fn key_string(k: &[u8]) -> Key {
     match std::str::from_utf8(k) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(k).into_owned(),
+        Ok(s) => Key::new(s),
+        Err(_) => Key::from_utf8_lossy(k),
     }
 }
 
@@ -232,9 +235,7 @@ fn session_of(
                 if let Value::Interface(Some(iface)) = &mut v {
                     iface.types = Some(types.clone());
                 }
-                let key = String::from_utf8(k)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                session.values.push((key, v));
+                session.values.push((key_string(&k), v));
             }
         }
     }
@@ -280,11 +281,19 @@ impl Session {
 
     /// The values as a JSON object: key → `{"type": …, "value": …}`.
     pub fn values_json(&self) -> Json {
-        let mut m = Map::new();
-        for (k, v) in &self.values {
-            m.insert(k.clone(), value_json(v));
-        }
-        Json::Object(m)
+        let mut out = Vec::new();
+        self.write_values_json(&mut out);
+        json::parse(&out)
+    }
+
+    /// Appends [`Session::values_json`]'s document to `out`, without building it.
+    pub fn write_values_json(&self, out: &mut Vec<u8>) {
+        let values = &self.values;
+        Writer::new(out).object(
+            values.len(),
+            |i| &values[i].0,
+            |w, i| write_value_json(w, &values[i].1),
+        );
     }
 
     /// `{"deadline": …, "values": …}`.
@@ -301,7 +310,7 @@ impl Session {
     pub fn set(&mut self, key: String, value: Value) {
         match self.values.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
-            None => self.values.push((key, value)),
+            None => self.values.push((key.into(), value)),
         }
     }
 
@@ -335,7 +344,7 @@ impl Session {
                     ),
                 };
                 ValueRow {
-                    key: k.clone(),
+                    key: k.to_string(),
                     go_type,
                     text,
                 }
@@ -348,10 +357,20 @@ impl Session {
 
 /// The `{"type", "value"}` view of a session value.
 pub fn value_json(v: &Value) -> Json {
+    let mut out = Vec::new();
+    write_value_json(&mut Writer::new(&mut out), v);
+    json::parse(&out)
+}
+
+fn write_value_json(w: &mut Writer, v: &Value) {
     match v {
-        Value::Interface(i) => iface_json(i.as_deref(), None),
+        Value::Interface(i) => w.iface(i.as_deref(), None),
         other => {
-            serde_json::json!({ "type": natural_name(other), "value": to_json(other, natural_type(other), None) })
+            w.raw(br#"{"type":""#);
+            w.raw(natural_name(other).as_bytes());
+            w.raw(br#"","value":"#);
+            w.value(other, natural_type(other), None);
+            w.raw(b"}");
         }
     }
 }
@@ -402,7 +421,10 @@ fn natural_type(v: &Value) -> TypeId {
 /// Each value should be a [`Value::Interface`] (what [`parse_set`] and [`decode`] produce); a
 /// bare scalar is stored under its natural Go name (`int`, `uint`, `float64`, `string`, `bool`,
 /// `[]uint8`, `complex128`, `time.Time`); a bare container has no type and is an error.
-pub fn encode(deadline: SystemTime, values: &[(String, Value)]) -> Result<Vec<u8>, EncodeError> {
+pub fn encode<K: AsRef<str>>(
+    deadline: SystemTime,
+    values: &[(K, Value)],
+) -> Result<Vec<u8>, EncodeError> {
     encode_envelope(GoTime::from_system(deadline), values)
 }
 
@@ -411,9 +433,9 @@ const TIME_ID: TypeId = 66;
 const MAP_ID: TypeId = 67;
 
 /// [`encode`] with a Go time as the deadline (kept in its zone).
-pub fn encode_envelope(
+pub fn encode_envelope<K: AsRef<str>>(
     deadline: GoTime,
-    values: &[(String, Value)],
+    values: &[(K, Value)],
 ) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(160 + values.len() * 32);
     put_envelope_definitions(&mut out);
@@ -439,7 +461,7 @@ pub fn encode_envelope(
     put_uint(&mut body, values_delta);
     put_uint(&mut body, values.len() as u64);
     for (k, v) in values {
-        put_bytes(&mut body, k.as_bytes());
+        put_bytes(&mut body, k.as_ref().as_bytes());
         match v {
             Value::Interface(_) => enc.interface(&mut body, &mut out, v, None)?,
             Value::List(_) | Value::Map(_) | Value::Struct(_) | Value::Marshaled(_) => {
@@ -541,7 +563,7 @@ pub fn parse_set(arg: &str) -> Result<(String, Value), String> {
         )
     };
     let value = match ty {
-        "string" => Value::String(text.as_bytes().to_vec()),
+        "string" => Value::String(text.as_bytes().into()),
         "int" | "int64" => Value::Int(
             text.trim()
                 .parse()
@@ -565,7 +587,8 @@ pub fn parse_set(arg: &str) -> Result<(String, Value), String> {
         "bytes" => Value::Bytes(
             STANDARD
                 .decode(text.trim())
-                .map_err(|_| bad("standard padded base64"))?,
+                .map_err(|_| bad("standard padded base64"))?
+                .into(),
         ),
         _ => Value::Time(GoTime::parse_rfc3339(text.trim()).map_err(|e| bad(&e))?),
     };
@@ -700,7 +723,7 @@ impl Filter {
                 parse_float(want.trim()).is_some_and(|w| w == *f || (w.is_nan() && f.is_nan()))
             }
             Value::Bool(b) => parse_bool(want.trim()) == Some(*b),
-            Value::String(s) => s == want.as_bytes(),
+            Value::String(s) => s.as_slice() == want.as_bytes(),
             Value::Bytes(b) => STANDARD.encode(b) == want,
             Value::Time(t) => match GoTime::parse_rfc3339(want.trim()) {
                 Ok(w) => w.same_instant(t),
@@ -767,9 +790,9 @@ fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
                 (fv, fields[idx].id)
             }
             (Value::Map(entries), Some(Kind::Map { key: STRING, elem })) => {
-                let (_, v) = entries
-                    .iter()
-                    .find(|(k, _)| matches!(k, Value::String(s) if s == seg.as_bytes()))?;
+                let (_, v) = entries.iter().find(
+                    |(k, _)| matches!(k, Value::String(s) if s.as_slice() == seg.as_bytes()),
+                )?;
                 (v, *elem)
             }
             _ => return None,
@@ -887,7 +910,7 @@ mod tests {
             (k.as_str(), v),
             (
                 "flash:msg",
-                Value::iface("string", STRING, Value::String(b"a=b".to_vec()))
+                Value::iface("string", STRING, Value::String(b"a=b"[..].into()))
             )
         );
         let (k, _) = parse_set("a:int:string=1").unwrap();
@@ -898,7 +921,7 @@ mod tests {
         );
         assert_eq!(
             parse_set("x:bytes=/w==").unwrap().1,
-            Value::iface("[]uint8", BYTES, Value::Bytes(vec![255]))
+            Value::iface("[]uint8", BYTES, Value::Bytes([255].as_slice().into()))
         );
         assert_eq!(
             parse_set("x:bool=F").unwrap().1,
@@ -1093,14 +1116,14 @@ mod tests {
         let raw = b"\xff\xfeok".to_vec();
         let values = vec![(
             "k".to_owned(),
-            Value::iface("string", STRING, Value::String(raw.clone())),
+            Value::iface("string", STRING, Value::String(raw.as_slice().into())),
         )];
         let blob = encode(std::time::UNIX_EPOCH, &values).unwrap();
         let s = session(&blob);
         let Some(Value::Interface(Some(i))) = s.get("k") else {
             panic!()
         };
-        assert_eq!(i.value, Value::String(raw));
+        assert_eq!(i.value, Value::String(raw.as_slice().into()));
         assert_eq!(s.encode().unwrap(), blob);
     }
 
@@ -1120,5 +1143,111 @@ mod tests {
         assert_eq!(after["user"], before["user"]);
         assert_eq!(after["loginAt"], before["loginAt"]);
         assert!(after.get("flash").is_none());
+    }
+
+    /// What `list` writes straight from the session must be the very text the JSON tree
+    /// prints: keys sorted, the last of repeated keys kept, the same floats and escapes.
+    fn assert_direct_json_is_the_tree_printed(s: &Session, what: &str) {
+        let mut direct = Vec::new();
+        s.write_values_json(&mut direct);
+        let tree: Json = serde_json::from_slice(&direct).unwrap_or_else(|e| {
+            panic!(
+                "{what}: invalid JSON {e}: {}",
+                String::from_utf8_lossy(&direct)
+            )
+        });
+        let printed = crate::output::to_json(&tree).unwrap();
+        assert_eq!(String::from_utf8_lossy(&direct), printed, "{what}");
+    }
+
+    #[test]
+    fn direct_json_matches_the_printed_tree_for_every_fixture() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gob");
+        let mut sessions = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "gob")
+                && let Decoded::Gob(s) = decode(&std::fs::read(&path).unwrap())
+            {
+                assert_direct_json_is_the_tree_printed(&s, &path.display().to_string());
+                sessions += 1;
+            }
+        }
+        assert!(sessions >= 5, "only {sessions} fixtures are sessions");
+    }
+
+    #[test]
+    fn direct_json_sorts_dedups_and_escapes_like_the_tree() {
+        let mut s = Session::new(SystemTime::UNIX_EPOCH);
+        let texts = [
+            "quote \" backslash \\ slash /",
+            "controls \u{0}\u{1}\u{8}\u{9}\u{a}\u{c}\u{d}\u{1b}\u{1f}",
+            "del \u{7f} c1 \u{85}\u{9b} bidi \u{202e}\u{2066}\u{200f}",
+            "unicode é ✓ 𝄞",
+        ];
+        for (i, t) in texts.iter().enumerate() {
+            s.values.push((
+                format!("k{i} \u{202e}").into(),
+                Value::iface("string", STRING, Value::String(t.as_bytes().into())),
+            ));
+        }
+        s.values
+            .push(("dup".into(), Value::iface("int", INT, Value::Int(1))));
+        s.values
+            .push(("Dup".into(), Value::iface("int", INT, Value::Int(2))));
+        s.values
+            .push(("dup".into(), Value::iface("int", INT, Value::Int(3))));
+        s.values.push((
+            "bad utf8".into(),
+            Value::iface(
+                "string",
+                STRING,
+                Value::String([0xff, b'a'].as_slice().into()),
+            ),
+        ));
+        for (i, f) in [
+            0.0,
+            -0.0,
+            1.5,
+            1e300,
+            5e-324,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1.0,
+            100.0,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            s.values.push((
+                format!("f{i}").into(),
+                Value::iface("float64", FLOAT, Value::Float(f)),
+            ));
+        }
+        s.values.push((
+            "c".into(),
+            Value::iface("complex128", COMPLEX, Value::Complex(1.0, f64::NAN)),
+        ));
+        s.values
+            .push(("min".into(), Value::iface("int", INT, Value::Int(i64::MIN))));
+        s.values.push((
+            "max".into(),
+            Value::iface("uint", UINT, Value::Uint(u64::MAX)),
+        ));
+        s.values.push(("nil".into(), Value::Interface(None)));
+        s.values
+            .push(("bare".into(), Value::Bytes([1, 2, 3].as_slice().into())));
+        s.values
+            .push(("".into(), Value::iface("bool", BOOL, Value::Bool(true))));
+        assert_direct_json_is_the_tree_printed(&s, "hand-made");
+        let tree = s.values_json();
+        assert_eq!(
+            tree["dup"]["value"],
+            json!(3),
+            "the last of repeated keys wins"
+        );
+        assert_eq!(tree["f5"]["value"], json!("NaN"));
+        assert_eq!(tree["bad utf8"]["value"], json!({"bytes": "/2E="}));
     }
 }

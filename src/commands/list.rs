@@ -41,13 +41,14 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
         out.raw(b"[")?;
     }
     let mut undecodable = view::Undecodable::default();
+    let mut line = Vec::with_capacity(1024);
     let mut shown = 0u64;
     let with_data = args.values || !filters.is_empty();
     store.scan_rows(state, sql_limit, with_data, |row| {
         if args.limit.is_some_and(|limit| shown >= limit) {
             return Ok(ControlFlow::Break(()));
         }
-        let decoded = (args.values || !filters.is_empty()).then(|| view::decode(&row));
+        let decoded = with_data.then(|| view::decode(&row));
         if !filters.is_empty() {
             let decoded = decoded.as_ref().expect("decoded when filtering");
             undecodable.note(&row, decoded);
@@ -66,16 +67,15 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
                 out.stream_row(table, &cells, &[None, Some(style)])?;
             }
             _ => {
-                let json = view::row_json(&row, shown_decoded);
-                if out.format() == OutputFormat::Json {
-                    if shown > 0 {
-                        out.raw(b",")?;
-                    }
-                    let text = crate::output::to_json(&json)?;
-                    out.raw(text.as_bytes())?;
-                } else {
-                    out.ndjson(&json)?;
+                line.clear();
+                if out.format() == OutputFormat::Json && shown > 0 {
+                    line.push(b',');
                 }
+                view::write_row_json(&row, shown_decoded, &mut line);
+                if out.format() == OutputFormat::Ndjson {
+                    line.push(b'\n');
+                }
+                out.raw(&line)?;
             }
         }
         shown += 1;

@@ -2,9 +2,10 @@
 
 use std::time::SystemTime;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::duration::{relative, rfc3339_micros};
+use crate::gob::json;
 use crate::session::{self, Decoded, Filter};
 use crate::store::SessionRow;
 
@@ -16,26 +17,55 @@ pub fn state(row: &SessionRow) -> &'static str {
 /// The JSON object for a row: `token`, `state`, `expiry`, `size`, and when the data was decoded
 /// also `codec`, `deadline`, `values` (and `error` for gob that cannot be decoded).
 pub fn row_json(row: &SessionRow, decoded: Option<&Decoded>) -> Value {
-    let mut object = Map::new();
-    object.insert("token".into(), json!(row.token));
-    object.insert("state".into(), json!(state(row)));
-    object.insert("expiry".into(), json!(rfc3339_micros(row.expiry)));
-    object.insert("size".into(), json!(row.size));
+    let mut out = Vec::new();
+    write_row_json(row, decoded, &mut out);
+    json::parse(&out)
+}
+
+/// Appends [`row_json`]'s document to `out` (compact, keys sorted, terminal-safe), without
+/// building it: `list --values` writes a million of these.
+pub fn write_row_json(row: &SessionRow, decoded: Option<&Decoded>, out: &mut Vec<u8>) {
+    // Members in sorted order, as a `serde_json::Map` prints them.
+    let mut first = true;
+    let mut member = |out: &mut Vec<u8>, name: &str| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        json::write_str(out, name);
+        out.push(b':');
+    };
+    out.push(b'{');
     if let Some(decoded) = decoded {
-        object.insert("codec".into(), json!(decoded.codec_name()));
-        let (deadline, values) = match decoded {
-            Decoded::Gob(s) => (json!(s.deadline_rfc3339()), s.values_json()),
-            Decoded::ScsV1Json { deadline, values } => (json!(deadline.rfc3339()), values.clone()),
-            Decoded::Unknown => (Value::Null, Value::Null),
-            Decoded::Corrupt(e) => {
-                object.insert("error".into(), json!(e.to_string()));
-                (Value::Null, Value::Null)
-            }
-        };
-        object.insert("deadline".into(), deadline);
-        object.insert("values".into(), values);
+        member(out, "codec");
+        json::write_str(out, decoded.codec_name());
+        member(out, "deadline");
+        match decoded {
+            Decoded::Gob(s) => json::write_time(out, &s.deadline),
+            Decoded::ScsV1Json { deadline, .. } => json::write_time(out, deadline),
+            Decoded::Unknown | Decoded::Corrupt(_) => out.extend_from_slice(b"null"),
+        }
+        if let Decoded::Corrupt(e) = decoded {
+            member(out, "error");
+            json::write_str(out, &e.to_string());
+        }
     }
-    Value::Object(object)
+    member(out, "expiry");
+    json::write_str(out, &rfc3339_micros(row.expiry));
+    member(out, "size");
+    out.extend_from_slice(row.size.to_string().as_bytes());
+    member(out, "state");
+    json::write_str(out, state(row));
+    member(out, "token");
+    json::write_str(out, &row.token);
+    if let Some(decoded) = decoded {
+        member(out, "values");
+        match decoded {
+            Decoded::Gob(s) => s.write_values_json(out),
+            Decoded::ScsV1Json { values, .. } => json::write_json(out, values),
+            Decoded::Unknown | Decoded::Corrupt(_) => out.extend_from_slice(b"null"),
+        }
+    }
+    out.push(b'}');
 }
 
 /// Expiry as UTC RFC 3339 followed by its relative form: `2026-… (in 23m)`.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use super::types::WireType;
+use super::types::{Types, WireType};
 
 /// Longest definition (in bytes) worth caching.
 pub const MAX_KEY: usize = 1024;
@@ -67,4 +67,43 @@ pub fn put(key: &[u8], def: Arc<WireType>) {
         }
         c.insert(key.into(), def);
     });
+}
+
+/// Largest spare table (in definitions) kept for the next stream.
+const SPARE_MAX: usize = 64;
+
+thread_local! {
+    /// The table [`shared`] handed out last, and a spare (emptied) table to build the next in.
+    static TABLES: RefCell<(Option<Arc<Types>>, Option<Types>)> = const { RefCell::new((None, None)) };
+}
+
+/// An empty table with room for `n` definitions: the spare one [`shared`] kept, if any.
+pub fn empty_types(n: usize) -> Types {
+    TABLES
+        .with(|t| t.borrow_mut().1.take())
+        .unwrap_or_else(|| Types::with_capacity(n))
+}
+
+/// `types` behind an `Arc`. Rows of one app carry the same definitions (parsed once per thread
+/// and shared through [`get`]), so when `types` holds exactly the definitions of the previous
+/// call's table, that table is handed out again and `types` is kept, emptied, for the next
+/// stream: no allocation per stream.
+pub fn shared(mut types: Types) -> Arc<Types> {
+    TABLES.with(|t| {
+        let mut t = t.borrow_mut();
+        if let Some(last) = &t.0
+            && last.same_definitions(&types)
+        {
+            let last = last.clone();
+            // A table grown by a hostile stream is not worth keeping around.
+            if types.capacity() <= SPARE_MAX {
+                types.clear();
+                t.1 = Some(types);
+            }
+            return last;
+        }
+        let new = Arc::new(types);
+        t.0 = Some(new.clone());
+        new
+    })
 }

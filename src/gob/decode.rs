@@ -12,7 +12,7 @@ use super::types::{
     BOOL, BYTES, COMPLEX, FIRST_USER_ID, FLOAT, Field, INT, INTERFACE, Kind, Marshal, STRING,
     TypeId, Types, UINT, WireType,
 };
-use super::value::{Iface, Value};
+use super::value::{GoBytes, Iface, Value};
 
 /// Deepest nesting of values (containers and interfaces) the decoder accepts.
 pub const MAX_DEPTH: usize = 100;
@@ -92,7 +92,7 @@ impl<'a> Decoder<'a> {
         let mut d = Decoder::new(input);
         if input.starts_with(&preamble.bytes) {
             // Room for the preamble's definitions and a few more: one allocation per stream.
-            d.types = Types::with_capacity(preamble.types.len() + 6);
+            d.types = cache::empty_types(preamble.types.len() + 6);
             d.types.extend_distinct(&preamble.types);
             d.pos = preamble.bytes.len();
             d.end = d.pos;
@@ -115,6 +115,12 @@ impl<'a> Decoder<'a> {
     /// Takes the type definitions received.
     pub fn into_types(self) -> Types {
         self.types
+    }
+
+    /// Takes the type definitions received, shared: streams that define the same types (rows
+    /// of one app) get the same table, without an allocation each.
+    pub fn into_shared_types(self) -> Arc<Types> {
+        cache::shared(self.types)
     }
 
     /// Byte offset of the next unread byte.
@@ -545,8 +551,8 @@ impl<'a> Decoder<'a> {
             INT => Value::Int(self.int()?),
             UINT => Value::Uint(self.uint()?),
             FLOAT => Value::Float(self.float()?),
-            BYTES => Value::Bytes(self.bytes("[]byte")?.to_vec()),
-            STRING => Value::String(self.bytes("string")?.to_vec()),
+            BYTES => Value::Bytes(GoBytes::from_slice(self.bytes("[]byte")?)),
+            STRING => Value::String(GoBytes::from_slice(self.bytes("string")?)),
             COMPLEX => Value::Complex(self.float()?, self.float()?),
             INTERFACE => self.interface(depth)?,
             _ => match self.shape(id)? {

@@ -26,4 +26,4 @@ pub use encode::Encoder;
 pub use error::{DecodeError, EncodeError, ErrorKind};
 pub use time::GoTime;
 pub use types::{Kind, Marshal, TypeId, Types, WireType};
-pub use value::{Iface, Value};
+pub use value::{GoBytes, Iface, Value};

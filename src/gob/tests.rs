@@ -88,8 +88,8 @@ fn non_minimal_and_oversized_uints() {
 fn strings_are_bytes() {
     let raw = b"ok\xff\xfe\x80end".to_vec();
     let blob = single(STRING, |b| put_bytes(b, &raw));
-    assert_eq!(decode(&blob), Ok(Value::String(raw.clone())));
-    let v = Value::String(raw.clone());
+    assert_eq!(decode(&blob), Ok(Value::String(raw.as_slice().into())));
+    let v = Value::String(raw.as_slice().into());
     assert_eq!(
         json::to_json(&v, STRING, None),
         serde_json::json!({"bytes": "b2v//oBlbmQ="})
@@ -329,7 +329,7 @@ fn text_marshaler_values_show_their_text_and_round_trip() {
 fn encoder_rejects_values_that_do_not_fit_their_type() {
     let bad = vec![(
         "k".to_owned(),
-        Value::iface("int", INT, Value::String(b"x".to_vec())),
+        Value::iface("int", INT, Value::String(b"x"[..].into())),
     )];
     assert!(matches!(
         crate::session::encode(std::time::UNIX_EPOCH, &bad),
@@ -393,4 +393,31 @@ fn zero_filling_omitted_nested_arrays_is_bounded() {
     );
     let view = json::to_json(&Value::Struct(vec![]), 68, Some(&types));
     assert!(view.to_string().len() < 1 << 20);
+}
+
+#[test]
+fn json_strings_escape_every_position_the_word_scan_can_skip() {
+    let specials = [
+        "\"", "\\", "\u{0}", "\u{1f}", "\n", "\u{7f}", "\u{85}", "\u{9b}", "\u{202e}", "\u{2066}",
+        "\u{200f}", "é", "✓", "𝄞", "/", " ", "~",
+    ];
+    for special in specials {
+        for at in 0..20 {
+            let text = format!("{}{special}{}", "a".repeat(at), "b".repeat(19 - at));
+            let mut out = Vec::new();
+            json::write_str(&mut out, &text);
+            let written = String::from_utf8(out).unwrap();
+            let back: String = serde_json::from_str(&written).unwrap();
+            assert_eq!(back, text, "{written}");
+            let terminal_safe = written.chars().all(|c| !json::is_terminal_control(c));
+            assert!(terminal_safe, "{special:?} at {at} left raw: {written}");
+            let serde = serde_json::to_string(&text).unwrap();
+            if special
+                .chars()
+                .all(|c| c < '\u{7f}' || !json::is_terminal_control(c))
+            {
+                assert_eq!(written, serde, "plain JSON escapes differ for {special:?}");
+            }
+        }
+    }
 }

@@ -159,38 +159,66 @@ impl GoTime {
     /// RFC 3339 with nanoseconds, trailing zeros trimmed, as Go's `Format(time.RFC3339Nano)`
     /// prints it (offset as `Z` when zero, else `±hh:mm`).
     pub fn rfc3339(&self) -> String {
+        let mut out = Vec::with_capacity(36);
+        self.write_rfc3339(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends [`GoTime::rfc3339`]'s text to `out` (ASCII).
+    pub fn write_rfc3339(&self, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        fn two(out: &mut Vec<u8>, n: u32) {
+            out.extend_from_slice(&[b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8]);
+        }
         let off = i64::from(self.offset_seconds());
         let local = i128::from(self.sec) + i128::from(off) - i128::from(UNIX_TO_YEAR1);
         let days = local.div_euclid(86_400);
         let secs = local.rem_euclid(86_400) as u32;
         let (y, m, d) = civil_from_days(days);
-        let mut s = String::with_capacity(36);
-        use std::fmt::Write;
-        if y < 0 {
-            let _ = write!(s, "-{:04}", -y);
-        } else {
-            let _ = write!(s, "{y:04}");
+        match u32::try_from(y) {
+            Ok(y) if y <= 9999 => {
+                two(out, y / 100);
+                two(out, y % 100);
+            }
+            _ if y < 0 => {
+                let _ = write!(out, "-{:04}", -y);
+            }
+            _ => {
+                let _ = write!(out, "{y:04}");
+            }
         }
-        let _ = write!(
-            s,
-            "-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        );
+        out.push(b'-');
+        two(out, m);
+        out.push(b'-');
+        two(out, d);
+        out.push(b'T');
+        two(out, secs / 3600);
+        out.push(b':');
+        two(out, secs / 60 % 60);
+        out.push(b':');
+        two(out, secs % 60);
         if self.nsec != 0 {
-            let frac = format!("{:09}", self.nsec);
-            s.push('.');
-            s.push_str(frac.trim_end_matches('0'));
+            let mut frac = self.nsec;
+            let mut digits = 9;
+            while frac.is_multiple_of(10) {
+                frac /= 10;
+                digits -= 1;
+            }
+            let _ = write!(out, ".{frac:0digits$}");
         }
         if off == 0 {
-            s.push('Z');
+            out.push(b'Z');
         } else {
             let zone = off / 60;
-            let (sign, zone) = if zone < 0 { ('-', -zone) } else { ('+', zone) };
-            let _ = write!(s, "{sign}{:02}:{:02}", zone / 60, zone % 60);
+            let (sign, zone) = if zone < 0 {
+                (b'-', -zone)
+            } else {
+                (b'+', zone)
+            };
+            // Offsets of 100 hours and more are possible on the wire, and printed whole.
+            let _ = write!(out, "{}{:02}:", sign as char, zone / 60);
+            two(out, (zone % 60) as u32);
         }
-        s
     }
 
     /// Parses RFC 3339 (`2006-01-02T15:04:05.999999999Z07:00`). `Z` gives UTC, an explicit

@@ -172,6 +172,27 @@ impl Types {
         }
     }
 
+    /// Whether both tables hold the very same definitions (not copies) under the same ids.
+    pub(crate) fn same_definitions(&self, other: &Types) -> bool {
+        self.defs.len() == other.defs.len()
+            && self
+                .defs
+                .iter()
+                .zip(&other.defs)
+                .all(|((a, x), (b, y))| a == b && Arc::ptr_eq(x, y))
+    }
+
+    /// Definitions the table has room for without allocating.
+    pub(crate) fn capacity(&self) -> usize {
+        self.defs.capacity()
+    }
+
+    /// Removes every definition, keeping the allocation.
+    pub(crate) fn clear(&mut self) {
+        self.defs.clear();
+        self.index = None;
+    }
+
     /// Number of definitions.
     pub fn len(&self) -> usize {
         self.defs.len()

@@ -6,6 +6,10 @@ use std::sync::Arc;
 use super::time::GoTime;
 use super::types::{TypeId, Types};
 
+/// The bytes of a Go string or `[]byte`: up to 16 bytes are kept inline, because sessions
+/// hold mostly short strings and allocating each was a large share of decoding time.
+pub type GoBytes = smallvec::SmallVec<[u8; 16]>;
+
 /// A gob value. Containers do not carry their type: the type id they were decoded as (a field's
 /// type, an element type, an [`Iface`]'s `ty`) gives names and shapes.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,9 +25,9 @@ pub enum Value {
     /// `complex64` / `complex128`: real and imaginary parts.
     Complex(f64, f64),
     /// `[]byte`.
-    Bytes(Vec<u8>),
+    Bytes(GoBytes),
     /// A Go string: bytes, not necessarily UTF-8.
-    String(Vec<u8>),
+    String(GoBytes),
     /// An `interface{}` value: `None` is a nil interface.
     Interface(Option<Box<Iface>>),
     /// Slice or array elements.

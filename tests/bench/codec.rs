@@ -135,9 +135,13 @@ fn main() {
         let decode = rate(&blobs, time, n_rounds, |b| {
             black_box(session::decode(b));
         });
+        // As `list --values` does: decode, then write the values' JSON into a reused buffer.
+        let mut out = Vec::with_capacity(4096);
         let json = rate(&blobs, time, n_rounds, |b| {
             if let Decoded::Gob(s) = session::decode(b) {
-                black_box(s.values_json());
+                out.clear();
+                s.write_values_json(&mut out);
+                black_box(&out);
             }
         });
         println!("{name} ({size} bytes)");

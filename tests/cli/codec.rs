@@ -180,7 +180,10 @@ fn empty_session_matches_gos_bytes() {
     let go = std::fs::read(e.dir.join(&e.gob)).expect("read");
     let s = decode_ok(&go, "empty_values");
     let deadline = UNIX_EPOCH + Duration::new(s.deadline.unix() as u64, s.deadline.nsec);
-    assert_eq!(session::encode(deadline, &[]).expect("encode"), go);
+    assert_eq!(
+        session::encode::<String>(deadline, &[]).expect("encode"),
+        go
+    );
 }
 
 // ---- Go on PATH -------------------------------------------------------------------------
@@ -285,7 +288,7 @@ fn go_reads_every_set_type_as_the_app_expects() {
     // An empty session still has a (non-nil) Values map.
     let go = go_decode(
         peer,
-        &session::encode(SystemTime::now(), &[]).expect("encode"),
+        &session::encode::<String>(SystemTime::now(), &[]).expect("encode"),
     )
     .expect("empty");
     assert_eq!(go["values"], json!({}));
