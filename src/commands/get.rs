@@ -14,7 +14,7 @@ const PREVIEW_BYTES: usize = 32;
 pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
     let mut store = open_store(config, out)?;
     let stored = config.tokens.stored(&args.token);
-    let row = store.fetch(&stored)?.ok_or_else(|| {
+    let (row, now) = store.fetch_with_clock(&stored)?.ok_or_else(|| {
         Error::NotFound(format!(
             "no session with token {} in table \"{}\"",
             crate::token::for_message(&args.token),
@@ -30,7 +30,6 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
             out.document(&view::row_json(&row, Some(&decoded)))
         }
         OutputFormat::Table => {
-            let now = store.now()?;
             let mut fields = vec![
                 ("token", row.token.clone()),
                 ("state", view::state(&row).to_owned()),

@@ -132,16 +132,25 @@ impl Store {
 
     /// One row whatever its state, with whether it is live by the database clock.
     pub fn fetch(&mut self, token: &str) -> Result<Option<SessionRow>> {
+        Ok(self.fetch_with_clock(token)?.map(|(row, _)| row))
+    }
+
+    /// [`Store::fetch`], with the database clock (`current_timestamp`) read in the same round
+    /// trip.
+    pub fn fetch_with_clock(&mut self, token: &str) -> Result<Option<(SessionRow, SystemTime)>> {
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM {} WHERE token = $1",
+            "SELECT {ROW_COLUMNS}, current_timestamp FROM {} WHERE token = $1",
             self.table.quoted()
         );
         let row = self
             .client
             .query_typed_opt(&sql, &[(&token, Type::TEXT)])
             .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
-        row.map(|r| SessionRow::from_row(&r, &self.table))
-            .transpose()
+        let Some(row) = row else { return Ok(None) };
+        let now = row
+            .try_get(5)
+            .map_err(|e| Error::db("cannot read the database clock", e))?;
+        Ok(Some((SessionRow::from_row(&row, &self.table)?, now)))
     }
 
     /// Checks, in one round trip that reads no rows, that the table exists, that this role may
