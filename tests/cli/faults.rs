@@ -70,32 +70,6 @@ pub(crate) fn wait_at_gate(db: &TestDb, child: &mut Child) -> i32 {
     }
 }
 
-/// Inserts `n` rows expired an hour ago (tokens `old-<i>`) and `live` rows live for an hour.
-pub(crate) fn seed_rows(db: &TestDb, n: i64, live: i64) {
-    // The test cluster runs with synchronous_commit = off; these rows must survive a SIGKILL
-    // of the postmaster that may follow within the WAL writer's delay.
-    db.client()
-        .batch_execute(&format!(
-            "SET synchronous_commit = on; INSERT INTO sessions SELECT 'old-' || i, '\\x01'::bytea, now() - interval '1 hour' \
-             FROM generate_series(1, {n}) i;
-             INSERT INTO sessions SELECT 'live-' || i, '\\x02'::bytea, now() + interval '1 hour' \
-             FROM generate_series(1, {live}) i;"
-        ))
-        .unwrap();
-}
-
-pub(crate) fn counts(db: &TestDb) -> (i64, i64) {
-    let row = db
-        .client()
-        .query_one(
-            "SELECT count(*) FILTER (WHERE token LIKE 'old-%'), \
-                    count(*) FILTER (WHERE token LIKE 'live-%') FROM sessions",
-            &[],
-        )
-        .unwrap();
-    (row.get(0), row.get(1))
-}
-
 /// Starts the real scsctl with a cleared environment, stdout and stderr piped (not read).
 fn start(args: &[&str]) -> Child {
     let home = scratch_dir().join(format!("faults-home-{}", random_hex(4)));
@@ -164,7 +138,7 @@ fn list_fails_with_exit_4_when_the_server_goes_away_mid_stream() {
     };
     let db = c.new_database();
     seed::init(&db);
-    seed_rows(&db, 0, 60_000);
+    seed::old_and_live(&db, 0, 60_000);
     for (fault, format) in [
         (Fault::Kill, "ndjson"),
         (Fault::Restart, "json"),
@@ -223,11 +197,11 @@ fn a_purge_batch_is_all_or_nothing_when_the_server_dies() {
     };
     let db = c.new_database();
     seed::init(&db);
-    seed_rows(&db, 1_000, 50);
+    seed::old_and_live(&db, 1_000, 50);
     install_gate(&db);
     for fault in [Fault::Kill, Fault::Restart] {
         open_gate_for(&db, 2);
-        let (before, _) = counts(&db);
+        let (before, _) = seed::counts_by_name(&db);
         let gate = shut_gate(&db);
         let url = db.url();
         let mut child = start(&[
@@ -259,7 +233,7 @@ fn a_purge_batch_is_all_or_nothing_when_the_server_dies() {
         // shutdown both committed batches are gone. A crash may also take the last commits
         // with it (purge commits asynchronously by design: their rows are still expired and
         // the next pass deletes them), but only whole batches.
-        let (left, live) = counts(&db);
+        let (left, live) = seed::counts_by_name(&db);
         assert_eq!(live, 50, "{fault:?}");
         assert_eq!(
             (before - left) % 100,
@@ -275,14 +249,14 @@ fn a_purge_batch_is_all_or_nothing_when_the_server_dies() {
     db.psql("DROP TRIGGER gate ON sessions");
     let out = Scsctl::new().db(&db).args(["purge", "-q"]).run();
     out.success();
-    assert_eq!(counts(&db), (0, 50));
+    assert_eq!(seed::counts_by_name(&db), (0, 50));
 }
 
 #[test]
 fn a_terminated_connection_fails_the_command_and_keeps_the_batch_whole() {
     let db = cluster().new_database();
     seed::init(&db);
-    seed_rows(&db, 500, 20);
+    seed::old_and_live(&db, 500, 20);
     install_gate(&db);
     open_gate_for(&db, 2);
     let gate = shut_gate(&db);
@@ -315,7 +289,7 @@ fn a_terminated_connection_fails_the_command_and_keeps_the_batch_whole() {
         ),
         "{stderr}"
     );
-    assert_eq!(counts(&db), (300, 20));
+    assert_eq!(seed::counts_by_name(&db), (300, 20));
     // A delete of named tokens is one statement: terminated, it deletes none of them.
     open_gate_for(&db, 0);
     let gate = shut_gate(&db);
@@ -335,14 +309,14 @@ fn a_terminated_connection_fails_the_command_and_keeps_the_batch_whole() {
     let (code, stdout, stderr) = finish(child);
     assert_eq!(code, 4, "stderr: {stderr}");
     assert!(stdout.is_empty(), "{}", String::from_utf8_lossy(&stdout));
-    assert_eq!(counts(&db), (300, 20));
+    assert_eq!(seed::counts_by_name(&db), (300, 20));
 }
 
 #[test]
 fn purge_skips_rows_an_app_holds_locked_and_finishes_the_rest() {
     let db = cluster().new_database();
     seed::init(&db);
-    seed_rows(&db, 500, 10);
+    seed::old_and_live(&db, 500, 10);
     // An app transaction holds row locks on ten expired rows (and on one live row).
     let mut app = db.client();
     let mut tx = app.transaction().unwrap();
@@ -362,19 +336,19 @@ fn purge_skips_rows_an_app_holds_locked_and_finishes_the_rest() {
         .run();
     out.success();
     out.stdout_contains("deleted 490 expired sessions");
-    assert_eq!(counts(&db), (10, 10));
+    assert_eq!(seed::counts_by_name(&db), (10, 10));
     tx.commit().unwrap();
     let out = Scsctl::new().db(&db).args(["purge"]).run();
     out.success();
     out.stdout_contains("deleted 10 expired sessions");
-    assert_eq!(counts(&db), (0, 10));
+    assert_eq!(seed::counts_by_name(&db), (0, 10));
 }
 
 #[test]
 fn a_low_statement_timeout_on_the_role_fails_cleanly_and_changes_nothing() {
     let db = cluster().new_database();
     seed::init(&db);
-    seed_rows(&db, 50, 5);
+    seed::old_and_live(&db, 50, 5);
     let role = format!("faults_to_{}", random_hex(4));
     db.create_role(&role, "timeout-pw");
     db.psql(&format!(
@@ -400,7 +374,7 @@ fn a_low_statement_timeout_on_the_role_fails_cleanly_and_changes_nothing() {
         out.code(1);
         out.stderr_contains("canceling statement due to statement timeout (SQLSTATE 57014)");
         assert!(out.stdout.is_empty(), "{}", out.stdout_str());
-        assert_eq!(counts(&db), (50, 5), "{args:?}");
+        assert_eq!(seed::counts_by_name(&db), (50, 5), "{args:?}");
     }
     // Reading is not slowed by the trigger and works under the same role.
     Scsctl::new()
@@ -427,7 +401,7 @@ fn a_server_out_of_connection_slots_is_exit_4_and_changes_nothing() {
     };
     let db = c.new_database();
     seed::init(&db);
-    seed_rows(&db, 5, 5);
+    seed::old_and_live(&db, 5, 5);
     let role = format!("faults_slots_{}", random_hex(4));
     db.create_role(&role, "slots-pw");
     db.psql(&format!("GRANT ALL ON sessions TO {role}"));
@@ -451,7 +425,7 @@ fn a_server_out_of_connection_slots_is_exit_4_and_changes_nothing() {
         );
         out.not_contains("slots-pw");
     }
-    assert_eq!(counts(&db), (5, 5));
+    assert_eq!(seed::counts_by_name(&db), (5, 5));
     // A slot frees up: the same command now works.
     held.pop();
     Scsctl::new()
@@ -460,7 +434,7 @@ fn a_server_out_of_connection_slots_is_exit_4_and_changes_nothing() {
         .args(["purge", "-q"])
         .run()
         .success();
-    assert_eq!(counts(&db), (0, 5));
+    assert_eq!(seed::counts_by_name(&db), (0, 5));
 }
 
 #[test]
@@ -470,7 +444,7 @@ fn watch_cleanup_survives_a_killed_postmaster_mid_batch_and_a_long_outage() {
     };
     let db = c.new_database();
     seed::init(&db);
-    seed_rows(&db, 500, 10);
+    seed::old_and_live(&db, 500, 10);
     install_gate(&db);
     open_gate_for(&db, 2);
     let gate = shut_gate(&db);
@@ -522,13 +496,14 @@ fn watch_cleanup_survives_a_killed_postmaster_mid_batch_and_a_long_outage() {
     );
     assert!(daemon.is_running(), "{}", daemon.stderr_so_far());
     c.start();
-    let (left, live) = counts(&db);
+    let (left, live) = seed::counts_by_name(&db);
     assert_eq!(live, 10);
     assert_eq!((500 - left) % 100, 0, "a torn batch: {left} rows left");
     assert!(left >= 300, "{left}");
     db.psql("DROP TRIGGER gate ON sessions");
     assert!(
-        wait_until(Duration::from_secs(30), || counts(&db) == (0, 10)),
+        wait_until(Duration::from_secs(30), || seed::counts_by_name(&db)
+            == (0, 10)),
         "the daemon did not carry on: {}",
         daemon.stderr_so_far()
     );
@@ -537,5 +512,5 @@ fn watch_cleanup_survives_a_killed_postmaster_mid_batch_and_a_long_outage() {
     let out = daemon.wait_with_output(Duration::from_secs(10));
     out.success();
     out.not_contains(c.admin_password());
-    assert_eq!(counts(&db), (0, 10));
+    assert_eq!(seed::counts_by_name(&db), (0, 10));
 }

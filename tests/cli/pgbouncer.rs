@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::faults::{counts, install_gate, open_gate_for, seed_rows, shut_gate};
+use crate::faults::{install_gate, open_gate_for, shut_gate};
 use crate::seed::{self, wait_until};
 use crate::support::{PgBouncer, Scsctl, TestDb, cluster, random_hex};
 
@@ -192,7 +192,7 @@ fn purge_and_watch_cleanup_through_pgbouncer_with_transaction_locks() {
     let c = cluster();
     let db = c.new_database();
     seed::init(&db);
-    seed_rows(&db, 300, 10);
+    seed::old_and_live(&db, 300, 10);
     let Some(bouncer) = PgBouncer::start(c, 2, &[]) else {
         return;
     };
@@ -205,9 +205,9 @@ fn purge_and_watch_cleanup_through_pgbouncer_with_transaction_locks() {
         .run();
     out.success();
     out.stdout_contains("deleted 300 expired sessions");
-    assert_eq!(counts(&db), (0, 10));
+    assert_eq!(seed::counts_by_name(&db), (0, 10));
     // The daemon: passes through the pooler, then a clean exit on SIGTERM.
-    seed_rows(&db, 120, 0);
+    seed::old_and_live(&db, 120, 0);
     let daemon = Scsctl::new()
         .arg("-d")
         .arg(&url)
@@ -222,13 +222,13 @@ fn purge_and_watch_cleanup_through_pgbouncer_with_transaction_locks() {
         ])
         .spawn();
     assert!(
-        wait_until(Duration::from_secs(20), || counts(&db).0 == 0),
+        wait_until(Duration::from_secs(20), || seed::counts_by_name(&db).0 == 0),
         "{}",
         daemon.stderr_so_far()
     );
-    seed_rows(&db, 40, 0);
+    seed::old_and_live(&db, 40, 0);
     assert!(
-        wait_until(Duration::from_secs(20), || counts(&db).0 == 0),
+        wait_until(Duration::from_secs(20), || seed::counts_by_name(&db).0 == 0),
         "{}",
         daemon.stderr_so_far()
     );
@@ -236,7 +236,7 @@ fn purge_and_watch_cleanup_through_pgbouncer_with_transaction_locks() {
     let out = daemon.wait_with_output(Duration::from_secs(10));
     out.success();
     assert!(!out.stderr.contains("already exists"), "{}", out.stderr);
-    assert_eq!(counts(&db), (0, 10));
+    assert_eq!(seed::counts_by_name(&db), (0, 10));
 }
 
 #[test]
@@ -244,7 +244,7 @@ fn one_cleaner_at_a_time_through_pgbouncer() {
     let c = cluster();
     let db = c.new_database();
     seed::init(&db);
-    seed_rows(&db, 500, 10);
+    seed::old_and_live(&db, 500, 10);
     install_gate(&db);
     open_gate_for(&db, 0);
     let Some(bouncer) = PgBouncer::start(c, 3, &[]) else {
@@ -302,10 +302,10 @@ fn one_cleaner_at_a_time_through_pgbouncer() {
             out.stdout_str(),
             out.stderr
         );
-        assert_eq!(counts(&db), (500, 10), "{args:?}");
+        assert_eq!(seed::counts_by_name(&db), (500, 10), "{args:?}");
     }
     drop(gate);
     let out = a.wait_with_output(Duration::from_secs(60));
     out.success();
-    assert_eq!(counts(&db), (0, 10));
+    assert_eq!(seed::counts_by_name(&db), (0, 10));
 }

@@ -6,44 +6,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::seed::{init, lock_waiters, wait_until};
+use crate::seed::{self, init, lock_waiters, wait_until};
 use crate::support::{PgBouncer, Scsctl, TestDb, cluster};
 
 /// The cleaner lock's keys, as scsctl computes them for `public.sessions`.
 pub const LOCK_SQL: &str = "SELECT pg_advisory_lock(x'736373'::int, hashtext('public.sessions'))";
 
-/// Inserts `n` rows named `{prefix}{i}` expiring `offset_secs` (plus i ms) from now.
-pub fn rows(db: &TestDb, prefix: &str, n: i64, offset_secs: f64) {
-    db.client()
-        .execute(
-            "INSERT INTO sessions (token, data, expiry) \
-             SELECT $1 || i, decode(repeat('ab', 300), 'hex'), \
-                    current_timestamp + $2::float8 * interval '1 second' + i * interval '1 ms' \
-             FROM generate_series(1, $3::int8) i",
-            &[&prefix, &offset_secs, &n],
-        )
-        .unwrap();
-}
-
-/// (expired, live) by the database clock.
-pub fn counts(db: &TestDb) -> (i64, i64) {
-    let row = db
-        .client()
-        .query_one(
-            "SELECT count(*) FILTER (WHERE expiry < current_timestamp), \
-                    count(*) FILTER (WHERE expiry >= current_timestamp) FROM sessions",
-            &[],
-        )
-        .unwrap();
-    (row.get(0), row.get(1))
-}
-
 #[test]
 fn deletes_every_expired_row_in_batches_and_no_live_one() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 2_500, -3600.0);
-    rows(&db, "new", 1_000, 3600.0);
+    seed::rows(&db, "old", 2_500, -3600.0);
+    seed::rows(&db, "new", 1_000, 3600.0);
     let out = Scsctl::new()
         .db(&db)
         .args(["purge", "--batch-size", "1000", "-o", "json"])
@@ -54,14 +28,14 @@ fn deletes_every_expired_row_in_batches_and_no_live_one() {
     assert_eq!(doc["batches"], 3, "{doc}");
     assert_eq!(doc["scan"], "index");
     assert_eq!(doc["outcome"], "completed");
-    assert_eq!(counts(&db), (0, 1_000));
+    assert_eq!(seed::counts_by_clock(&db), (0, 1_000));
 }
 
 #[test]
 fn summary_line_and_nothing_to_do_is_success() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 10, -60.0);
+    seed::rows(&db, "old", 10, -60.0);
     let out = Scsctl::new().db(&db).arg("purge").run();
     out.success();
     let text = out.stdout_str();
@@ -76,14 +50,14 @@ fn summary_line_and_nothing_to_do_is_success() {
     let out = Scsctl::new().db(&db).arg("purge").run();
     out.success();
     assert!(out.stdout_str().starts_with("deleted 0 expired sessions"));
-    assert_eq!(counts(&db), (0, 0));
+    assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
 
 #[test]
 fn batch_sizes_adapt_to_the_target_time() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 12_000, -3600.0);
+    seed::rows(&db, "old", 12_000, -3600.0);
     // A generous target: batches grow from 1,000 rows by half each time (1000, 1500, 2250,
     // 3375, 5062 …), so far fewer batches than the 12 a fixed 1,000 would take.
     let out = Scsctl::new()
@@ -102,10 +76,10 @@ fn batch_sizes_adapt_to_the_target_time() {
     let grown = out.json();
     assert_eq!(grown["deleted"], 12_000);
     assert!(grown["batches"].as_u64().unwrap() <= 7, "{grown}");
-    assert_eq!(counts(&db).0, 0);
+    assert_eq!(seed::counts_by_clock(&db).0, 0);
 
     // A tiny target: every batch overshoots it, so they shrink well below 1,000 rows.
-    rows(&db, "again", 3_000, -3600.0);
+    seed::rows(&db, "again", 3_000, -3600.0);
     let out = Scsctl::new()
         .db(&db)
         .args([
@@ -122,15 +96,15 @@ fn batch_sizes_adapt_to_the_target_time() {
     let shrunk = out.json();
     assert_eq!(shrunk["deleted"], 3_000);
     assert!(shrunk["batches"].as_u64().unwrap() >= 8, "{shrunk}");
-    assert_eq!(counts(&db).0, 0);
+    assert_eq!(seed::counts_by_clock(&db).0, 0);
 }
 
 #[test]
 fn block_scan_deletes_only_expired_rows() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 6_000, -3600.0);
-    rows(&db, "new", 4_000, 3600.0);
+    seed::rows(&db, "old", 6_000, -3600.0);
+    seed::rows(&db, "new", 4_000, 3600.0);
     for args in [
         vec!["--scan", "blocks"],
         vec!["--scan", "blocks", "--jobs", "2"],
@@ -142,38 +116,38 @@ fn block_scan_deletes_only_expired_rows() {
             .run();
         out.success();
         assert_eq!(out.json()["scan"], "blocks");
-        assert_eq!(counts(&db), (0, 4_000));
-        rows(&db, "more", 3_000, -3600.0);
+        assert_eq!(seed::counts_by_clock(&db), (0, 4_000));
+        seed::rows(&db, "more", 3_000, -3600.0);
     }
     // auto picks blocks for a backlog this large a share of the table (after ANALYZE).
     db.client().batch_execute("ANALYZE sessions").unwrap();
     let out = Scsctl::new().db(&db).args(["purge", "-o", "json"]).run();
     out.success();
     assert_eq!(out.json()["deleted"], 3_000);
-    assert_eq!(counts(&db), (0, 4_000));
+    assert_eq!(seed::counts_by_clock(&db), (0, 4_000));
 }
 
 #[test]
 fn grace_keeps_recently_expired_sessions() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "recent", 5, -60.0);
-    rows(&db, "old", 7, -7200.0);
+    seed::rows(&db, "recent", 5, -60.0);
+    seed::rows(&db, "old", 7, -7200.0);
     let out = Scsctl::new()
         .db(&db)
         .args(["purge", "--grace", "1h", "-o", "json"])
         .run();
     out.success();
     assert_eq!(out.json()["deleted"], 7);
-    assert_eq!(counts(&db), (5, 0));
+    assert_eq!(seed::counts_by_clock(&db), (5, 0));
 }
 
 #[test]
 fn dry_run_counts_and_deletes_nothing() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 42, -60.0);
-    rows(&db, "new", 3, 60.0);
+    seed::rows(&db, "old", 42, -60.0);
+    seed::rows(&db, "new", 3, 60.0);
     let out = Scsctl::new().db(&db).args(["purge", "--dry-run"]).run();
     out.success();
     assert_eq!(out.stdout_str(), "would delete 42 expired sessions\n");
@@ -184,14 +158,14 @@ fn dry_run_counts_and_deletes_nothing() {
     out.success();
     assert_eq!(out.json()["deleted"], 42);
     assert_eq!(out.json()["dry_run"], true);
-    assert_eq!(counts(&db), (42, 3));
+    assert_eq!(seed::counts_by_clock(&db), (42, 3));
 }
 
 #[test]
 fn quiet_prints_nothing_on_success() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 20, -60.0);
+    seed::rows(&db, "old", 20, -60.0);
     let out = Scsctl::new().db(&db).args(["-q", "purge"]).run();
     out.success();
     assert!(
@@ -199,14 +173,14 @@ fn quiet_prints_nothing_on_success() {
         "{}",
         out.stderr
     );
-    assert_eq!(counts(&db), (0, 0));
+    assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
 
 #[test]
 fn json_summary_has_every_figure() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 300, -60.0);
+    seed::rows(&db, "old", 300, -60.0);
     let out = Scsctl::new()
         .db(&db)
         .args(["purge", "--batch-size", "100", "-o", "json"])
@@ -229,14 +203,14 @@ fn json_summary_has_every_figure() {
     assert_eq!(doc["batches"], 4);
     assert_eq!(doc["retries"], 0);
     assert!(doc["max_batch_ms"].as_f64().unwrap() > 0.0);
-    assert_eq!(counts(&db), (0, 0));
+    assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
 
 #[test]
 fn max_duration_stops_cleanly_between_batches() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 20_000, -3600.0);
+    seed::rows(&db, "old", 20_000, -3600.0);
     let out = Scsctl::new()
         .db(&db)
         .args([
@@ -256,14 +230,14 @@ fn max_duration_stops_cleanly_between_batches() {
     assert!(deleted > 0 && deleted < 20_000, "{doc}");
     // Whole batches only: what is gone is exactly what was reported.
     assert_eq!(deleted % 10, 0);
-    assert_eq!(counts(&db), (20_000 - deleted, 0));
+    assert_eq!(seed::counts_by_clock(&db), (20_000 - deleted, 0));
 }
 
 #[test]
 fn vacuum_runs_after_a_large_purge() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 500, -60.0);
+    seed::rows(&db, "old", 500, -60.0);
     let out = Scsctl::new()
         .db(&db)
         .args([
@@ -286,14 +260,14 @@ fn vacuum_runs_after_a_large_purge() {
         .unwrap()
         .get(0);
     assert!(vacuumed.is_some());
-    assert_eq!(counts(&db), (0, 0));
+    assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
 
 #[test]
 fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 50, -60.0);
+    seed::rows(&db, "old", 50, -60.0);
     let mut holder = db.client();
     holder.execute(LOCK_SQL, &[]).unwrap();
 
@@ -319,7 +293,7 @@ fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
         .run();
     out.success();
     assert_eq!(out.json()["outcome"], "another_cleaner");
-    assert_eq!(counts(&db), (50, 0));
+    assert_eq!(seed::counts_by_clock(&db), (50, 0));
 
     drop(holder);
     let out = Scsctl::new()
@@ -328,15 +302,15 @@ fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
         .run();
     out.success();
     assert_eq!(out.json()["deleted"], 50);
-    assert_eq!(counts(&db), (0, 0));
+    assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
 
 #[test]
 fn two_purges_at_once_share_the_work_without_error() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 30_000, -3600.0);
-    rows(&db, "new", 500, 3600.0);
+    seed::rows(&db, "old", 30_000, -3600.0);
+    seed::rows(&db, "new", 500, 3600.0);
     let run = |db: &TestDb| {
         Scsctl::new()
             .db(db)
@@ -352,7 +326,7 @@ fn two_purges_at_once_share_the_work_without_error() {
     b.success();
     let total = a.json()["deleted"].as_i64().unwrap() + b.json()["deleted"].as_i64().unwrap();
     assert_eq!(total, 30_000);
-    assert_eq!(counts(&db), (0, 500));
+    assert_eq!(seed::counts_by_clock(&db), (0, 500));
 }
 
 #[test]
@@ -360,8 +334,8 @@ fn sessions_extended_during_a_purge_survive() {
     let db = cluster().new_database();
     init(&db);
     // Sessions that expired a moment ago, some of which the app keeps extending.
-    rows(&db, "s", 20_000, -30.0);
-    rows(&db, "live", 1_000, 3600.0);
+    seed::rows(&db, "s", 20_000, -30.0);
+    seed::rows(&db, "live", 1_000, 3600.0);
     for scan in ["index", "blocks"] {
         let stop = Arc::new(AtomicBool::new(false));
         let extended = std::thread::scope(|s| {
@@ -432,7 +406,7 @@ fn sessions_extended_during_a_purge_survive() {
                 "{scan}: extended session {token} was deleted"
             );
         }
-        let (expired, live) = counts(&db);
+        let (expired, live) = seed::counts_by_clock(&db);
         assert_eq!(expired, 0, "{scan}");
         assert!(live >= 1_000, "{scan}");
         // Put the expired rows back for the second scan kind.
@@ -458,7 +432,7 @@ fn sessions_extended_during_a_purge_survive() {
 fn sigint_cancels_the_running_batch_and_exits_130() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 50_000, -60.0);
+    seed::rows(&db, "old", 50_000, -60.0);
     let purge = Scsctl::new()
         .db(&db)
         .args([
@@ -473,7 +447,10 @@ fn sigint_cancels_the_running_batch_and_exits_130() {
             "json",
         ])
         .spawn();
-    assert!(wait_until(Duration::from_secs(10), || counts(&db).0 < 50_000));
+    assert!(wait_until(
+        Duration::from_secs(10),
+        || seed::counts_by_clock(&db).0 < 50_000
+    ));
     // SHARE mode conflicts with the DELETE's ROW EXCLUSIVE lock: the next batch waits on it.
     let mut locker = db.client();
     let mut tx = locker.transaction().unwrap();
@@ -507,14 +484,14 @@ fn sigint_cancels_the_running_batch_and_exits_130() {
     assert_eq!(left, 0);
     tx.rollback().unwrap();
     // … and the cancelled batch rolled back whole: exactly what was reported is gone.
-    assert_eq!(counts(&db), (50_000 - deleted, 0));
+    assert_eq!(seed::counts_by_clock(&db), (50_000 - deleted, 0));
 }
 
 #[test]
 fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 100, -60.0);
+    seed::rows(&db, "old", 100, -60.0);
     let mut locker = db.client();
     let mut tx = locker.transaction().unwrap();
     tx.batch_execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
@@ -533,15 +510,15 @@ fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
         out.stdout_str()
     );
     tx.rollback().unwrap();
-    assert_eq!(counts(&db), (100, 0));
+    assert_eq!(seed::counts_by_clock(&db), (100, 0));
 }
 
 #[test]
 fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 500, -60.0);
-    rows(&db, "new", 10, 3600.0);
+    seed::rows(&db, "old", 500, -60.0);
+    seed::rows(&db, "new", 10, 3600.0);
     let c = db.cluster();
     if !c.is_private() {
         crate::support::skip(
@@ -568,7 +545,7 @@ fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
     let out = purge(&[]);
     out.success();
     assert_eq!(out.json()["outcome"], "another_cleaner");
-    assert_eq!(counts(&db), (500, 10));
+    assert_eq!(seed::counts_by_clock(&db), (500, 10));
     drop(holder);
 
     for extra in [
@@ -579,8 +556,8 @@ fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
         let out = purge(extra);
         out.success();
         assert_eq!(out.json()["deleted"], 500, "{extra:?}");
-        assert_eq!(counts(&db), (0, 10));
-        rows(&db, "old", 500, -60.0);
+        assert_eq!(seed::counts_by_clock(&db), (0, 10));
+        seed::rows(&db, "old", 500, -60.0);
     }
 
     // The daemon through the pooler, too.
@@ -596,7 +573,8 @@ fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
         ])
         .spawn();
     assert!(
-        wait_until(Duration::from_secs(10), || counts(&db).0 == 0),
+        wait_until(Duration::from_secs(10), || seed::counts_by_clock(&db).0
+            == 0),
         "{}",
         d.stderr_so_far()
     );
@@ -604,5 +582,5 @@ fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
     let out = d.wait_with_output(Duration::from_secs(10));
     out.success();
     assert!(!out.stderr.contains("error"), "{}", out.stderr);
-    assert_eq!(counts(&db), (0, 10));
+    assert_eq!(seed::counts_by_clock(&db), (0, 10));
 }

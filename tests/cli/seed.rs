@@ -61,3 +61,56 @@ pub fn lock_waiters(client: &mut postgres::Client) -> i64 {
         .unwrap()
         .get(0)
 }
+
+/// Inserts `n` rows named `{prefix}{i}` expiring `offset_secs` (plus i ms) from now.
+pub fn rows(db: &TestDb, prefix: &str, n: i64, offset_secs: f64) {
+    db.client()
+        .execute(
+            "INSERT INTO sessions (token, data, expiry) \
+             SELECT $1 || i, decode(repeat('ab', 300), 'hex'), \
+                    current_timestamp + $2::float8 * interval '1 second' + i * interval '1 ms' \
+             FROM generate_series(1, $3::int8) i",
+            &[&prefix, &offset_secs, &n],
+        )
+        .unwrap();
+}
+
+/// (expired, live) by the database clock.
+pub fn counts_by_clock(db: &TestDb) -> (i64, i64) {
+    let row = db
+        .client()
+        .query_one(
+            "SELECT count(*) FILTER (WHERE expiry < current_timestamp), \
+                    count(*) FILTER (WHERE expiry >= current_timestamp) FROM sessions",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// Inserts `n` rows expired an hour ago (tokens `old-<i>`) and `live` rows live for an hour.
+pub fn old_and_live(db: &TestDb, n: i64, live: i64) {
+    // The test cluster runs with synchronous_commit = off; these rows must survive a SIGKILL
+    // of the postmaster that may follow within the WAL writer's delay.
+    db.client()
+        .batch_execute(&format!(
+            "SET synchronous_commit = on; INSERT INTO sessions SELECT 'old-' || i, '\\x01'::bytea, now() - interval '1 hour' \
+             FROM generate_series(1, {n}) i;
+             INSERT INTO sessions SELECT 'live-' || i, '\\x02'::bytea, now() + interval '1 hour' \
+             FROM generate_series(1, {live}) i;"
+        ))
+        .unwrap();
+}
+
+/// (`old-*` rows, `live-*` rows), as [`old_and_live`] names them.
+pub fn counts_by_name(db: &TestDb) -> (i64, i64) {
+    let row = db
+        .client()
+        .query_one(
+            "SELECT count(*) FILTER (WHERE token LIKE 'old-%'), \
+                    count(*) FILTER (WHERE token LIKE 'live-%') FROM sessions",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}

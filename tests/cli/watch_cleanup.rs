@@ -4,8 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::purge::{counts, rows};
-use crate::seed::{init, lock_waiters, wait_until};
+use crate::seed::{self, init, lock_waiters, wait_until};
 use crate::support::{Cluster, Running, Scsctl, TestDb, cluster, skip};
 
 /// How long a stopped daemon may take to exit before the test fails.
@@ -25,15 +24,15 @@ fn wait_for_log(d: &Running, needle: &str, timeout: Duration) -> bool {
 }
 
 fn purged_within(db: &TestDb, timeout: Duration) -> bool {
-    wait_until(timeout, || counts(db).0 == 0)
+    wait_until(timeout, || seed::counts_by_clock(db).0 == 0)
 }
 
 #[test]
 fn passes_every_interval_with_log_lines_and_metrics() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 300, -60.0);
-    rows(&db, "new", 7, 3600.0);
+    seed::rows(&db, "old", 300, -60.0);
+    seed::rows(&db, "new", 7, 3600.0);
     let dir = std::env::temp_dir().join(format!("scsctl-watch-{}-{}", std::process::id(), db.name));
     std::fs::create_dir_all(&dir).unwrap();
     let metrics = dir.join("scsctl.prom");
@@ -48,7 +47,7 @@ fn passes_every_interval_with_log_lines_and_metrics() {
     );
     assert!(purged_within(&db, Duration::from_secs(10)));
     // Later passes catch what expires later.
-    rows(&db, "later", 40, -1.0);
+    seed::rows(&db, "later", 40, -1.0);
     assert!(purged_within(&db, Duration::from_secs(10)));
     assert!(wait_for_log(
         &d,
@@ -63,7 +62,7 @@ fn passes_every_interval_with_log_lines_and_metrics() {
     d.terminate();
     let out = d.wait_with_output(EXIT);
     out.success();
-    assert_eq!(counts(&db), (0, 7));
+    assert_eq!(seed::counts_by_clock(&db), (0, 7));
 
     let mut deleted = 0;
     let mut passes = 0;
@@ -115,7 +114,7 @@ fn passes_every_interval_with_log_lines_and_metrics() {
 fn text_log_lines_start_with_an_rfc3339_time() {
     let db = cluster().new_database();
     init(&db);
-    rows(&db, "old", 25, -60.0);
+    seed::rows(&db, "old", 25, -60.0);
     let d = daemon(&db, &[]);
     assert!(purged_within(&db, Duration::from_secs(10)));
     assert!(wait_for_log(&d, "deleted 25 rows", Duration::from_secs(5)));
@@ -166,7 +165,7 @@ fn sigterm_during_a_blocked_batch_exits_0_within_a_second() {
     assert_eq!(left, 0);
     // The daemon is gone: the expired rows committed now stay.
     tx.commit().unwrap();
-    assert_eq!(counts(&db), (100, 0));
+    assert_eq!(seed::counts_by_clock(&db), (100, 0));
 }
 
 #[test]
@@ -185,7 +184,7 @@ fn survives_pg_terminate_backend() {
         .unwrap()
         .get(0);
     assert_eq!(killed, 1);
-    rows(&db, "old", 60, -60.0);
+    seed::rows(&db, "old", 60, -60.0);
     assert!(
         purged_within(&db, Duration::from_secs(15)),
         "{}",
@@ -214,7 +213,7 @@ fn survives_a_server_restart() {
     cluster.stop();
     std::thread::sleep(Duration::from_millis(1500));
     cluster.start();
-    rows(&db, "old", 80, -60.0);
+    seed::rows(&db, "old", 80, -60.0);
     assert!(
         purged_within(&db, Duration::from_secs(20)),
         "{}",
@@ -229,7 +228,7 @@ fn survives_a_server_restart() {
         "no failure was logged: {}",
         out.stderr
     );
-    assert_eq!(counts(&db), (0, 0));
+    assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
 
 #[test]
@@ -240,13 +239,13 @@ fn one_active_cleaner_and_takeover_after_sigkill() {
     assert!(wait_for_log(&a, "active cleaner", Duration::from_secs(10)));
     let b = daemon(&db, &[]);
     assert!(wait_for_log(&b, "standing by", Duration::from_secs(10)));
-    rows(&db, "first", 50, -60.0);
+    seed::rows(&db, "first", 50, -60.0);
     assert!(purged_within(&db, Duration::from_secs(10)));
     assert!(!b.stderr_so_far().contains("active cleaner"));
 
     a.kill();
     a.wait_with_output(EXIT);
-    rows(&db, "second", 70, -60.0);
+    seed::rows(&db, "second", 70, -60.0);
     assert!(
         purged_within(&db, Duration::from_secs(10)),
         "{}",
@@ -256,5 +255,5 @@ fn one_active_cleaner_and_takeover_after_sigkill() {
     b.terminate();
     let out = b.wait_with_output(EXIT);
     out.success();
-    assert_eq!(counts(&db), (0, 0));
+    assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
