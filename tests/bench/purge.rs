@@ -209,7 +209,31 @@ fn expired(client: &mut Client) -> i64 {
 /// The app: SCS's Find and Commit on random live tokens, paced, recording each latency.
 struct Load {
     stop: Arc<AtomicBool>,
-    handle: thread::JoinHandle<Vec<Duration>>,
+    handle: thread::JoinHandle<Vec<(Op, Duration)>>,
+}
+
+/// The app's two statements.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Find,
+    Commit,
+}
+
+/// The 99th percentile of the latencies of all operations, of Finds only, of Commits only.
+fn p99s(latencies: &[(Op, Duration)]) -> [f64; 3] {
+    let of = |keep: &dyn Fn(Op) -> bool| {
+        let v = latencies
+            .iter()
+            .filter(|(op, _)| keep(*op))
+            .map(|(_, d)| *d)
+            .collect();
+        p99(v).as_secs_f64() * 1000.0
+    };
+    [
+        of(&|_| true),
+        of(&|op| op == Op::Find),
+        of(&|op| op == Op::Commit),
+    ]
 }
 
 impl Load {
@@ -239,14 +263,16 @@ impl Load {
                 x ^= x << 17;
                 let token = &tokens[(x % tokens.len() as u64) as usize];
                 let started = Instant::now();
-                if x.is_multiple_of(4) {
+                let op = if x.is_multiple_of(4) {
                     let data = vec![7u8; 320];
                     let expiry = std::time::SystemTime::now() + Duration::from_secs(86_400);
                     client.execute(&commit, &[token, &data, &expiry]).unwrap();
+                    Op::Commit
                 } else {
                     client.query_opt(&find, &[token]).unwrap();
-                }
-                latencies.push(started.elapsed());
+                    Op::Find
+                };
+                latencies.push((op, started.elapsed()));
                 next += period;
                 let now = Instant::now();
                 if next > now {
@@ -260,7 +286,7 @@ impl Load {
         Load { stop, handle }
     }
 
-    fn finish(self) -> Vec<Duration> {
+    fn finish(self) -> Vec<(Op, Duration)> {
         self.stop.store(true, Ordering::Relaxed);
         self.handle.join().unwrap()
     }
@@ -415,7 +441,9 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
             // The app alone, for the idle p99.
             let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
             thread::sleep(Duration::from_millis(1500));
-            idle.push(p99(load.finish()).as_secs_f64() * 1000.0);
+            let [all, find, commit] = p99s(&load.finish());
+            idle.push(all);
+            eprintln!("  idle app p99 {all:.2} ms (Find {find:.2}, Commit {commit:.2})");
 
             let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
             thread::sleep(Duration::from_millis(200));
@@ -445,7 +473,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                     deleted,
                 }
             };
-            let p = p99(load.finish()).as_secs_f64() * 1000.0;
+            let [p, find_p99, commit_p99] = p99s(&load.finish());
             let left = expired(&mut client);
             assert!(
                 sample.deleted >= expected - 10 && left == 0,
@@ -454,13 +482,16 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                 sample.deleted
             );
             println!(
-                "round {} {:<22} {:>8.3}s  max tx {:>8.1} ms  p99 tx {:>8.1} ms  app p99 {:>6.2} ms  deleted {}",
+                "round {} {:<22} {:>8.3}s  max tx {:>8.1} ms  p99 tx {:>8.1} ms  app p99 {:>6.2} ms \
+                 (Find {:.2}, Commit {:.2})  deleted {}",
                 round + 1,
                 names[which],
                 sample.seconds,
                 sample.max_tx_ms,
                 sample.p99_tx_ms,
                 p,
+                find_p99,
+                commit_p99,
                 sample.deleted
             );
             samples[which].push(Sample {
