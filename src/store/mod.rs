@@ -6,11 +6,14 @@
 //! `expiry < current_timestamp`. A row whose expiry equals the current time is neither found nor
 //! deleted, as in SCS.
 //!
-//! Every statement is sent unnamed, parameters typed, in one round trip (`query_typed`):
-//! behind a connection pooler in transaction mode (PgBouncer's `pool_mode = transaction`) a
-//! named prepared statement outlives the transaction on a server connection that the next
-//! transaction may not get, and its name collides with the next client's (`prepared statement
-//! "s0" already exists`). Unnamed statements work the same on a direct connection.
+//! By default every statement is sent unnamed, parameters typed, in one round trip
+//! (`query_typed`): behind a connection pooler in transaction mode (PgBouncer's
+//! `pool_mode = transaction`) a named prepared statement outlives the transaction on a server
+//! connection that the next transaction may not get, and its name collides with the next
+//! client's (`prepared statement "s0" already exists`). Unnamed statements work the same on a
+//! direct connection, and cost a one-shot command no extra round trip. A long-lived store on
+//! a direct connection (an app's) calls [`Store::prepare_statements`] once: the twin's
+//! operations then skip parsing and planning on every call.
 
 mod admin;
 mod cleanup;
@@ -21,8 +24,8 @@ mod schema;
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use postgres::Client;
 use postgres::types::{ToSql, Type};
+use postgres::{Client, Statement};
 
 pub use admin::{Counts, SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
@@ -67,6 +70,14 @@ impl Sql {
     }
 }
 
+/// The twin's statements, prepared (named) on the store's connection.
+struct Prepared {
+    find: Statement,
+    commit: Statement,
+    delete: Statement,
+    all: Statement,
+}
+
 /// A statement parameter with its PostgreSQL type, as unnamed statements take them.
 type Param<'a> = (&'a (dyn ToSql + Sync), Type);
 
@@ -79,6 +90,7 @@ pub struct Store {
     client: Client,
     table: TableName,
     sql: Sql,
+    prepared: Option<Prepared>,
     cleanup: Option<Cleanup>,
 }
 
@@ -88,6 +100,7 @@ impl Store {
         Store {
             client,
             sql: Sql::new(&table),
+            prepared: None,
             table,
             cleanup: None,
         }
@@ -131,13 +144,41 @@ impl Store {
         self.cleanup.take().map(Cleanup::stop)
     }
 
+    /// Prepares the twin's statements ([`Store::find`], [`Store::commit`], [`Store::delete`],
+    /// [`Store::all`]) as named statements on this connection, once: from then on each call is
+    /// a bind and execute, without parsing and planning. For a store that lives long on a direct
+    /// connection (or a pooler in session mode); not behind a pooler in transaction mode, where
+    /// the next transaction may run on a server connection that never saw them.
+    pub fn prepare_statements(&mut self) -> Result<()> {
+        let table = &self.table;
+        let client = &mut self.client;
+        let mut prepare = |sql: &str, types: &[Type]| {
+            client
+                .prepare_typed(sql, types)
+                .map_err(|e| table_error(table, "cannot prepare the session statements", e))
+        };
+        self.prepared = Some(Prepared {
+            find: prepare(&self.sql.find, &[Type::TEXT])?,
+            commit: prepare(
+                &self.sql.commit,
+                &[Type::TEXT, Type::BYTEA, Type::TIMESTAMPTZ],
+            )?,
+            delete: prepare(&self.sql.delete, &[Type::TEXT])?,
+            all: prepare(&self.sql.all, &[])?,
+        });
+        Ok(())
+    }
+
     /// Mirrors postgresstore's `Find`: the data of a live session, `None` when the token has no
     /// row or the row has expired by the database clock.
     pub fn find(&mut self, token: &str) -> Result<Option<Vec<u8>>> {
-        let row = self
-            .client
-            .query_typed_opt(&self.sql.find, &[(&token, Type::TEXT)])
-            .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
+        let row = match &self.prepared {
+            Some(p) => self.client.query_opt(&p.find, &[&token]),
+            None => self
+                .client
+                .query_typed_opt(&self.sql.find, &[(&token, Type::TEXT)]),
+        }
+        .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
         row.map(|r| r.try_get(0))
             .transpose()
             .map_err(|e| errors::incompatible(&self.table, &format!("cannot read a row: {e}")))
@@ -146,28 +187,36 @@ impl Store {
     /// Mirrors postgresstore's `Commit`: insert the session or replace its data and expiry,
     /// with the same `INSERT … ON CONFLICT (token) DO UPDATE` upsert.
     pub fn commit(&mut self, token: &str, data: &[u8], expiry: SystemTime) -> Result<()> {
-        self.client
-            .execute_typed(&self.sql.commit, &commit_params(&token, &data, &expiry))
-            .map_err(|e| table_error(&self.table, "cannot write the session", e))?;
+        match &self.prepared {
+            Some(p) => self.client.execute(&p.commit, &[&token, &data, &expiry]),
+            None => self
+                .client
+                .execute_typed(&self.sql.commit, &commit_params(&token, &data, &expiry)),
+        }
+        .map_err(|e| table_error(&self.table, "cannot write the session", e))?;
         Ok(())
     }
 
     /// Mirrors postgresstore's `Delete`: a missing token is not an error. Returns whether a row
     /// was deleted (SCS discards this).
     pub fn delete(&mut self, token: &str) -> Result<bool> {
-        let n = self
-            .client
-            .execute_typed(&self.sql.delete, &[(&token, Type::TEXT)])
-            .map_err(|e| table_error(&self.table, "cannot delete the session", e))?;
+        let n = match &self.prepared {
+            Some(p) => self.client.execute(&p.delete, &[&token]),
+            None => self
+                .client
+                .execute_typed(&self.sql.delete, &[(&token, Type::TEXT)]),
+        }
+        .map_err(|e| table_error(&self.table, "cannot delete the session", e))?;
         Ok(n > 0)
     }
 
     /// Mirrors postgresstore's `All`: every live session, token → data.
     pub fn all(&mut self) -> Result<HashMap<String, Vec<u8>>> {
-        let rows = self
-            .client
-            .query_typed(&self.sql.all, &[])
-            .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
+        let rows = match &self.prepared {
+            Some(p) => self.client.query(&p.all, &[]),
+            None => self.client.query_typed(&self.sql.all, &[]),
+        }
+        .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect::<Result<_, postgres::Error>>()

@@ -40,6 +40,36 @@ fn find_sees_only_live_sessions() {
 }
 
 #[test]
+fn prepared_statements_keep_the_same_semantics() {
+    let db = cluster().new_database();
+    let mut s = store(&db, "sessions");
+    s.prepare_statements().unwrap();
+    let now = SystemTime::now();
+    s.commit("live", b"a", now + hour()).unwrap();
+    s.commit("live", b"b", now + hour()).unwrap();
+    s.commit("dead", b"c", now - hour()).unwrap();
+    assert_eq!(s.find("live").unwrap(), Some(b"b".to_vec()));
+    assert_eq!(s.find("dead").unwrap(), None);
+    assert_eq!(s.find("nobody").unwrap(), None);
+    assert_eq!(s.all().unwrap().len(), 1);
+    assert!(s.delete("live").unwrap());
+    assert!(!s.delete("live").unwrap());
+    assert_eq!(s.find("live").unwrap(), None);
+    // The statements are named on the server: the store's own session lists them (this
+    // query, prepared by rust-postgres too, leaves itself out).
+    let names: i64 = s
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_prepared_statements \
+             WHERE statement LIKE '%sessions%' AND statement NOT LIKE '%pg_prepared%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(names, 4, "find, commit, delete and all are prepared");
+}
+
+#[test]
 fn commit_is_an_upsert() {
     let db = cluster().new_database();
     let mut s = store(&db, "sessions");

@@ -58,9 +58,10 @@ pub struct Rate {
     pub hits: u64,
 }
 
-/// Runs `op` on `conns` connections (one thread each) for `secs`, connections opened before
-/// the clock starts, as pgbench's "without initial connection time".
-pub fn rust(conninfo: &str, rows: u64, op: Op, conns: usize, secs: f64) -> Rate {
+/// Runs `op` on `conns` connections (one thread each) for `secs`, connections opened (and,
+/// with `prepared`, statements prepared) before the clock starts, as pgbench's "without
+/// initial connection time".
+pub fn rust(conninfo: &str, rows: u64, op: Op, conns: usize, secs: f64, prepared: bool) -> Rate {
     let target = Target::resolve(Some(conninfo), &Env::from_vars([("USER", "bench")]))
         .expect("resolve the bench target");
     let barrier = Arc::new(Barrier::new(conns + 1));
@@ -71,6 +72,9 @@ pub fn rust(conninfo: &str, rows: u64, op: Op, conns: usize, secs: f64) -> Rate 
             std::thread::spawn(move || {
                 let mut store = Store::connect(&target, TableName::parse("sessions").unwrap())
                     .expect("connect the store");
+                if prepared {
+                    store.prepare_statements().expect("prepare the statements");
+                }
                 // Tokens are made before the clock starts: pgbench computes them in the server.
                 let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ (t as u64 + 1).wrapping_mul(0xbf58_476d);
                 let tokens: Vec<String> = (0..50_000)
