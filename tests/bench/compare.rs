@@ -415,11 +415,7 @@ impl Bench {
                     reference: format!("pgbench -M prepared {:.0}/s", median(&tps)),
                     ratio: format!("{ratio:.2}×"),
                     target: if prepared { "≥ 0.9×" } else { "—" }.into(),
-                    met: if prepared {
-                        yes(ratio >= 0.9)
-                    } else {
-                        "—".into()
-                    },
+                    met: if prepared { yes(ratio >= 0.9) } else { "—" },
                 });
             }
         }
