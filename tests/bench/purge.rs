@@ -447,6 +447,10 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
 
             let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
             thread::sleep(Duration::from_millis(200));
+            let wal_start: String = client
+                .query_one("SELECT pg_current_wal_lsn()::text", &[])
+                .unwrap()
+                .get(0);
             let sample = if which == 0 {
                 let (seconds, deleted) = run_delete(cluster);
                 Sample {
@@ -474,6 +478,14 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                 }
             };
             let [p, find_p99, commit_p99] = p99s(&load.finish());
+            // WAL written meanwhile (the app's share is small): what every commit flushes behind.
+            let wal_mb: f64 = client
+                .query_one(
+                    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::text::pg_lsn)::float8 / 1e6",
+                    &[&wal_start],
+                )
+                .unwrap()
+                .get(0);
             let left = expired(&mut client);
             assert!(
                 sample.deleted >= expected - 10 && left == 0,
@@ -483,7 +495,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
             );
             println!(
                 "round {} {:<22} {:>8.3}s  max tx {:>8.1} ms  p99 tx {:>8.1} ms  app p99 {:>6.2} ms \
-                 (Find {:.2}, Commit {:.2})  deleted {}",
+                 (Find {:.2}, Commit {:.2})  WAL {:.0} MB  deleted {}",
                 round + 1,
                 names[which],
                 sample.seconds,
@@ -492,6 +504,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
                 p,
                 find_p99,
                 commit_p99,
+                wal_mb,
                 sample.deleted
             );
             samples[which].push(Sample {
