@@ -571,7 +571,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__purge)
-            opts="-d -t -o -q -v -h -V --batch-size --grace --max-duration --dry-run --vacuum --vacuum-threshold --target-batch-time --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --batch-size --grace --max-duration --dry-run --vacuum --vacuum-threshold --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -757,7 +757,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__watch__subcmd__cleanup)
-            opts="-d -t -o -q -v -h -V --interval --batch-size --grace --jitter --log-format --metrics-file --max-duration --target-batch-time --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --interval --batch-size --grace --jitter --log-format --metrics-file --max-duration --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -157,6 +157,7 @@ always\t'Always'
 never\t'Never'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l dry-run -d 'Count what would be deleted and change nothing'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l vacuum -d 'Run VACUUM (ANALYZE) on the table after a run that deleted many rows (never VACUUM FULL)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l no-wal-compression -d 'Do not compress the purge\'s WAL. By default batches set wal_compression = lz4 for their own session when the role may (superuser, or GRANT SET ON PARAMETER wal_compression): a quarter of the WAL, so the app\'s commits wait far less. Use this if a standby\'s build lacks lz4'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s q -l quiet -d 'Print nothing on success'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
@@ -189,6 +190,7 @@ ndjson\t'One JSON object per line, streamed'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l color -d 'When to use colour; NO_COLOR in the environment turns it off' -r -f -a "auto\t'Only on a terminal, and never when NO_COLOR is set'
 always\t'Always'
 never\t'Never'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l no-wal-compression -d 'Do not compress the purge\'s WAL. By default batches set wal_compression = lz4 for their own session when the role may (superuser, or GRANT SET ON PARAMETER wal_compression): a quarter of the WAL, so the app\'s commits wait far less. Use this if a standby\'s build lacks lz4'
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -s q -l quiet -d 'Print nothing on success'
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -s v -l verbose -d 'Say what is being done on stderr (never a password)'

@@ -307,6 +307,13 @@ pub struct CleanerArgs {
     #[arg(long, value_name = "DURATION", default_value = "100ms")]
     pub target_batch_time: String,
 
+    /// Do not compress the purge's WAL. By default batches set wal_compression = lz4 for their
+    /// own session when the role may (superuser, or GRANT SET ON PARAMETER wal_compression): a
+    /// quarter of the WAL, so the app's commits wait far less. Use this if a standby's build
+    /// lacks lz4
+    #[arg(long)]
+    pub no_wal_compression: bool,
+
     /// Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     pub lock_timeout: String,

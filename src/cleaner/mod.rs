@@ -134,6 +134,9 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// `statement_timeout` of each batch.
     pub statement_timeout: Duration,
+    /// Compress the WAL the batches write, where the server allows it (see
+    /// [`crate::store::Purger::compresses_wal`]).
+    pub compress_wal: bool,
 }
 
 impl Default for Settings {
@@ -152,6 +155,7 @@ impl Default for Settings {
             statement_timeout: default_statement_timeout(BatchSizing::Adaptive {
                 target: DEFAULT_TARGET_BATCH_TIME,
             }),
+            compress_wal: true,
         }
     }
 }
@@ -218,6 +222,8 @@ pub struct PassReport {
     pub outcome: Outcome,
     /// How the pass found expired rows ([`Scan::Index`] or [`Scan::Blocks`]).
     pub scan: Scan,
+    /// Whether its batches compressed their WAL.
+    pub wal_compression: bool,
 }
 
 impl PassReport {
@@ -230,6 +236,7 @@ impl PassReport {
             max_batch: Duration::ZERO,
             outcome,
             scan: Scan::Index,
+            wal_compression: false,
         }
     }
 
@@ -296,6 +303,7 @@ impl Conn {
             settings.statement,
             settings.lock_timeout,
             settings.statement_timeout,
+            settings.compress_wal,
         )?;
         let registration = shutdown.register(target, store.client());
         Ok(Conn {
@@ -513,6 +521,10 @@ impl Cleaner {
         });
         let mut report = self.after_work(result)?;
         report.duration = started.elapsed();
+        report.wal_compression = self
+            .primary
+            .as_ref()
+            .is_some_and(|c| c.purger.compresses_wal());
         Ok(report)
     }
 

@@ -74,6 +74,7 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
                 "retries": 0,
                 "duration_seconds": 0.0,
                 "max_batch_ms": 0.0,
+                "wal_compression": false,
                 "dry_run": false,
                 "outcome": "another_cleaner",
             }))?;
@@ -151,6 +152,7 @@ fn empty_report(outcome: Outcome) -> PassReport {
         max_batch: Duration::ZERO,
         outcome,
         scan: Scan::Auto,
+        wal_compression: false,
     }
 }
 
@@ -200,6 +202,7 @@ pub(super) fn settings(
         ));
     }
     Ok(Settings {
+        compress_wal: !cleaner.no_wal_compression,
         sizing,
         grace,
         max_duration,
@@ -289,6 +292,7 @@ fn summary(
                 "retries": report.retries,
                 "duration_seconds": report.duration.as_secs_f64(),
                 "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
+                "wal_compression": report.wal_compression,
                 "dry_run": args.dry_run,
                 "outcome": match report.outcome {
                     _ if args.dry_run => "dry_run",

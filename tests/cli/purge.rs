@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::seed::{self, init, lock_waiters, wait_until};
-use crate::support::{PgBouncer, Scsctl, TestDb, cluster};
+use crate::support::{PgBouncer, Scsctl, TestDb, cluster, random_hex};
 
 /// The cleaner lock's keys, as scsctl computes them for `public.sessions`.
 pub const LOCK_SQL: &str = "SELECT pg_advisory_lock(x'736373'::int, hashtext('public.sessions'))";
@@ -97,6 +97,54 @@ fn batch_sizes_adapt_to_the_target_time() {
     assert_eq!(shrunk["deleted"], 3_000);
     assert!(shrunk["batches"].as_u64().unwrap() >= 8, "{shrunk}");
     assert_eq!(seed::counts_by_clock(&db).0, 0);
+}
+
+#[test]
+fn wal_compression_is_used_only_where_the_role_may_set_it() {
+    let db = cluster().new_database();
+    init(&db);
+    let purge = |url: &str, extra: &[&str]| {
+        let out = Scsctl::new()
+            .arg("-d")
+            .arg(url)
+            .args(["purge", "-o", "json"])
+            .args(extra)
+            .run();
+        out.success();
+        out.json()
+    };
+    // The suite's admin is a superuser: it may, when the server was built with lz4.
+    let allowed = db
+        .client()
+        .batch_execute("SET wal_compression = lz4")
+        .is_ok();
+    seed::rows(&db, "a", 300, -3600.0);
+    let report = purge(&db.url(), &[]);
+    assert_eq!(report["deleted"], 300);
+    assert_eq!(report["wal_compression"], allowed, "{report}");
+    seed::rows(&db, "b", 300, -3600.0);
+    let report = purge(&db.url(), &["--no-wal-compression"]);
+    assert_eq!(report["deleted"], 300);
+    assert_eq!(report["wal_compression"], false, "{report}");
+
+    // A role without the privilege: the purge goes on without it, in both lock modes.
+    let role = format!("purge_plain_{}", random_hex(4));
+    db.create_role(&role, "plain-pw");
+    db.psql(&format!("GRANT SELECT, INSERT, UPDATE, DELETE ON sessions TO {role}"));
+    let c = db.cluster();
+    let url = format!(
+        "postgresql://{role}:plain-pw@{}:{}/{}?sslmode=disable",
+        c.host(),
+        c.port(),
+        db.name
+    );
+    for mode in ["session", "transaction"] {
+        seed::rows(&db, mode, 300, -3600.0);
+        let report = purge(&url, &["--lock-mode", mode]);
+        assert_eq!(report["deleted"], 300, "{mode}: {report}");
+        assert_eq!(report["wal_compression"], false, "{mode}: {report}");
+    }
+    assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
 
 #[test]
