@@ -130,7 +130,9 @@ fn wal_compression_is_used_only_where_the_role_may_set_it() {
     // A role without the privilege: the purge goes on without it, in both lock modes.
     let role = format!("purge_plain_{}", random_hex(4));
     db.create_role(&role, "plain-pw");
-    db.psql(&format!("GRANT SELECT, INSERT, UPDATE, DELETE ON sessions TO {role}"));
+    db.psql(&format!(
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON sessions TO {role}"
+    ));
     let c = db.cluster();
     let url = format!(
         "postgresql://{role}:plain-pw@{}:{}/{}?sslmode=disable",
