@@ -11,6 +11,7 @@ use crate::cli::{DeleteArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::Output;
+use crate::session;
 use crate::store::{State, Store};
 
 /// Revokes sessions and prints how many rows went (or would go, with `--dry-run`).
@@ -79,7 +80,7 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
     let mut digests = Vec::new();
     let mut undecodable = view::Undecodable::default();
     store.scan(State::All, None, |row| {
-        let decoded = view::decode(&row);
+        let decoded = session::decode(&row.data);
         undecodable.note(&row, &decoded);
         if view::matches(&decoded, &filters) {
             digests.push(Sha256::digest(&row.data).to_vec());

@@ -5,7 +5,7 @@ use crate::cli::{GetArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::{Output, hex_preview};
-use crate::session::Decoded;
+use crate::session::{self, Decoded};
 
 /// Bytes of undecodable data shown in the preview.
 const PREVIEW_BYTES: usize = 32;
@@ -24,7 +24,7 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
     if args.raw {
         return out.raw(&row.data);
     }
-    let decoded = view::decode(&row);
+    let decoded = session::decode(&row.data);
     match out.format() {
         OutputFormat::Json | OutputFormat::Ndjson => {
             out.document(&view::row_json(&row, Some(&decoded)))

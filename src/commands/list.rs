@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::duration::{relative, rfc3339_micros};
 use crate::error::Result;
 use crate::output::{Output, Style};
+use crate::session;
 use crate::store::{SessionRow, State};
 
 /// Width of a token SCS makes (43 characters), so a table of SCS tokens lines up.
@@ -48,7 +49,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
         if args.limit.is_some_and(|limit| shown >= limit) {
             return Ok(ControlFlow::Break(()));
         }
-        let decoded = with_data.then(|| view::decode(&row));
+        let decoded = with_data.then(|| session::decode(&row.data));
         if !filters.is_empty() {
             let decoded = decoded.as_ref().expect("decoded when filtering");
             undecodable.note(&row, decoded);

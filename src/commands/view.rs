@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::duration::{relative, rfc3339_micros};
 use crate::gob::json;
-use crate::session::{self, Decoded, Filter};
+use crate::session::{Decoded, Filter};
 use crate::store::SessionRow;
 
 /// The state word of a row.
@@ -150,9 +150,4 @@ impl Undecodable {
         }
         out
     }
-}
-
-/// Decodes a row's data.
-pub fn decode(row: &SessionRow) -> Decoded {
-    session::decode(&row.data)
 }
