@@ -327,9 +327,11 @@ fn go_rejects_what_we_reject_and_fresh_go_fixtures_decode() {
         .status()
         .expect("run go-peer fixtures");
     assert!(status.success());
+    let (mut rejected, mut decoded) = (0, 0);
     for e in manifest(&dir) {
         let data = std::fs::read(dir.join(&e.gob)).expect("read");
         if e.bad {
+            rejected += 1;
             assert!(
                 matches!(session::decode(&data), Decoded::Corrupt(_)),
                 "{}",
@@ -346,6 +348,11 @@ fn go_rejects_what_we_reject_and_fresh_go_fixtures_decode() {
             serde_json::from_slice(&std::fs::read(dir.join(e.json.expect("json"))).expect("read"))
                 .expect("json");
         check_against_go_json(&decode_ok(&data, &e.name), &go, &e.name);
+        decoded += 1;
     }
+    assert!(
+        rejected > 0 && decoded > 0,
+        "{rejected} rejected, {decoded} decoded"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

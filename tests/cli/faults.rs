@@ -302,9 +302,12 @@ fn a_terminated_connection_fails_the_command_and_keeps_the_batch_whole() {
         "live-3",
     ]);
     let pid = wait_at_gate(&db, &mut child);
-    db.client()
-        .execute("SELECT pg_terminate_backend($1)", &[&pid])
-        .unwrap();
+    let terminated: bool = db
+        .client()
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap()
+        .get(0);
+    assert!(terminated);
     drop(gate);
     let (code, stdout, stderr) = finish(child);
     assert_eq!(code, 4, "stderr: {stderr}");

@@ -174,6 +174,7 @@ fn block_scan_deletes_only_expired_rows() {
     let out = Scsctl::new().db(&db).args(["purge", "-o", "json"]).run();
     out.success();
     assert_eq!(out.json()["deleted"], 3_000);
+    assert_eq!(out.json()["scan"], "blocks");
     assert_eq!(seed::counts_by_clock(&db), (0, 4_000));
 }
 
@@ -550,7 +551,11 @@ fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
         .db(&db)
         .args(["purge", "--lock-timeout", "60s"])
         .spawn();
-    std::thread::sleep(Duration::from_millis(500));
+    let mut watcher = db.client();
+    assert!(
+        wait_until(Duration::from_secs(10), || lock_waiters(&mut watcher) == 1),
+        "the purge never waited for the table lock"
+    );
     purge.interrupt();
     let out = purge.wait_with_output(Duration::from_secs(10));
     out.code(130);

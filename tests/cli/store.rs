@@ -234,18 +234,21 @@ fn background_cleanup_deletes_expired_rows_and_stops_on_drop() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    drop(store);
-    // Dropping the store joined the cleanup thread, which closed its connection.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let backends: i64 = db
-            .client()
+    let backends = |db: &TestDb| -> i64 {
+        db.client()
             .query_one(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
                 &[&app],
             )
             .unwrap()
-            .get(0);
+            .get(0)
+    };
+    assert_eq!(backends(&db), 2, "the store's connection and its cleanup's");
+    drop(store);
+    // Dropping the store joined the cleanup thread, which closed its connection.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let backends = backends(&db);
         if backends == 0 {
             break;
         }
