@@ -335,12 +335,12 @@ impl Session {
                 let (go_type, text) = match v {
                     Value::Interface(Some(i)) => (
                         i.name.to_string(),
-                        render_text(&value_json(v)["value"], &i.value),
+                        render_text(&to_json(&i.value, i.ty, i.types.as_deref()), &i.value),
                     ),
                     Value::Interface(None) => ("<nil>".to_owned(), "<nil>".to_owned()),
                     other => (
                         natural_name(other).to_owned(),
-                        render_text(&value_json(other)["value"], other),
+                        render_text(&to_json(other, natural_type(other), None), other),
                     ),
                 };
                 ValueRow {
@@ -355,13 +355,7 @@ impl Session {
     }
 }
 
-/// The `{"type", "value"}` view of a session value.
-pub fn value_json(v: &Value) -> Json {
-    let mut out = Vec::new();
-    write_value_json(&mut Writer::new(&mut out), v);
-    json::parse(&out)
-}
-
+/// Writes the `{"type", "value"}` view of a session value.
 fn write_value_json(w: &mut Writer, v: &Value) {
     match v {
         Value::Interface(i) => w.iface(i.as_deref(), None),
@@ -379,8 +373,6 @@ fn render_text(view: &Json, v: &Value) -> String {
     match (view, v) {
         (Json::String(s), _) if !s.chars().any(char::is_control) => s.clone(),
         (Json::Null, Value::Interface(None)) => "<nil>".to_owned(),
-        (Json::Number(n), _) => n.to_string(),
-        (Json::Bool(b), _) => b.to_string(),
         (other, _) => other.to_string(),
     }
 }

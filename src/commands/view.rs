@@ -1,5 +1,6 @@
 //! How one session row is shown: the JSON object of the contract and the fields of a table.
 
+use std::io::Write as _;
 use std::time::SystemTime;
 
 use serde_json::Value;
@@ -52,7 +53,7 @@ pub fn write_row_json(row: &SessionRow, decoded: Option<&Decoded>, out: &mut Vec
     member(out, "expiry");
     json::write_str(out, &rfc3339_micros(row.expiry));
     member(out, "size");
-    out.extend_from_slice(row.size.to_string().as_bytes());
+    let _ = write!(out, "{}", row.size);
     member(out, "state");
     json::write_str(out, state(row));
     member(out, "token");

@@ -47,7 +47,7 @@ impl Fast {
 /// A `HashMap`/`HashSet` hasher for keys taken from the input.
 pub(crate) type FastHash = BuildHasherDefault<Fast>;
 
-type Map = HashMap<Box<[u8]>, Arc<WireType>, BuildHasherDefault<Fast>>;
+type Map = HashMap<Box<[u8]>, Arc<WireType>, FastHash>;
 
 thread_local! {
     static CACHE: RefCell<Map> = RefCell::new(Map::default());

@@ -48,10 +48,10 @@ pub fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-/// Appends `body` as one message (its length, then the bytes).
+/// Appends `body` as one message: a message is framed like a byte string (its length, then
+/// the bytes).
 pub fn put_message(out: &mut Vec<u8>, body: &[u8]) {
-    put_uint(out, body.len() as u64);
-    out.extend_from_slice(body);
+    put_bytes(out, body);
 }
 
 /// Writes struct fields as deltas, omitting none: callers skip fields they omit.

@@ -2,7 +2,7 @@
 //!
 //! [`Writer`] renders values without building a `serde_json::Value` tree first (a listing of a
 //! million sessions would otherwise spend most of its time allocating and freeing the trees);
-//! [`to_json`] and [`iface_json`] parse that output back for callers that want a tree. Objects
+//! [`to_json`] parses that output back for callers that want a tree. Objects
 //! come out with their keys sorted and, for repeated keys, the last one kept: the same document
 //! `serde_json` would print for the equivalent `Map`.
 //!
@@ -11,7 +11,6 @@
 //! cannot move a cursor or reverse text.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -170,14 +169,6 @@ pub fn parse(bytes: &[u8]) -> Json {
 pub fn to_json(v: &Value, ty: TypeId, types: Option<&Types>) -> Json {
     let mut out = Vec::new();
     Writer::new(&mut out).value(v, ty, types);
-    parse(&out)
-}
-
-/// An interface value as `{"type": <registered name>, "value": …}` (nil is
-/// `{"type": "<nil>", "value": null}`), as a tree.
-pub fn iface_json(iface: Option<&Iface>, types: Option<&Arc<Types>>) -> Json {
-    let mut out = Vec::new();
-    Writer::new(&mut out).iface(iface, types.map(|t| &**t));
     parse(&out)
 }
 
