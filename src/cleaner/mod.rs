@@ -227,7 +227,8 @@ pub struct PassReport {
 }
 
 impl PassReport {
-    fn empty(outcome: Outcome) -> PassReport {
+    /// A pass that did nothing and ended with `outcome`.
+    pub fn empty(outcome: Outcome) -> PassReport {
         PassReport {
             deleted: 0,
             batches: 0,

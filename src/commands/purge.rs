@@ -143,16 +143,11 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
+/// An empty report for a run that stopped before planning, so it never chose a scan.
 fn empty_report(outcome: Outcome) -> PassReport {
     PassReport {
-        deleted: 0,
-        batches: 0,
-        retries: 0,
-        duration: Duration::ZERO,
-        max_batch: Duration::ZERO,
-        outcome,
         scan: Scan::Auto,
-        wal_compression: false,
+        ..PassReport::empty(outcome)
     }
 }
 

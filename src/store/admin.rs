@@ -228,20 +228,23 @@ impl Store {
             .read_only(true)
             .start()
             .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
-        if limit.is_none() {
-            // A whole listing reads every row of its state anyway. The planner likes the
-            // expiry index (no sort; a cursor asks for a fast start, too), but on a table whose
-            // physical order has nothing to do with expiry (every request rewrites its row) the
-            // index scan visits the heap in random order, one page per row: several times
-            // slower than a sequential scan and sort. Bitmap scans stay allowed for a selective
-            // state.
-            tx.batch_execute("SET LOCAL enable_indexscan = off")
-                .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
-        }
+        // A whole listing reads every row of its state anyway. The planner likes the expiry
+        // index (no sort; a cursor asks for a fast start, too), but on a table whose physical
+        // order has nothing to do with expiry (every request rewrites its row) the index scan
+        // visits the heap in random order, one page per row: several times slower than a
+        // sequential scan and sort. Bitmap scans stay allowed for a selective state.
+        let settings = if limit.is_none() {
+            "SET LOCAL enable_indexscan = off; "
+        } else {
+            ""
+        };
         // A cursor declared in SQL rather than a protocol-level portal: it lives in the
-        // transaction, which a pooler in transaction mode keeps on one server connection.
-        tx.batch_execute(&format!("DECLARE scsctl_scan NO SCROLL CURSOR FOR {sql}"))
-            .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
+        // transaction, which a pooler in transaction mode keeps on one server connection. The
+        // setting goes in the same message.
+        tx.batch_execute(&format!(
+            "{settings}DECLARE scsctl_scan NO SCROLL CURSOR FOR {sql}"
+        ))
+        .map_err(|e| table_error(&table, "cannot read the sessions", e))?;
         let fetch = format!("FETCH {SCAN_BATCH} FROM scsctl_scan");
         // The next batch is fetched on a thread of its own while this one visits the rows, so
         // that the server and the rendering work at the same time.
