@@ -164,10 +164,10 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             break
         }
         'scsctl;purge' {
-            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Rows per batch; fixed when given, else adapted to keep each transaction short')
-            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Keep sessions until they have been expired this long')
             [CompletionResult]::new('--max-duration', '--max-duration', [CompletionResultType]::ParameterName, 'Stop cleanly between batches after this long')
             [CompletionResult]::new('--vacuum-threshold', '--vacuum-threshold', [CompletionResultType]::ParameterName, 'With --vacuum: how many deleted rows make "many"')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Rows per batch; fixed when given, else adapted to keep each transaction short')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Keep sessions until they have been expired this long')
             [CompletionResult]::new('--target-batch-time', '--target-batch-time', [CompletionResultType]::ParameterName, 'The longest a batch''s transaction should take, when sizes adapt')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller')
             [CompletionResult]::new('--statement-timeout', '--statement-timeout', [CompletionResultType]::ParameterName, 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]')
@@ -198,12 +198,12 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
         }
         'scsctl;watch-cleanup' {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between purge passes, e.g. 5m')
-            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Rows per batch; fixed when given, else adapted to keep each transaction short')
-            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Keep sessions until they have been expired this long')
             [CompletionResult]::new('--jitter', '--jitter', [CompletionResultType]::ParameterName, 'Spread passes by up to this percentage of the interval')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
             [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Rewrite this Prometheus textfile after each pass')
             [CompletionResult]::new('--max-duration', '--max-duration', [CompletionResultType]::ParameterName, 'Stop a pass between batches after this long (the next pass goes on)')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Rows per batch; fixed when given, else adapted to keep each transaction short')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Keep sessions until they have been expired this long')
             [CompletionResult]::new('--target-batch-time', '--target-batch-time', [CompletionResultType]::ParameterName, 'The longest a batch''s transaction should take, when sizes adapt')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller')
             [CompletionResult]::new('--statement-timeout', '--statement-timeout', [CompletionResultType]::ParameterName, 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]')

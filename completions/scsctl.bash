@@ -571,25 +571,25 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__purge)
-            opts="-d -t -o -q -v -h -V --batch-size --grace --max-duration --dry-run --vacuum --vacuum-threshold --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --max-duration --dry-run --vacuum --vacuum-threshold --batch-size --grace --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --batch-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --grace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --max-duration)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --vacuum-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -757,21 +757,13 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__watch__subcmd__cleanup)
-            opts="-d -t -o -q -v -h -V --interval --batch-size --grace --jitter --log-format --metrics-file --max-duration --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --interval --jitter --log-format --metrics-file --max-duration --batch-size --grace --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --interval)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --batch-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -788,6 +780,14 @@ _scsctl() {
                     return 0
                     ;;
                 --max-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -155,10 +155,10 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --version 'Print version'
         }
         &'scsctl;purge'= {
-            cand --batch-size 'Rows per batch; fixed when given, else adapted to keep each transaction short'
-            cand --grace 'Keep sessions until they have been expired this long'
             cand --max-duration 'Stop cleanly between batches after this long'
             cand --vacuum-threshold 'With --vacuum: how many deleted rows make "many"'
+            cand --batch-size 'Rows per batch; fixed when given, else adapted to keep each transaction short'
+            cand --grace 'Keep sessions until they have been expired this long'
             cand --target-batch-time 'The longest a batch''s transaction should take, when sizes adapt'
             cand --lock-timeout 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller'
             cand --statement-timeout 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]'
@@ -188,12 +188,12 @@ set edit:completion:arg-completer[scsctl] = {|@words|
         }
         &'scsctl;watch-cleanup'= {
             cand --interval 'Time between purge passes, e.g. 5m'
-            cand --batch-size 'Rows per batch; fixed when given, else adapted to keep each transaction short'
-            cand --grace 'Keep sessions until they have been expired this long'
             cand --jitter 'Spread passes by up to this percentage of the interval'
             cand --log-format 'Log line format on stderr'
             cand --metrics-file 'Rewrite this Prometheus textfile after each pass'
             cand --max-duration 'Stop a pass between batches after this long (the next pass goes on)'
+            cand --batch-size 'Rows per batch; fixed when given, else adapted to keep each transaction short'
+            cand --grace 'Keep sessions until they have been expired this long'
             cand --target-batch-time 'The longest a batch''s transaction should take, when sizes adapt'
             cand --lock-timeout 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller'
             cand --statement-timeout 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]'

@@ -132,10 +132,10 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand list" -s q -l quiet -d 'Pr
 complete -c scsctl -n "__fish_scsctl_using_subcommand list" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c scsctl -n "__fish_scsctl_using_subcommand list" -s V -l version -d 'Print version'
-complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l batch-size -d 'Rows per batch; fixed when given, else adapted to keep each transaction short' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l grace -d 'Keep sessions until they have been expired this long' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l max-duration -d 'Stop cleanly between batches after this long' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l vacuum-threshold -d 'With --vacuum: how many deleted rows make "many"' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l batch-size -d 'Rows per batch; fixed when given, else adapted to keep each transaction short' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l grace -d 'Keep sessions until they have been expired this long' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l target-batch-time -d 'The longest a batch\'s transaction should take, when sizes adapt' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l lock-timeout -d 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l statement-timeout -d 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]' -r
@@ -164,13 +164,13 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s v -l verbose -d 
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s V -l version -d 'Print version'
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l interval -d 'Time between purge passes, e.g. 5m' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l batch-size -d 'Rows per batch; fixed when given, else adapted to keep each transaction short' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l grace -d 'Keep sessions until they have been expired this long' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l jitter -d 'Spread passes by up to this percentage of the interval' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l log-format -d 'Log line format on stderr' -r -f -a "text\t'One human-readable line per event'
 json\t'One JSON object per line, for log shippers'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l metrics-file -d 'Rewrite this Prometheus textfile after each pass' -r -F
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l max-duration -d 'Stop a pass between batches after this long (the next pass goes on)' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l batch-size -d 'Rows per batch; fixed when given, else adapted to keep each transaction short' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l grace -d 'Keep sessions until they have been expired this long' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l target-batch-time -d 'The longest a batch\'s transaction should take, when sizes adapt' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l lock-timeout -d 'Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l statement-timeout -d 'Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]' -r

@@ -271,14 +271,6 @@ pub struct ListArgs {
                   was done and exits 130."
 )]
 pub struct PurgeArgs {
-    /// Rows per batch; fixed when given, else adapted to keep each transaction short
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
-    pub batch_size: Option<i64>,
-
-    /// Keep sessions until they have been expired this long
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    pub grace: Option<String>,
-
     /// Stop cleanly between batches after this long
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub max_duration: Option<String>,
@@ -303,6 +295,14 @@ pub struct PurgeArgs {
 /// Batch tuning shared by `purge` and `watch-cleanup`.
 #[derive(Debug, Args)]
 pub struct CleanerArgs {
+    /// Rows per batch; fixed when given, else adapted to keep each transaction short
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: Option<i64>,
+
+    /// Keep sessions until they have been expired this long
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub grace: Option<String>,
+
     /// The longest a batch's transaction should take, when sizes adapt
     #[arg(long, value_name = "DURATION", default_value = "100ms")]
     pub target_batch_time: String,
@@ -397,14 +397,6 @@ pub struct WatchCleanupArgs {
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub interval: String,
 
-    /// Rows per batch; fixed when given, else adapted to keep each transaction short
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
-    pub batch_size: Option<i64>,
-
-    /// Keep sessions until they have been expired this long
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    pub grace: Option<String>,
-
     /// Spread passes by up to this percentage of the interval
     #[arg(long, value_name = "PERCENT", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub jitter: u8,
@@ -418,7 +410,7 @@ pub struct WatchCleanupArgs {
     pub metrics_file: Option<PathBuf>,
 
     /// Stop a pass between batches after this long (the next pass goes on)
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub max_duration: Option<String>,
 
     /// How batches are run and guarded
@@ -577,6 +569,19 @@ mod tests {
         let Command::Purge(p) = cli.command else {
             panic!()
         };
-        assert_eq!(p.grace.as_deref(), Some("-5m"));
+        assert_eq!(p.cleaner.grace.as_deref(), Some("-5m"));
+        let cli = parse_from([
+            "scsctl",
+            "watch-cleanup",
+            "--interval",
+            "1m",
+            "--max-duration",
+            "-5m",
+        ])
+        .unwrap();
+        let Command::WatchCleanup(w) = cli.command else {
+            panic!()
+        };
+        assert_eq!(w.max_duration.as_deref(), Some("-5m"));
     }
 }

@@ -15,6 +15,7 @@ mod watch_cleanup;
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
+use crate::connect::Target;
 use crate::error::Result;
 use crate::output::Output;
 use crate::store::Store;
@@ -48,14 +49,21 @@ fn open_store(config: &Config, out: &Output) -> Result<Store> {
     Ok(store)
 }
 
-/// Resolves the target, reports resolution warnings, and connects, without looking at the
-/// table (for `init-schema`, which may have to create it).
-fn connect_store(config: &Config, out: &Output) -> Result<Store> {
+/// Resolves the connection target and reports resolution warnings (and, with `-v`, where it
+/// connects).
+fn resolve_target(config: &Config, out: &Output) -> Result<Target> {
     let target = config.target()?;
     for warning in target.warnings() {
         out.warn(warning);
     }
     out.verbose(&format!("connecting to {}", target.describe()));
+    Ok(target)
+}
+
+/// Resolves the target and connects, without looking at the table (for `init-schema`, which
+/// may have to create it).
+fn connect_store(config: &Config, out: &Output) -> Result<Store> {
+    let target = resolve_target(config, out)?;
     let store = Store::connect(&target, config.table.clone())?;
     out.verbose(&format!("using table \"{}\"", config.table));
     Ok(store)

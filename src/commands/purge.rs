@@ -18,18 +18,8 @@ use crate::output::Output;
 
 /// Purges expired sessions.
 pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
-    let settings = settings(
-        args.batch_size,
-        args.grace.as_deref(),
-        args.max_duration.as_deref(),
-        &args.cleaner,
-        out,
-    )?;
-    let target = config.target()?;
-    for warning in target.warnings() {
-        out.warn(warning);
-    }
-    out.verbose(&format!("connecting to {}", target.describe()));
+    let settings = settings(args.max_duration.as_deref(), &args.cleaner, out)?;
+    let target = super::resolve_target(config, out)?;
     let shutdown = Shutdown::new();
     shutdown.install_signals()?;
     let mut cleaner = Cleaner::new(target, config.table.clone(), settings, shutdown.clone());
@@ -153,13 +143,11 @@ fn empty_report(outcome: Outcome) -> PassReport {
 
 /// The pass settings from the flags `purge` and `watch-cleanup` share.
 pub(super) fn settings(
-    batch_size: Option<i64>,
-    grace: Option<&str>,
     max_duration: Option<&str>,
     cleaner: &CleanerArgs,
     out: &Output,
 ) -> Result<Settings> {
-    let grace = optional_duration("--grace", grace, out)?.unwrap_or_default();
+    let grace = optional_duration("--grace", cleaner.grace.as_deref(), out)?.unwrap_or_default();
     let max_duration = optional_duration("--max-duration", max_duration, out)?;
     let target = optional_duration("--target-batch-time", Some(&cleaner.target_batch_time), out)?
         .unwrap_or(DEFAULT_TARGET_BATCH_TIME);
@@ -168,7 +156,7 @@ pub(super) fn settings(
             "--target-batch-time must be longer than zero".into(),
         ));
     }
-    let sizing = match batch_size {
+    let sizing = match cleaner.batch_size {
         Some(n) => BatchSizing::Fixed(n),
         None => BatchSizing::Adaptive { target },
     };

@@ -18,17 +18,8 @@ pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result
     if interval.is_zero() {
         return Err(Error::Usage("--interval must be longer than zero".into()));
     }
-    let settings = settings(
-        args.batch_size,
-        args.grace.as_deref(),
-        args.max_duration.as_deref(),
-        &args.cleaner,
-        out,
-    )?;
-    let target = config.target()?;
-    for warning in target.warnings() {
-        out.warn(warning);
-    }
+    let settings = settings(args.max_duration.as_deref(), &args.cleaner, out)?;
+    let target = super::resolve_target(config, out)?;
     let shutdown = Shutdown::new();
     shutdown.install_signals()?;
     let lock_mode = settings.lock_mode;
