@@ -78,15 +78,6 @@ impl State {
     }
 }
 
-/// Live and expired row counts, by the database clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
-    /// Rows with `current_timestamp < expiry`.
-    pub live: i64,
-    /// Rows with `expiry <= current_timestamp`.
-    pub expired: i64,
-}
-
 /// Statistics of the sessions table, for `scsctl stats`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
@@ -349,23 +340,6 @@ impl Store {
             .query_typed(&sql, &[(&tokens, Type::TEXT_ARRAY)])
             .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
-    }
-
-    /// Live and expired counts by the database clock.
-    pub fn counts(&mut self) -> Result<Counts> {
-        let sql = format!(
-            "SELECT count(*) FILTER (WHERE current_timestamp < expiry), \
-                    count(*) FILTER (WHERE expiry <= current_timestamp) FROM {}",
-            self.table.quoted()
-        );
-        let row = self
-            .client
-            .query_typed_one(&sql, &[])
-            .map_err(|e| table_error(&self.table, "cannot count the sessions", e))?;
-        Ok(Counts {
-            live: row.get(0),
-            expired: row.get(1),
-        })
     }
 
     /// Deletes every expired row (`expiry < current_timestamp`) in one statement, as SCS's own

@@ -27,7 +27,7 @@ use std::time::SystemTime;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Statement};
 
-pub use admin::{Counts, SessionRow, State, Stats};
+pub use admin::{SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
 pub use purge::{
     BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeBatch, PurgeEstimate, PurgeRange,

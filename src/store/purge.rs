@@ -293,21 +293,9 @@ impl Store {
         })
     }
 
-    /// Tries to become the table's one cleaner: a session-level advisory lock keyed on the
-    /// fully qualified table name, shared by every scsctl on every host. Returns false when
-    /// another session holds it.
-    pub fn try_lock_cleaner(&mut self) -> Result<bool> {
-        let lock = self.cleaner_lock()?;
-        self.try_lock(lock)
-    }
-
-    /// Releases the cleaner lock taken by [`Store::try_lock_cleaner`].
-    pub fn unlock_cleaner(&mut self) -> Result<()> {
-        let lock = self.cleaner_lock()?;
-        self.unlock(lock)
-    }
-
-    /// Tries to take `lock` for this session (see [`Store::try_lock_cleaner`]).
+    /// Tries to take `lock` (from [`Store::cleaner_lock`]) for this session: a session-level
+    /// advisory lock keyed on the fully qualified table name, shared by every scsctl on every
+    /// host. Returns false when another session holds it.
     pub fn try_lock(&mut self, lock: CleanerLock) -> Result<bool> {
         let row = self
             .client
