@@ -70,6 +70,14 @@ pub(crate) fn wait_at_gate(db: &TestDb, child: &mut Child) -> i32 {
     }
 }
 
+/// Ends backend `pid` with `pg_terminate_backend`; false when there was no such backend.
+fn terminate(db: &TestDb, pid: i32) -> bool {
+    db.client()
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap()
+        .get(0)
+}
+
 /// Starts the real scsctl with a cleared environment, stdout and stderr piped (not read).
 fn start(args: &[&str]) -> Child {
     let home = scratch_dir().join(format!("faults-home-{}", random_hex(4)));
@@ -272,12 +280,7 @@ fn a_terminated_connection_fails_the_command_and_keeps_the_batch_whole() {
         NO_GUARDS[3],
     ]);
     let pid = wait_at_gate(&db, &mut child);
-    let terminated: bool = db
-        .client()
-        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
-        .unwrap()
-        .get(0);
-    assert!(terminated);
+    assert!(terminate(&db, pid), "backend {pid} was already gone");
     drop(gate);
     let (code, _, stderr) = finish(child);
     assert_eq!(code, 4, "stderr: {stderr}");
@@ -302,12 +305,7 @@ fn a_terminated_connection_fails_the_command_and_keeps_the_batch_whole() {
         "live-3",
     ]);
     let pid = wait_at_gate(&db, &mut child);
-    let terminated: bool = db
-        .client()
-        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
-        .unwrap()
-        .get(0);
-    assert!(terminated);
+    assert!(terminate(&db, pid), "backend {pid} was already gone");
     drop(gate);
     let (code, stdout, stderr) = finish(child);
     assert_eq!(code, 4, "stderr: {stderr}");
