@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::seed;
-use crate::support::{Scsctl, TestDb, cluster, open_pty, random_hex, scratch_dir};
+use crate::support::{Scsctl, TestDb, cluster, open_pty, random_hex, readable, scratch_dir};
 
 /// Waits until `n` backends of scsctl wait for a lock (`wait_event_type = 'Lock'`).
 fn wait_for_waiters(db: &TestDb, n: i64) {
@@ -146,16 +146,24 @@ fn run_on_terminal_with(
         .stderr(stdio(&slave))
         .spawn()
         .unwrap();
-    drop(slave);
+    // The slave stays open here until the end: a master whose slave has closed may report EIO
+    // before the child's last words have reached it, and they would be lost.
     let mut shown = Vec::new();
     let mut buf = [0u8; 4096];
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut answered = false;
+    let mut quiet_since_exit: Option<Instant> = None;
     loop {
-        // Reads fail with EIO once the child has exited and closed the terminal.
-        match master.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => shown.extend_from_slice(&buf[..n]),
+        if readable(&master, Duration::from_millis(20)) {
+            let n = master.read(&mut buf).unwrap();
+            shown.extend_from_slice(&buf[..n]);
+            quiet_since_exit = None;
+        } else if let Some(since) = quiet_since_exit {
+            if since.elapsed() > Duration::from_millis(300) {
+                break;
+            }
+        } else if child.try_wait().unwrap().is_some() {
+            quiet_since_exit = Some(Instant::now());
         }
         if !answered && String::from_utf8_lossy(&shown).contains(prompt) {
             answered = true;
@@ -170,6 +178,7 @@ fn run_on_terminal_with(
         }
         assert!(Instant::now() < deadline, "scsctl did not finish");
     }
+    drop(slave);
     let code = child.wait().unwrap().code().unwrap_or(-1);
     let _ = std::fs::remove_dir_all(home);
     (code, String::from_utf8_lossy(&shown).into_owned())

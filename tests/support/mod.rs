@@ -48,7 +48,7 @@ pub use cluster::{Cluster, TestDb, cluster, scratch_dir, server_user};
 #[allow(unused_imports)]
 pub use pgbouncer::PgBouncer;
 #[allow(unused_imports)]
-pub use pty::open_pty;
+pub use pty::{open_pty, readable};
 #[allow(unused_imports)]
 pub use runner::{Output, Running, Scsctl};
 

@@ -24,3 +24,15 @@ pub fn open_pty() -> (std::fs::File, OwnedFd) {
         (master, slave)
     }
 }
+
+/// Waits up to `timeout` for `master` to have something to read.
+pub fn readable(master: &std::fs::File, timeout: std::time::Duration) -> bool {
+    let mut fd = libc::pollfd {
+        fd: master.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: one valid pollfd, and the count says one.
+    unsafe { libc::poll(&mut fd, 1, ms) > 0 }
+}
