@@ -24,8 +24,8 @@ use crate::gob::types::{
     BOOL, BYTES, COMPLEX, FLOAT, INT, INTERFACE, STRING, TIME, UINT, predefined_name,
 };
 use crate::gob::{
-    DecodeError, Decoder, EncodeError, Encoder, ErrorKind, GoTime, Kind, Marshal, Preamble, TypeId,
-    Types, Value, WireType,
+    DecodeError, Decoder, EncodeError, Encoder, ErrorKind, GoTime, Iface, Kind, Marshal, Preamble,
+    TypeId, Types, Value, WireType,
 };
 
 /// What a `data` column holds.
@@ -68,6 +68,10 @@ pub struct Session {
     /// Values in stored order: key (Go string, invalid UTF-8 replaced) and a
     /// [`Value::Interface`].
     pub values: Vec<(Key, Value)>,
+    /// The type table of the stream the values were decoded from: the table of every value
+    /// whose [`Iface::types`] is `None`. One per session rather than one per value, because
+    /// sharing a table costs an atomic reference count each time.
+    pub types: Option<Arc<Types>>,
 }
 
 /// One value of a session, rendered for a human table.
@@ -151,7 +155,7 @@ pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
         let value = dec.top(id)?;
         let types = dec.into_shared_types();
         return match envelope_fields(&types, id) {
-            Some((d, v)) => session_of(value, d, v, &types),
+            Some((d, v)) => session_of(value, d, v, types),
             None => Ok(None),
         };
     };
@@ -160,6 +164,7 @@ pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
     let mut session = Session {
         deadline: crate::gob::time::ZERO_TIME,
         values: Vec::new(),
+        types: None,
     };
     let mut bad_deadline = false;
     dec.struct_fields(id, |dec, index, ty| {
@@ -183,12 +188,7 @@ pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
     if bad_deadline {
         return Err(bad_deadline_error());
     }
-    let types = dec.into_shared_types();
-    for (_, v) in &mut session.values {
-        if let Value::Interface(Some(iface)) = v {
-            iface.types = Some(types.clone());
-        }
-    }
+    session.types = Some(dec.into_shared_types());
     Ok(Some(session))
 }
 
@@ -211,7 +211,7 @@ fn session_of(
     value: Value,
     deadline_field: u32,
     values_field: u32,
-    types: &Arc<Types>,
+    types: Arc<Types>,
 ) -> Result<Option<Session>, DecodeError> {
     let Value::Struct(fields) = value else {
         return Ok(None);
@@ -219,6 +219,7 @@ fn session_of(
     let mut session = Session {
         deadline: crate::gob::time::ZERO_TIME,
         values: Vec::new(),
+        types: Some(types),
     };
     for (index, v) in fields {
         if index == deadline_field {
@@ -230,11 +231,8 @@ fn session_of(
             && let Value::Map(entries) = v
         {
             session.values.reserve(entries.len());
-            for (k, mut v) in entries {
+            for (k, v) in entries {
                 let Value::String(k) = k else { continue };
-                if let Value::Interface(Some(iface)) = &mut v {
-                    iface.types = Some(types.clone());
-                }
                 session.values.push((key_string(&k), v));
             }
         }
@@ -266,6 +264,7 @@ impl Session {
         Session {
             deadline: GoTime::from_system(deadline),
             values: Vec::new(),
+            types: None,
         }
     }
 
@@ -288,11 +287,11 @@ impl Session {
 
     /// Appends [`Session::values_json`]'s document to `out`, without building it.
     pub fn write_values_json(&self, out: &mut Vec<u8>) {
-        let values = &self.values;
+        let (values, types) = (&self.values, self.types.as_deref());
         Writer::new(out).object(
             values.len(),
             |i| &values[i].0,
-            |w, i| write_value_json(w, &values[i].1),
+            |w, i| write_value_json(w, &values[i].1, types),
         );
     }
 
@@ -323,7 +322,12 @@ impl Session {
 
     /// Encodes the session as SCS stores it.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        encode_envelope(self.deadline, &self.values)
+        encode_envelope(self.deadline, &self.values, self.types.as_ref())
+    }
+
+    /// The type table of `iface`, one of this session's values.
+    fn table<'a>(&'a self, iface: &'a Iface) -> Option<&'a Types> {
+        iface.types.as_deref().or(self.types.as_deref())
     }
 
     /// Rows for a human table, sorted by key.
@@ -335,7 +339,7 @@ impl Session {
                 let (go_type, text) = match v {
                     Value::Interface(Some(i)) => (
                         i.name.to_string(),
-                        render_text(&to_json(&i.value, i.ty, i.types.as_deref()), &i.value),
+                        render_text(&to_json(&i.value, i.ty, self.table(i)), &i.value),
                     ),
                     Value::Interface(None) => ("<nil>".to_owned(), "<nil>".to_owned()),
                     other => (
@@ -356,9 +360,9 @@ impl Session {
 }
 
 /// Writes the `{"type", "value"}` view of a session value.
-fn write_value_json(w: &mut Writer, v: &Value) {
+fn write_value_json(w: &mut Writer, v: &Value, types: Option<&Types>) {
     match v {
-        Value::Interface(i) => w.iface(i.as_deref(), None),
+        Value::Interface(i) => w.iface(i.as_deref(), types),
         other => {
             w.raw(br#"{"type":""#);
             w.raw(natural_name(other).as_bytes());
@@ -417,17 +421,19 @@ pub fn encode<K: AsRef<str>>(
     deadline: SystemTime,
     values: &[(K, Value)],
 ) -> Result<Vec<u8>, EncodeError> {
-    encode_envelope(GoTime::from_system(deadline), values)
+    encode_envelope(GoTime::from_system(deadline), values, None)
 }
 
 const ENVELOPE_ID: TypeId = 65;
 const TIME_ID: TypeId = 66;
 const MAP_ID: TypeId = 67;
 
-/// [`encode`] with a Go time as the deadline (kept in its zone).
+/// [`encode`] with a Go time as the deadline (kept in its zone), and `types` the table of
+/// values that carry none of their own (a decoded [`Session::types`]).
 pub fn encode_envelope<K: AsRef<str>>(
     deadline: GoTime,
     values: &[(K, Value)],
+    types: Option<&Arc<Types>>,
 ) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(160 + values.len() * 32);
     put_envelope_definitions(&mut out);
@@ -455,7 +461,7 @@ pub fn encode_envelope<K: AsRef<str>>(
     for (k, v) in values {
         put_bytes(&mut body, k.as_ref().as_bytes());
         match v {
-            Value::Interface(_) => enc.interface(&mut body, &mut out, v, None)?,
+            Value::Interface(_) => enc.interface(&mut body, &mut out, v, types)?,
             Value::List(_) | Value::Map(_) | Value::Struct(_) | Value::Marshaled(_) => {
                 return Err(EncodeError::Mismatch {
                     ty: INTERFACE,
@@ -625,7 +631,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 /// Comparison: integers and floats numerically (VALUE parsed as a number), bools `true`/`false`,
 /// strings byte for byte, times as instants (VALUE in RFC 3339), `[]uint8` as base64, nil as
 /// `<nil>` or `null`, anything else against the compact JSON of its view.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
     /// The dotted path.
     pub path: Vec<String>,
@@ -633,6 +639,31 @@ pub struct Filter {
     pub go_type: Option<String>,
     /// The value to compare with.
     pub value: String,
+    /// `value` read as each kind of value it may be compared with, once rather than per row.
+    want: Want,
+}
+
+/// A filter's VALUE as a number, bool and time (each `None` when it does not read as one).
+#[derive(Debug, Clone, PartialEq)]
+struct Want {
+    int: Option<i64>,
+    uint: Option<u64>,
+    float: Option<f64>,
+    bool: Option<bool>,
+    time: Option<GoTime>,
+}
+
+impl Want {
+    fn of(value: &str) -> Want {
+        let t = value.trim();
+        Want {
+            int: t.parse().ok(),
+            uint: t.parse().ok(),
+            float: parse_float(t),
+            bool: parse_bool(t),
+            time: GoTime::parse_rfc3339(t).ok(),
+        }
+    }
 }
 
 fn looks_like_type(t: &str) -> bool {
@@ -684,46 +715,51 @@ impl Filter {
             path: key.split('.').map(str::to_owned).collect(),
             go_type,
             value: value.to_owned(),
+            want: Want::of(value),
         })
     }
 
     /// Whether `session` has a value at the path, of the type (if given), equal to the value.
     pub fn matches(&self, session: &Session) -> bool {
-        for split in (1..=self.path.len()).rev() {
-            let key = self.path[..split].join(".");
-            if let Some(v) = session.get(&key) {
-                return match walk(v, &self.path[split..]) {
-                    Some(found) => self.compare(&found),
-                    None => false,
-                };
-            }
+        // The longest leading run of segments that names a key is the key.
+        let found = (1..=self.path.len()).rev().find_map(|split| {
+            let v = session
+                .values
+                .iter()
+                .find(|(k, _)| joins_to(&self.path[..split], k))
+                .map(|(_, v)| v)?;
+            Some((v, split))
+        });
+        match found {
+            Some((v, split)) => walk(v, session.types.as_deref(), &self.path[split..])
+                .is_some_and(|found| self.compare(&found)),
+            None => false,
         }
-        false
     }
 
     fn compare(&self, found: &Found) -> bool {
         if let Some(t) = &self.go_type
-            && *t != found.go_type
+            && !found.go_type.is(t)
         {
             return false;
         }
-        let want = self.value.as_str();
+        let (want, parsed) = (self.value.as_str(), &self.want);
         match found.value {
-            Value::Int(i) => want.trim().parse::<i64>().is_ok_and(|w| w == *i),
-            Value::Uint(u) => want.trim().parse::<u64>().is_ok_and(|w| w == *u),
-            Value::Float(f) => {
-                parse_float(want.trim()).is_some_and(|w| w == *f || (w.is_nan() && f.is_nan()))
-            }
-            Value::Bool(b) => parse_bool(want.trim()) == Some(*b),
+            Value::Int(i) => parsed.int == Some(*i),
+            Value::Uint(u) => parsed.uint == Some(*u),
+            Value::Float(f) => parsed
+                .float
+                .is_some_and(|w| w == *f || (w.is_nan() && f.is_nan())),
+            Value::Bool(b) => parsed.bool == Some(*b),
             Value::String(s) => s.as_slice() == want.as_bytes(),
             Value::Bytes(b) => STANDARD.encode(b) == want,
-            Value::Time(t) => match GoTime::parse_rfc3339(want.trim()) {
-                Ok(w) => w.same_instant(t),
-                Err(_) => t.rfc3339() == want,
+            Value::Time(t) => match &parsed.time {
+                Some(w) => w.same_instant(t),
+                None => t.rfc3339() == want,
             },
             Value::Interface(None) => want == "<nil>" || want == "null",
             _ => {
-                let view = to_json(found.value, found.ty, found.types.as_deref());
+                let view = to_json(found.value, found.ty, found.types);
                 match &view {
                     Json::String(s) => s == want,
                     other => serde_json::to_string(other).is_ok_and(|text| text == want),
@@ -733,44 +769,84 @@ impl Filter {
     }
 }
 
+/// Whether `key` is `segments` joined with dots.
+fn joins_to(segments: &[String], key: &str) -> bool {
+    let mut rest = key;
+    for (i, seg) in segments.iter().enumerate() {
+        if i > 0 {
+            let Some(r) = rest.strip_prefix('.') else {
+                return false;
+            };
+            rest = r;
+        }
+        let Some(r) = rest.strip_prefix(seg.as_str()) else {
+            return false;
+        };
+        rest = r;
+    }
+    rest.is_empty()
+}
+
 /// A value reached by a filter path, with its type context.
 struct Found<'a> {
     value: &'a Value,
     ty: TypeId,
-    types: Option<Arc<Types>>,
-    go_type: String,
+    types: Option<&'a Types>,
+    go_type: GoType<'a>,
 }
 
-fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
-    let Value::Interface(Some(iface)) = top else {
-        return rest.is_empty().then(|| Found {
+/// The Go type name of a value a filter reached, worked out only if the filter names a type.
+enum GoType<'a> {
+    /// A name carried by an interface value (or `<nil>`).
+    Name(&'a str),
+    /// Type `ty` of a table, as a struct field or element is typed.
+    Of(Option<&'a Types>, TypeId, &'a Value),
+}
+
+impl GoType<'_> {
+    fn is(&self, name: &str) -> bool {
+        match *self {
+            GoType::Name(n) => n == name,
+            GoType::Of(types, ty, v) => type_name(types, ty, v) == name,
+        }
+    }
+}
+
+impl<'a> Found<'a> {
+    /// The value inside any interfaces wrapped around this one.
+    fn unwrapped(mut self) -> Found<'a> {
+        while let Value::Interface(Some(inner)) = self.value {
+            self = Found {
+                value: &inner.value,
+                ty: inner.ty,
+                types: inner.types.as_deref().or(self.types),
+                go_type: GoType::Name(&inner.name),
+            };
+        }
+        self
+    }
+}
+
+/// Follows `rest` (struct field names, string map keys) from the session value `top`, whose
+/// interfaces without a table of their own use `types`.
+fn walk<'a>(top: &'a Value, types: Option<&'a Types>, rest: &[String]) -> Option<Found<'a>> {
+    if !matches!(top, Value::Interface(Some(_))) {
+        return rest.is_empty().then_some(Found {
             value: top,
             ty: INTERFACE,
             types: None,
-            go_type: "<nil>".into(),
+            go_type: GoType::Name("<nil>"),
         });
+    }
+    let start = Found {
+        value: top,
+        ty: INTERFACE,
+        types,
+        go_type: GoType::Name("<nil>"),
     };
-    let mut types = iface.types.clone();
-    let mut cur = Found {
-        value: &iface.value,
-        ty: iface.ty,
-        types: types.clone(),
-        go_type: iface.name.to_string(),
-    };
+    let mut cur = start.unwrapped();
     for seg in rest {
-        // Step through interfaces transparently.
-        while let Value::Interface(Some(inner)) = cur.value {
-            if inner.types.is_some() {
-                types = inner.types.clone();
-            }
-            cur = Found {
-                value: &inner.value,
-                ty: inner.ty,
-                types: types.clone(),
-                go_type: inner.name.to_string(),
-            };
-        }
-        let table = types.as_deref();
+        let table = cur.types;
         let kind = table.and_then(|t| t.get(cur.ty)).map(|d| &d.kind);
         let (value, ty) = match (cur.value, kind) {
             (Value::Struct(present), Some(Kind::Struct { fields })) => {
@@ -792,20 +868,10 @@ fn walk<'a>(top: &'a Value, rest: &[String]) -> Option<Found<'a>> {
         cur = Found {
             value,
             ty,
-            types: types.clone(),
-            go_type: type_name(table, ty, value),
-        };
-    }
-    while let Value::Interface(Some(inner)) = cur.value {
-        if inner.types.is_some() {
-            types = inner.types.clone();
+            types: table,
+            go_type: GoType::Of(table, ty, value),
         }
-        cur = Found {
-            value: &inner.value,
-            ty: inner.ty,
-            types: types.clone(),
-            go_type: inner.name.to_string(),
-        };
+        .unwrapped();
     }
     Some(cur)
 }
@@ -848,7 +914,7 @@ mod tests {
         let (id, value) = dec.decode()?;
         let types = Arc::new(dec.into_types());
         match envelope_fields(&types, id) {
-            Some((d, v)) => session_of(value, d, v, &types),
+            Some((d, v)) => session_of(value, d, v, types.clone()),
             None => Ok(None),
         }
     }
