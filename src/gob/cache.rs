@@ -1,11 +1,13 @@
-//! A per-thread cache of parsed type definitions, keyed by their bytes.
+//! What the decoder keeps between streams: parsed type definitions keyed by their bytes, the
+//! last table handed out, and names and definitions interned for the life of the process.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::types::{Types, WireType};
+use super::types::{Def, Field, Types, WireType};
 
 /// Longest definition (in bytes) worth caching.
 pub const MAX_KEY: usize = 1024;
@@ -47,26 +49,117 @@ impl Fast {
 /// A `HashMap`/`HashSet` hasher for keys taken from the input.
 pub(crate) type FastHash = BuildHasherDefault<Fast>;
 
-type Map = HashMap<Box<[u8]>, Arc<WireType>, FastHash>;
+type Map = HashMap<Box<[u8]>, Def, FastHash>;
+
+/// Parsed definitions: by their bytes, and the last one seen at each position of a stream.
+#[derive(Default)]
+struct Cache {
+    by_bytes: Map,
+    /// (bytes, definition) of the last definition found at each position: rows of one app
+    /// send the same definitions in the same order, and one comparison beats hashing.
+    recent: Vec<Option<(Vec<u8>, Def)>>,
+}
 
 thread_local! {
-    static CACHE: RefCell<Map> = RefCell::new(Map::default());
+    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
 }
 
-/// The definition parsed from exactly these bytes, if cached.
-pub fn get(key: &[u8]) -> Option<Arc<WireType>> {
-    CACHE.with(|c| c.borrow().get(key).cloned())
-}
+/// Positions of a stream whose last definition is remembered for a quick comparison.
+const RECENT_MAX: usize = 16;
 
-/// Remembers the definition parsed from `key`.
-pub fn put(key: &[u8], def: Arc<WireType>) {
+/// The definition parsed from exactly these bytes, if cached; `at` is its position in the
+/// stream's table.
+pub(crate) fn get(key: &[u8], at: usize) -> Option<Def> {
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.len() >= MAX_ENTRIES {
-            c.clear();
+        if let Some(Some((bytes, def))) = c.recent.get(at)
+            && bytes.as_slice() == key
+        {
+            return Some(def.clone());
         }
-        c.insert(key.into(), def);
+        let def = c.by_bytes.get(key)?.clone();
+        c.remember(key, at, &def);
+        Some(def)
+    })
+}
+
+/// Remembers `def`, parsed from `key` at position `at`, interned when the budget allows;
+/// returns it shared.
+pub(crate) fn put(key: &[u8], at: usize, def: WireType) -> Def {
+    let def = intern_def(def);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.by_bytes.len() >= MAX_ENTRIES {
+            c.by_bytes.clear();
+        }
+        c.by_bytes.insert(key.into(), def.clone());
+        c.remember(key, at, &def);
     });
+    def
+}
+
+impl Cache {
+    fn remember(&mut self, key: &[u8], at: usize, def: &Def) {
+        if at >= RECENT_MAX {
+            return;
+        }
+        if self.recent.len() <= at {
+            self.recent.resize(at + 1, None);
+        }
+        match &mut self.recent[at] {
+            Some((bytes, slot)) => {
+                bytes.clear();
+                bytes.extend_from_slice(key);
+                *slot = def.clone();
+            }
+            empty => *empty = Some((key.to_vec(), def.clone())),
+        }
+    }
+}
+
+/// Bytes the process may spend on interned names and definitions, ever: hostile input cannot
+/// grow it beyond.
+const INTERN_BUDGET: usize = 256 * 1024;
+
+static INTERN_SPENT: AtomicUsize = AtomicUsize::new(0);
+
+/// The address of everything interned, so leak checkers (the fuzzer's LeakSanitizer) still
+/// reach it once the per-thread maps that refer to it are gone.
+static INTERNED: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+/// `value` leaked for the life of the process if `cost` more bytes fit in [`INTERN_BUDGET`];
+/// else given back.
+pub(crate) fn intern<T: ?Sized>(value: Box<T>, cost: usize) -> Result<&'static T, Box<T>> {
+    let spent = INTERN_SPENT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+        (spent + cost <= INTERN_BUDGET).then_some(spent + cost)
+    });
+    if spent.is_err() {
+        return Err(value);
+    }
+    let kept: &'static T = Box::leak(value);
+    let addr = (kept as *const T).cast::<()>() as usize;
+    INTERNED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(addr);
+    Ok(kept)
+}
+
+/// `def` interned if the budget allows, else counted.
+pub(crate) fn intern_def(def: WireType) -> Def {
+    let cost = size_of::<WireType>()
+        + def.name.len()
+        + match &def.kind {
+            super::types::Kind::Struct { fields } => fields
+                .iter()
+                .map(|f| size_of::<Field>() + f.name.len())
+                .sum(),
+            _ => 0,
+        };
+    match intern(Box::new(def), cost) {
+        Ok(def) => Def::Interned(def),
+        Err(def) => Def::Counted(Arc::from(def)),
+    }
 }
 
 /// Largest spare table (in definitions) kept for the next stream.

@@ -9,7 +9,7 @@ use super::cache;
 use super::error::{DecodeError, ErrorKind};
 use super::time::GoTime;
 use super::types::{
-    BOOL, BYTES, COMPLEX, FIRST_USER_ID, FLOAT, Field, INT, INTERFACE, Kind, Marshal, STRING,
+    BOOL, BYTES, COMPLEX, Def, FIRST_USER_ID, FLOAT, Field, INT, INTERFACE, Kind, Marshal, STRING,
     TypeId, Types, UINT, WireType,
 };
 use super::value::{GoBytes, Iface, Value};
@@ -34,7 +34,7 @@ enum Shape {
 #[derive(Debug, Clone)]
 pub struct Preamble {
     bytes: Vec<u8>,
-    types: Vec<(TypeId, Arc<WireType>)>,
+    types: Vec<(TypeId, Def)>,
 }
 
 impl Preamble {
@@ -51,7 +51,7 @@ impl Preamble {
                 .and_then(|i| TypeId::try_from(i).ok())
                 .filter(|&i| i >= FIRST_USER_ID)
                 .ok_or_else(|| d.fail_at(at, ErrorKind::UnknownType(id)))?;
-            let def = Arc::new(d.wire_type()?);
+            let def = d.cached_wire_type()?;
             if d.pos != d.end {
                 return Err(d.fail(ErrorKind::ExtraData));
             }
@@ -325,7 +325,7 @@ impl<'a> Decoder<'a> {
                 return Err(self.fail_at(at, ErrorKind::ReservedType(id.into())));
             }
             let def = self.cached_wire_type()?;
-            if !self.types.insert(id, def) {
+            if !self.types.insert_def(id, def) {
                 return Err(self.fail_at(at, ErrorKind::DuplicateType(id)));
             }
             if self.pos < self.end {
@@ -390,21 +390,23 @@ impl<'a> Decoder<'a> {
     }
 
     /// A type definition that fills the rest of its message (as Go sends them) is parsed once
-    /// per thread: rows of one app repeat the same definitions.
-    fn cached_wire_type(&mut self) -> Result<Arc<WireType>> {
+    /// per thread and interned: rows of one app repeat the same definitions.
+    fn cached_wire_type(&mut self) -> Result<Def> {
         let rest = &self.input[self.pos..self.end];
         if rest.len() > cache::MAX_KEY {
-            return Ok(Arc::new(self.wire_type()?));
+            return Ok(Def::Counted(Arc::new(self.wire_type()?)));
         }
-        if let Some(def) = cache::get(rest) {
+        let at = self.types.len();
+        if let Some(def) = cache::get(rest, at) {
             self.pos = self.end;
             return Ok(def);
         }
-        let def = Arc::new(self.wire_type()?);
-        if self.pos == self.end {
-            cache::put(rest, def.clone());
-        }
-        Ok(def)
+        let def = self.wire_type()?;
+        Ok(if self.pos == self.end {
+            cache::put(rest, at, def)
+        } else {
+            Def::Counted(Arc::new(def))
+        })
     }
 
     /// `wireType`: exactly one of its seven pointer fields.
@@ -664,7 +666,7 @@ impl<'a> Decoder<'a> {
         // The value's byte count: unused, because a value may continue in later messages.
         self.uint()?;
         let value = self.top_value(ty, depth + 1)?;
-        let name = super::value::iface_name(name);
+        let name = super::value::iface_name(name, ty);
         Ok(Value::Interface(Some(Box::new(Iface {
             name,
             ty,

@@ -421,3 +421,42 @@ fn json_strings_escape_every_position_the_word_scan_can_skip() {
         }
     }
 }
+
+#[test]
+fn type_tables_find_near_far_and_many_ids() {
+    let def = |n: TypeId| WireType {
+        name: format!("T{n}"),
+        kind: Kind::Slice { elem: STRING },
+    };
+    let mut types = Types::new();
+    // Near ids out of order, a far one, a negative one, and each only once.
+    for id in [66, 64, 95, 96, 1000, -5] {
+        assert!(types.insert(id, def(id)), "{id}");
+        assert!(!types.insert(id, def(id + 1)), "{id} again");
+    }
+    for id in [66, 64, 95, 96, 1000, -5] {
+        assert_eq!(
+            types.get(id).map(|d| d.name.clone()),
+            Some(format!("T{id}"))
+        );
+    }
+    for id in [65, 94, 97, 999, -1, TypeId::MIN, TypeId::MAX] {
+        assert!(types.get(id).is_none(), "{id}");
+    }
+    // More definitions than a u16 position holds, then near ids after them.
+    let mut many = Types::new();
+    for id in 100_000..100_000 + 70_000 {
+        assert!(many.insert(id, def(id)));
+    }
+    for id in [70, 64] {
+        assert!(many.get(id).is_none());
+        assert!(many.insert(id, def(id)));
+        assert!(!many.insert(id, def(id)));
+        assert_eq!(many.get(id).map(|d| d.name.clone()), Some(format!("T{id}")));
+    }
+    assert!(many.get(71).is_none());
+    assert_eq!(
+        many.get(169_999).map(|d| d.name.clone()),
+        Some("T169999".into())
+    );
+}

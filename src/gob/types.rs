@@ -96,16 +96,72 @@ impl WireType {
     }
 }
 
-/// The type definitions of one stream, by id. Small streams (the usual case) use a linear scan;
-/// larger ones an index.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A definition held by a table: interned for the life of the process (an app's handful of
+/// definitions, which every row repeats: sharing one then costs nothing) or, for the rest,
+/// reference-counted (sharing costs an atomic count each time).
+#[derive(Clone)]
+pub(crate) enum Def {
+    /// Leaked once, within a process-wide budget (see [`super::cache::intern_def`]).
+    Interned(&'static WireType),
+    /// Shared by count.
+    Counted(Arc<WireType>),
+}
+
+impl std::ops::Deref for Def {
+    type Target = WireType;
+
+    fn deref(&self) -> &WireType {
+        match self {
+            Def::Interned(d) => d,
+            Def::Counted(d) => d,
+        }
+    }
+}
+
+impl std::fmt::Debug for Def {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        WireType::fmt(self, f)
+    }
+}
+
+impl PartialEq for Def {
+    fn eq(&self, other: &Def) -> bool {
+        **self == **other
+    }
+}
+
+impl Def {
+    /// Whether both are the same definition in memory.
+    fn same(&self, other: &Def) -> bool {
+        std::ptr::eq::<WireType>(&**self, &**other)
+    }
+}
+
+/// The type definitions of one stream, by id. The ids Go gives a stream's first types are
+/// found by direct indexing; others by a linear scan, or an index once there are many.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Types {
     /// (id, definition) in the order received: one allocation for the whole table.
-    defs: Vec<(TypeId, Arc<WireType>)>,
+    defs: Vec<(TypeId, Def)>,
+    /// For ids `FIRST_USER_ID..FIRST_USER_ID + NEAR`: position in `defs` + 1, 0 if undefined.
+    near: [u16; NEAR],
+    /// Whether `near` records every near id defined (false once `defs` grew too long for u16
+    /// positions, which only hostile input does).
+    near_exact: bool,
+    /// Positions by id, once there are more than [`LINEAR_MAX`] definitions.
     index: Option<HashMap<TypeId, usize>>,
 }
 
+/// How many ids from [`FIRST_USER_ID`] on are found by direct indexing.
+const NEAR: usize = 32;
+
 const LINEAR_MAX: usize = 24;
+
+impl Default for Types {
+    fn default() -> Types {
+        Types::with_capacity(0)
+    }
+}
 
 impl Types {
     /// An empty table.
@@ -117,6 +173,8 @@ impl Types {
     pub fn with_capacity(n: usize) -> Types {
         Types {
             defs: Vec::with_capacity(n),
+            near: [0; NEAR],
+            near_exact: true,
             index: None,
         }
     }
@@ -124,6 +182,15 @@ impl Types {
     /// The definition of `id`, if the stream sent one.
     #[inline]
     pub fn get(&self, id: TypeId) -> Option<&WireType> {
+        if let Some(slot) = near_slot(id) {
+            let at = self.near[slot];
+            if at != 0 {
+                return Some(&self.defs[usize::from(at) - 1].1);
+            }
+            if self.near_exact {
+                return None;
+            }
+        }
         match &self.index {
             Some(index) => Some(&self.defs[*index.get(&id)?].1),
             None => self.defs.iter().find(|(i, _)| *i == id).map(|(_, d)| &**d),
@@ -132,44 +199,61 @@ impl Types {
 
     /// Adds a definition; returns false if `id` is already defined.
     pub fn insert(&mut self, id: TypeId, def: impl Into<Arc<WireType>>) -> bool {
-        let def = def.into();
+        self.insert_def(id, Def::Counted(def.into()))
+    }
+
+    /// [`Types::insert`] of a shared definition.
+    pub(crate) fn insert_def(&mut self, id: TypeId, def: Def) -> bool {
         if self.get(id).is_some() {
             return false;
         }
         self.defs.push((id, def));
+        self.note_near(id, self.defs.len());
         if let Some(index) = &mut self.index {
             index.insert(id, self.defs.len() - 1);
         } else if self.defs.len() > LINEAR_MAX {
-            self.index = Some(
-                self.defs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &(id, _))| (id, i))
-                    .collect(),
-            );
+            self.build_index();
         }
         true
     }
 
     /// Adds definitions known to have distinct ids, none of them already defined (a
     /// [`crate::gob::Preamble`]'s, into an empty table), without checking.
-    pub(crate) fn extend_distinct(&mut self, defs: &[(TypeId, Arc<WireType>)]) {
+    pub(crate) fn extend_distinct(&mut self, defs: &[(TypeId, Def)]) {
         debug_assert!(
             defs.iter()
                 .enumerate()
                 .all(|(i, (id, _))| self.get(*id).is_none()
                     && defs[..i].iter().all(|(other, _)| other != id))
         );
-        self.defs.extend_from_slice(defs);
-        if self.index.is_some() || self.defs.len() > LINEAR_MAX {
-            self.index = Some(
-                self.defs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &(id, _))| (id, i))
-                    .collect(),
-            );
+        for (id, def) in defs {
+            self.defs.push((*id, def.clone()));
+            self.note_near(*id, self.defs.len());
         }
+        if self.index.is_some() || self.defs.len() > LINEAR_MAX {
+            self.build_index();
+        }
+    }
+
+    /// Records that near id `id` (if it is one) is at position `len - 1`.
+    #[inline]
+    fn note_near(&mut self, id: TypeId, len: usize) {
+        if let Some(slot) = near_slot(id) {
+            match u16::try_from(len) {
+                Ok(at) => self.near[slot] = at,
+                Err(_) => self.near_exact = false,
+            }
+        }
+    }
+
+    fn build_index(&mut self) {
+        self.index = Some(
+            self.defs
+                .iter()
+                .enumerate()
+                .map(|(i, &(id, _))| (id, i))
+                .collect(),
+        );
     }
 
     /// Whether both tables hold the very same definitions (not copies) under the same ids.
@@ -179,7 +263,7 @@ impl Types {
                 .defs
                 .iter()
                 .zip(&other.defs)
-                .all(|((a, x), (b, y))| a == b && Arc::ptr_eq(x, y))
+                .all(|((a, x), (b, y))| a == b && x.same(y))
     }
 
     /// Definitions the table has room for without allocating.
@@ -190,6 +274,8 @@ impl Types {
     /// Removes every definition, keeping the allocation.
     pub(crate) fn clear(&mut self) {
         self.defs.clear();
+        self.near = [0; NEAR];
+        self.near_exact = true;
         self.index = None;
     }
 
@@ -207,6 +293,13 @@ impl Types {
     pub fn iter(&self) -> impl Iterator<Item = (TypeId, &WireType)> {
         self.defs.iter().map(|(id, d)| (*id, &**d))
     }
+}
+
+/// `id`'s slot in [`Types::near`], if it is a near id.
+#[inline]
+fn near_slot(id: TypeId) -> Option<usize> {
+    let slot = id.wrapping_sub(FIRST_USER_ID) as u32 as usize;
+    (slot < NEAR).then_some(slot)
 }
 
 /// Go's name for a predefined type id, as `%T` prints the default Go type it decodes into.

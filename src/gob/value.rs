@@ -107,9 +107,15 @@ fn common_name(b: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// An interface name from the wire: borrowed when common or seen before, else owned (invalid
-/// UTF-8 replaced).
-pub(crate) fn iface_name(b: &[u8]) -> Cow<'static, str> {
+/// An interface name from the wire, of a value of type `ty`: borrowed when common or seen
+/// before, else owned (invalid UTF-8 replaced).
+pub(crate) fn iface_name(b: &[u8], ty: TypeId) -> Cow<'static, str> {
+    // A value of a predefined type is nearly always registered under that type's own name.
+    if let Some(n) = super::types::predefined_name(ty)
+        && n.as_bytes() == b
+    {
+        return Cow::Borrowed(n);
+    }
     if let Some(n) = common_name(b) {
         return Cow::Borrowed(n);
     }
@@ -121,13 +127,6 @@ pub(crate) fn iface_name(b: &[u8]) -> Cow<'static, str> {
 
 /// Longest registered name worth interning.
 const INTERN_MAX_LEN: usize = 128;
-/// Bytes the process may spend on interned names, ever: hostile input cannot grow it beyond.
-const INTERN_BUDGET: usize = 64 * 1024;
-
-/// Every interned name, for the life of the process.
-static KEPT: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-
-static INTERN_SPENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 thread_local! {
     static INTERNED: std::cell::RefCell<
@@ -136,11 +135,10 @@ thread_local! {
 }
 
 /// A `'static` copy of the UTF-8 name `b`: an app registers a handful of type names
-/// (`main.User`) that every session repeats, so each is leaked once per thread (within
-/// [`INTERN_BUDGET`] for the whole process) rather than allocated per value. `None` for invalid
-/// UTF-8, long names and once the budget is spent.
+/// (`main.User`) that every session repeats, so each is interned once per thread (within the
+/// process's budget, [`super::cache::intern`]) rather than allocated per value. `None` for
+/// invalid UTF-8, long names and once the budget is spent.
 fn interned(b: &[u8]) -> Option<&'static str> {
-    use std::sync::atomic::Ordering;
     if b.len() > INTERN_MAX_LEN {
         return None;
     }
@@ -150,16 +148,7 @@ fn interned(b: &[u8]) -> Option<&'static str> {
             return Some(*n);
         }
         let s = std::str::from_utf8(b).ok()?;
-        let cost = s.len().max(1) + 32;
-        INTERN_SPENT
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
-                (spent + cost <= INTERN_BUDGET).then_some(spent + cost)
-            })
-            .ok()?;
-        let n: &'static str = Box::leak(s.to_owned().into_boxed_str());
-        // Also listed in a static, so leak checkers (the fuzzer's LeakSanitizer) still reach it
-        // after this thread's map is gone.
-        KEPT.lock().unwrap_or_else(|e| e.into_inner()).push(n);
+        let n = super::cache::intern(Box::<str>::from(s), s.len() + 32).ok()?;
         map.insert(n.as_bytes(), n);
         Some(n)
     })
