@@ -65,9 +65,9 @@ pub type Key = compact_str::CompactString;
 pub struct Session {
     /// When the session expires.
     pub deadline: GoTime,
-    /// Values in stored order: key (Go string, invalid UTF-8 replaced) and a
-    /// [`Value::Interface`].
-    pub values: Vec<(Key, Value)>,
+    /// Values in stored order: key (Go string, invalid UTF-8 replaced) and the interface value
+    /// (`None`: a nil interface).
+    pub values: Vec<(Key, Option<Iface>)>,
     /// The type table of the stream the values were decoded from: the table of every value
     /// whose [`Iface::types`] is `None`. One per session rather than one per value, because
     /// sharing a table costs an atomic reference count each time.
@@ -177,7 +177,7 @@ pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
             let n = dec.map_len(1)?;
             session.values.reserve(n);
             for _ in 0..n {
-                let (k, v) = dec.string_entry(INTERFACE, 1)?;
+                let (k, v) = dec.string_iface_entry(1)?;
                 session.values.push((key_string(k), v));
             }
         } else {
@@ -232,8 +232,10 @@ fn session_of(
         {
             session.values.reserve(entries.len());
             for (k, v) in entries {
-                let Value::String(k) = k else { continue };
-                session.values.push((key_string(&k), v));
+                let (Value::String(k), Value::Interface(v)) = (k, v) else {
+                    continue;
+                };
+                session.values.push((key_string(&k), v.map(|v| *v)));
             }
         }
     }
@@ -291,7 +293,7 @@ impl Session {
         Writer::new(out).object(
             values.len(),
             |i| &values[i].0,
-            |w, i| write_value_json(w, &values[i].1, types),
+            |w, i| w.iface(values[i].1.as_ref(), types),
         );
     }
 
@@ -300,16 +302,19 @@ impl Session {
         serde_json::json!({ "deadline": self.deadline_rfc3339(), "values": self.values_json() })
     }
 
-    /// The value stored under `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    /// The value stored under `key`: `Some(None)` when it is a nil interface.
+    pub fn get(&self, key: &str) -> Option<Option<&Iface>> {
+        self.values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
     }
 
     /// Replaces the value under `key`, or adds it.
-    pub fn set(&mut self, key: String, value: Value) {
+    pub fn set(&mut self, key: String, value: Iface) {
         match self.values.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.values.push((key.into(), value)),
+            Some(slot) => slot.1 = Some(value),
+            None => self.values.push((key.into(), Some(value))),
         }
     }
 
@@ -322,7 +327,11 @@ impl Session {
 
     /// Encodes the session as SCS stores it.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        encode_envelope(self.deadline, &self.values, self.types.as_ref())
+        let mut env = EnvelopeWriter::new(self.deadline, self.values.len());
+        for (k, v) in &self.values {
+            env.entry(k, v.as_ref(), self.types.as_ref())?;
+        }
+        Ok(env.finish())
     }
 
     /// The type table of `iface`, one of this session's values.
@@ -337,15 +346,11 @@ impl Session {
             .iter()
             .map(|(k, v)| {
                 let (go_type, text) = match v {
-                    Value::Interface(Some(i)) => (
+                    Some(i) => (
                         i.name.to_string(),
                         render_text(&to_json(&i.value, i.ty, self.table(i)), &i.value),
                     ),
-                    Value::Interface(None) => ("<nil>".to_owned(), "<nil>".to_owned()),
-                    other => (
-                        natural_name(other).to_owned(),
-                        render_text(&to_json(other, natural_type(other), None), other),
-                    ),
+                    None => ("<nil>".to_owned(), "<nil>".to_owned()),
                 };
                 ValueRow {
                     key: k.to_string(),
@@ -356,20 +361,6 @@ impl Session {
             .collect();
         rows.sort_by(|a, b| a.key.cmp(&b.key));
         rows
-    }
-}
-
-/// Writes the `{"type", "value"}` view of a session value.
-fn write_value_json(w: &mut Writer, v: &Value, types: Option<&Types>) {
-    match v {
-        Value::Interface(i) => w.iface(i.as_deref(), types),
-        other => {
-            w.raw(br#"{"type":""#);
-            w.raw(natural_name(other).as_bytes());
-            w.raw(br#"","value":"#);
-            w.value(other, natural_type(other), None);
-            w.raw(b"}");
-        }
     }
 }
 
@@ -421,47 +412,10 @@ pub fn encode<K: AsRef<str>>(
     deadline: SystemTime,
     values: &[(K, Value)],
 ) -> Result<Vec<u8>, EncodeError> {
-    encode_envelope(GoTime::from_system(deadline), values, None)
-}
-
-const ENVELOPE_ID: TypeId = 65;
-const TIME_ID: TypeId = 66;
-const MAP_ID: TypeId = 67;
-
-/// [`encode`] with a Go time as the deadline (kept in its zone), and `types` the table of
-/// values that carry none of their own (a decoded [`Session::types`]).
-pub fn encode_envelope<K: AsRef<str>>(
-    deadline: GoTime,
-    values: &[(K, Value)],
-    types: Option<&Arc<Types>>,
-) -> Result<Vec<u8>, EncodeError> {
-    let mut out = Vec::with_capacity(160 + values.len() * 32);
-    put_envelope_definitions(&mut out);
-    let map = WireType {
-        name: "map[string]interface {}".into(),
-        kind: Kind::Map {
-            key: STRING,
-            elem: INTERFACE,
-        },
-    };
-
-    let mut enc = Encoder::new(MAP_ID + 1, TIME_ID);
-    enc.known(map, MAP_ID);
-    let mut body = Vec::with_capacity(64 + values.len() * 32);
-    put_int(&mut body, ENVELOPE_ID.into());
-    let values_delta = if deadline.is_zero() {
-        2
-    } else {
-        put_uint(&mut body, 1);
-        put_bytes(&mut body, &deadline.marshal_binary());
-        1
-    };
-    put_uint(&mut body, values_delta);
-    put_uint(&mut body, values.len() as u64);
+    let mut env = EnvelopeWriter::new(GoTime::from_system(deadline), values.len());
     for (k, v) in values {
-        put_bytes(&mut body, k.as_ref().as_bytes());
         match v {
-            Value::Interface(_) => enc.interface(&mut body, &mut out, v, types)?,
+            Value::Interface(i) => env.entry(k.as_ref(), i.as_deref(), None)?,
             Value::List(_) | Value::Map(_) | Value::Struct(_) | Value::Marshaled(_) => {
                 return Err(EncodeError::Mismatch {
                     ty: INTERFACE,
@@ -469,14 +423,72 @@ pub fn encode_envelope<K: AsRef<str>>(
                 });
             }
             bare => {
-                let wrapped = Value::iface(natural_name(bare), natural_type(bare), bare.clone());
-                enc.interface(&mut body, &mut out, &wrapped, None)?;
+                let wrapped = Iface::new(natural_name(bare), natural_type(bare), bare.clone());
+                env.entry(k.as_ref(), Some(&wrapped), None)?;
             }
         }
     }
-    body.push(0);
-    put_message(&mut out, &body);
-    Ok(out)
+    Ok(env.finish())
+}
+
+const ENVELOPE_ID: TypeId = 65;
+const TIME_ID: TypeId = 66;
+const MAP_ID: TypeId = 67;
+
+/// Writes an SCS envelope: the definitions, then the deadline and one map entry at a time.
+struct EnvelopeWriter {
+    out: Vec<u8>,
+    body: Vec<u8>,
+    enc: Encoder,
+}
+
+impl EnvelopeWriter {
+    /// Starts an envelope of `n` values expiring at `deadline` (a zero time is omitted, as Go
+    /// omits zero fields).
+    fn new(deadline: GoTime, n: usize) -> EnvelopeWriter {
+        let mut out = Vec::with_capacity(160 + n * 32);
+        put_envelope_definitions(&mut out);
+        let map = WireType {
+            name: "map[string]interface {}".into(),
+            kind: Kind::Map {
+                key: STRING,
+                elem: INTERFACE,
+            },
+        };
+        let mut enc = Encoder::new(MAP_ID + 1, TIME_ID);
+        enc.known(map, MAP_ID);
+        let mut body = Vec::with_capacity(64 + n * 32);
+        put_int(&mut body, ENVELOPE_ID.into());
+        let values_delta = if deadline.is_zero() {
+            2
+        } else {
+            put_uint(&mut body, 1);
+            put_bytes(&mut body, &deadline.marshal_binary());
+            1
+        };
+        put_uint(&mut body, values_delta);
+        put_uint(&mut body, n as u64);
+        EnvelopeWriter { out, body, enc }
+    }
+
+    /// Adds the value under `key` (`None`: nil); `types` is the table of values that carry none
+    /// of their own.
+    fn entry(
+        &mut self,
+        key: &str,
+        value: Option<&Iface>,
+        types: Option<&Arc<Types>>,
+    ) -> Result<(), EncodeError> {
+        put_bytes(&mut self.body, key.as_bytes());
+        self.enc.iface(&mut self.body, &mut self.out, value, types)
+    }
+
+    /// The encoded session.
+    fn finish(mut self) -> Vec<u8> {
+        self.body.push(0);
+        put_message(&mut self.out, &self.body);
+        self.out
+    }
 }
 
 /// The type definitions an SCS app sends first, as a fresh Go process writes them.
@@ -532,7 +544,7 @@ fn set_type_list() -> String {
     SET_TYPES.iter().map(|t| t.0).collect::<Vec<_>>().join(", ")
 }
 
-/// Parses `--set KEY[:TYPE]=VALUE` into a key and a [`Value::Interface`] of the Go type an app
+/// Parses `--set KEY[:TYPE]=VALUE` into a key and an interface value of the Go type an app
 /// reads (`GetInt` reads only `int`, so `int64` and `int32` are stored under their own names).
 ///
 /// The key ends at the first `=`. `:TYPE` is split off only when the text after the last `:`
@@ -540,7 +552,7 @@ fn set_type_list() -> String {
 /// (`flash:msg=hi` sets key `flash:msg` to the string `hi`; `a:int=1` sets `a` to int 1;
 /// `a:int:string=1` sets key `a:int` to the string `1`). TYPE defaults to `string`. `bytes`
 /// takes standard padded base64, `time` RFC 3339.
-pub fn parse_set(arg: &str) -> Result<(String, Value), String> {
+pub fn parse_set(arg: &str) -> Result<(String, Iface), String> {
     let Some((left, text)) = arg.split_once('=') else {
         return Err(format!("--set {arg:?}: expected KEY[:TYPE]=VALUE"));
     };
@@ -590,7 +602,7 @@ pub fn parse_set(arg: &str) -> Result<(String, Value), String> {
         ),
         _ => Value::Time(GoTime::parse_rfc3339(text.trim()).map_err(|e| bad(&e))?),
     };
-    Ok((key.to_owned(), Value::iface(name, id, value)))
+    Ok((key.to_owned(), Iface::new(name, id, value)))
 }
 
 fn parse_float(s: &str) -> Option<f64> {
@@ -731,7 +743,7 @@ impl Filter {
             Some((v, split))
         });
         match found {
-            Some((v, split)) => walk(v, session.types.as_deref(), &self.path[split..])
+            Some((v, split)) => walk(v.as_ref(), session.types.as_deref(), &self.path[split..])
                 .is_some_and(|found| self.compare(&found)),
             None => false,
         }
@@ -829,20 +841,25 @@ impl<'a> Found<'a> {
 
 /// Follows `rest` (struct field names, string map keys) from the session value `top`, whose
 /// interfaces without a table of their own use `types`.
-fn walk<'a>(top: &'a Value, types: Option<&'a Types>, rest: &[String]) -> Option<Found<'a>> {
-    if !matches!(top, Value::Interface(Some(_))) {
+fn walk<'a>(
+    top: Option<&'a Iface>,
+    types: Option<&'a Types>,
+    rest: &[String],
+) -> Option<Found<'a>> {
+    static NIL: Value = Value::Interface(None);
+    let Some(top) = top else {
         return rest.is_empty().then_some(Found {
-            value: top,
+            value: &NIL,
             ty: INTERFACE,
             types: None,
             go_type: GoType::Name("<nil>"),
         });
-    }
+    };
     let start = Found {
-        value: top,
-        ty: INTERFACE,
-        types,
-        go_type: GoType::Name("<nil>"),
+        value: &top.value,
+        ty: top.ty,
+        types: top.types.as_deref().or(types),
+        go_type: GoType::Name(&top.name),
     };
     let mut cur = start.unwrapped();
     for seg in rest {
@@ -961,36 +978,34 @@ mod tests {
         let (k, v) = parse_set("n:int=42").unwrap();
         assert_eq!(
             (k.as_str(), v),
-            ("n", Value::iface("int", INT, Value::Int(42)))
+            ("n", Iface::new("int", INT, Value::Int(42)))
         );
         let (k, v) = parse_set("flash:msg=a=b").unwrap();
         assert_eq!(
             (k.as_str(), v),
             (
                 "flash:msg",
-                Value::iface("string", STRING, Value::String(b"a=b"[..].into()))
+                Iface::new("string", STRING, Value::String(b"a=b"[..].into()))
             )
         );
         let (k, _) = parse_set("a:int:string=1").unwrap();
         assert_eq!(k, "a:int");
         assert_eq!(
             parse_set("x:int32=-5").unwrap().1,
-            Value::iface("int32", INT, Value::Int(-5))
+            Iface::new("int32", INT, Value::Int(-5))
         );
         assert_eq!(
             parse_set("x:bytes=/w==").unwrap().1,
-            Value::iface("[]uint8", BYTES, Value::Bytes([255].as_slice().into()))
+            Iface::new("[]uint8", BYTES, Value::Bytes([255].as_slice().into()))
         );
         assert_eq!(
             parse_set("x:bool=F").unwrap().1,
-            Value::iface("bool", BOOL, Value::Bool(false))
+            Iface::new("bool", BOOL, Value::Bool(false))
         );
         assert!(
-            matches!(parse_set("x:float64=NaN").unwrap().1, Value::Interface(Some(i)) if matches!(i.value, Value::Float(f) if f.is_nan()))
+            matches!(parse_set("x:float64=NaN").unwrap().1.value, Value::Float(f) if f.is_nan())
         );
-        let Value::Interface(Some(t)) = parse_set("x:time=2030-01-02T03:04:05Z").unwrap().1 else {
-            panic!()
-        };
+        let t = parse_set("x:time=2030-01-02T03:04:05Z").unwrap().1;
         assert_eq!((&*t.name, t.ty), ("time.Time", TIME));
         for bad in [
             "x:int32=2147483648",
@@ -1050,7 +1065,7 @@ mod tests {
     fn dotted_keys_and_nested_maps() {
         let deadline = std::time::UNIX_EPOCH;
         let (k, v) = parse_set("a.b=top").unwrap();
-        let blob = encode(deadline, &[(k, v)]).unwrap();
+        let blob = encode(deadline, &[(k, v.into())]).unwrap();
         let s = session(&blob);
         assert!(Filter::parse("a.b=top").unwrap().matches(&s));
         let nested = session(include_bytes!(
@@ -1178,9 +1193,7 @@ mod tests {
         )];
         let blob = encode(std::time::UNIX_EPOCH, &values).unwrap();
         let s = session(&blob);
-        let Some(Value::Interface(Some(i))) = s.get("k") else {
-            panic!()
-        };
+        let Some(Some(i)) = s.get("k") else { panic!() };
         assert_eq!(i.value, Value::String(raw.as_slice().into()));
         assert_eq!(s.encode().unwrap(), blob);
     }
@@ -1246,22 +1259,26 @@ mod tests {
         for (i, t) in texts.iter().enumerate() {
             s.values.push((
                 format!("k{i} \u{202e}").into(),
-                Value::iface("string", STRING, Value::String(t.as_bytes().into())),
+                Some(Iface::new(
+                    "string",
+                    STRING,
+                    Value::String(t.as_bytes().into()),
+                )),
             ));
         }
         s.values
-            .push(("dup".into(), Value::iface("int", INT, Value::Int(1))));
+            .push(("dup".into(), Some(Iface::new("int", INT, Value::Int(1)))));
         s.values
-            .push(("Dup".into(), Value::iface("int", INT, Value::Int(2))));
+            .push(("Dup".into(), Some(Iface::new("int", INT, Value::Int(2)))));
         s.values
-            .push(("dup".into(), Value::iface("int", INT, Value::Int(3))));
+            .push(("dup".into(), Some(Iface::new("int", INT, Value::Int(3)))));
         s.values.push((
             "bad utf8".into(),
-            Value::iface(
+            Some(Iface::new(
                 "string",
                 STRING,
                 Value::String([0xff, b'a'].as_slice().into()),
-            ),
+            )),
         ));
         for (i, f) in [
             0.0,
@@ -1280,24 +1297,28 @@ mod tests {
         {
             s.values.push((
                 format!("f{i}").into(),
-                Value::iface("float64", FLOAT, Value::Float(f)),
+                Some(Iface::new("float64", FLOAT, Value::Float(f))),
             ));
         }
         s.values.push((
             "c".into(),
-            Value::iface("complex128", COMPLEX, Value::Complex(1.0, f64::NAN)),
+            Some(Iface::new(
+                "complex128",
+                COMPLEX,
+                Value::Complex(1.0, f64::NAN),
+            )),
         ));
-        s.values
-            .push(("min".into(), Value::iface("int", INT, Value::Int(i64::MIN))));
+        s.values.push((
+            "min".into(),
+            Some(Iface::new("int", INT, Value::Int(i64::MIN))),
+        ));
         s.values.push((
             "max".into(),
-            Value::iface("uint", UINT, Value::Uint(u64::MAX)),
+            Some(Iface::new("uint", UINT, Value::Uint(u64::MAX))),
         ));
-        s.values.push(("nil".into(), Value::Interface(None)));
+        s.values.push(("nil".into(), None));
         s.values
-            .push(("bare".into(), Value::Bytes([1, 2, 3].as_slice().into())));
-        s.values
-            .push(("".into(), Value::iface("bool", BOOL, Value::Bool(true))));
+            .push(("".into(), Some(Iface::new("bool", BOOL, Value::Bool(true)))));
         assert_direct_json_is_the_tree_printed(&s, "hand-made");
         let tree = s.values_json();
         assert_eq!(

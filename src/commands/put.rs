@@ -10,9 +10,9 @@ use crate::cli::{OutputFormat, PutArgs};
 use crate::config::Config;
 use crate::duration::{parse_duration, parse_time, rfc3339_micros};
 use crate::error::{Error, Result};
-use crate::gob::Value;
+use crate::gob::Iface;
 use crate::output::Output;
-use crate::session::{self, Decoded};
+use crate::session::{self, Decoded, Session};
 use crate::store::Store;
 use crate::token;
 
@@ -31,7 +31,7 @@ pub fn run(config: &Config, args: &PutArgs, out: &mut Output) -> Result<()> {
     } else {
         let data = match &args.data_file {
             Some(path) => read_data(path)?,
-            None => encode(expiry, &values)?,
+            None => encode(&new_session(expiry, values))?,
         };
         store.commit(&stored, &data, expiry)?;
     }
@@ -53,7 +53,7 @@ fn merge(
     store: &mut Store,
     token: &str,
     expiry: SystemTime,
-    values: Vec<(String, Value)>,
+    values: Vec<(String, Iface)>,
 ) -> Result<()> {
     store.transaction(|tx, table| {
         let existing = match Store::lock_for_update(tx, table, token)? {
@@ -62,7 +62,8 @@ fn merge(
             // merges create the same session, the second waits for the first and then reads
             // (and keeps) the first one's values.
             None => {
-                Store::insert_if_absent_in(tx, table, token, &encode(expiry, &[])?, expiry)?;
+                let empty = encode(&Session::new(expiry))?;
+                Store::insert_if_absent_in(tx, table, token, &empty, expiry)?;
                 Store::lock_for_update(tx, table, token)?.unwrap_or_default()
             }
         };
@@ -91,18 +92,27 @@ fn merge(
     })
 }
 
-fn encode(expiry: SystemTime, values: &[(String, Value)]) -> Result<Vec<u8>> {
-    session::encode(expiry, values)
+/// A session expiring at `expiry` with `values` (a key given twice keeps its last value).
+fn new_session(expiry: SystemTime, values: Vec<(String, Iface)>) -> Session {
+    let mut session = Session::new(expiry);
+    for (key, value) in values {
+        session.set(key, value);
+    }
+    session
+}
+
+fn encode(session: &Session) -> Result<Vec<u8>> {
+    session
+        .encode()
         .map_err(|e| Error::Data(format!("cannot encode the session: {e}")))
 }
 
-fn parse_values(sets: &[String], out: &Output) -> Result<Vec<(String, Value)>> {
+fn parse_values(sets: &[String], out: &Output) -> Result<Vec<(String, Iface)>> {
     let mut values = Vec::with_capacity(sets.len());
     for arg in sets {
         let (key, value) =
             session::parse_set(arg).map_err(|e| Error::Usage(format!("--set {arg:?}: {e}")))?;
-        let is_time = matches!(&value, Value::Interface(Some(i)) if i.name == "time.Time");
-        if is_time {
+        if value.name == "time.Time" {
             out.warn(&format!(
                 "--set {key}: a time.Time value is only readable by apps that gob.Register(time.Time{{}})"
             ));

@@ -176,7 +176,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// The start of a map value at `depth` (as inside [`Decoder::top`]): its number of
-    /// entries, to read with [`Decoder::string_entry`] for a `map[string]T`.
+    /// entries, to read with [`Decoder::string_iface_entry`] for a `map[string]interface{}`.
     pub fn map_len(&mut self, depth: usize) -> Result<usize> {
         if depth > MAX_DEPTH {
             return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
@@ -184,14 +184,14 @@ impl<'a> Decoder<'a> {
         self.count("map", 2)
     }
 
-    /// One entry of a `map[string]T` at `depth` whose element type is `elem`: the key's bytes
-    /// and the value.
-    pub fn string_entry(&mut self, elem: TypeId, depth: usize) -> Result<(&'a [u8], Value)> {
+    /// One entry of a `map[string]interface{}` at `depth`: the key's bytes and the interface
+    /// value, not boxed (`None`: nil).
+    pub fn string_iface_entry(&mut self, depth: usize) -> Result<(&'a [u8], Option<Iface>)> {
         if depth + 1 > MAX_DEPTH {
             return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
         }
         let k = self.bytes("string")?;
-        let v = self.value(elem, depth + 1)?;
+        let v = self.iface(depth + 1)?;
         Ok((k, v))
     }
 
@@ -656,9 +656,18 @@ impl<'a> Decoder<'a> {
     }
 
     fn interface(&mut self, depth: usize) -> Result<Value> {
+        Ok(Value::Interface(self.iface(depth)?.map(Box::new)))
+    }
+
+    /// An interface value at `depth`; `None` is nil.
+    #[inline]
+    fn iface(&mut self, depth: usize) -> Result<Option<Iface>> {
+        if depth > MAX_DEPTH {
+            return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
+        }
         let name = self.bytes("interface type name")?;
         if name.is_empty() {
-            return Ok(Value::Interface(None));
+            return Ok(None);
         }
         let at = self.pos;
         let ty = self.type_sequence(true)?;
@@ -667,11 +676,11 @@ impl<'a> Decoder<'a> {
         self.uint()?;
         let value = self.top_value(ty, depth + 1)?;
         let name = super::value::iface_name(name, ty);
-        Ok(Value::Interface(Some(Box::new(Iface {
+        Ok(Some(Iface {
             name,
             ty,
             value,
             types: None,
-        }))))
+        }))
     }
 }

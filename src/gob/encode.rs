@@ -8,7 +8,7 @@ use super::types::{
     BOOL, BYTES, COMPLEX, FIRST_USER_ID, FLOAT, Field, INT, INTERFACE, Kind, Marshal, STRING, TIME,
     TypeId, Types, UINT, WireType,
 };
-use super::value::Value;
+use super::value::{Iface, Value};
 
 type Result<T> = std::result::Result<T, EncodeError>;
 
@@ -273,6 +273,51 @@ impl Encoder {
         self.value(buf, writer, INTERFACE, v, types, 0)
     }
 
+    /// [`Encoder::interface`] of an unboxed interface value (`None`: nil).
+    pub fn iface(
+        &mut self,
+        buf: &mut Vec<u8>,
+        writer: &mut Vec<u8>,
+        iface: Option<&Iface>,
+        types: Option<&Arc<Types>>,
+    ) -> Result<()> {
+        self.iface_value(buf, writer, iface, types, 0)
+    }
+
+    /// An interface value at `depth`: its name, the definitions its type needs (each flushing
+    /// `out` as a message to `writer`), its type id and its value as a message of its own.
+    fn iface_value(
+        &mut self,
+        out: &mut Vec<u8>,
+        writer: &mut Vec<u8>,
+        iface: Option<&Iface>,
+        types: Option<&Arc<Types>>,
+        depth: usize,
+    ) -> Result<()> {
+        let Some(iface) = iface else {
+            put_uint(out, 0);
+            return Ok(());
+        };
+        let types = iface.types.as_ref().or(types);
+        put_bytes(out, iface.name.as_bytes());
+        let mut pending = Vec::new();
+        let id = self.define(types, iface.ty, &mut pending)?;
+        for (at, def) in &pending {
+            let pid = self.sent[*at].2.ok_or(EncodeError::UnknownType(iface.ty))?;
+            put_type_body(out, pid, def);
+            put_message(writer, out);
+            out.clear();
+        }
+        put_int(out, id.into());
+        let mut data = Vec::new();
+        if !Self::is_struct(types, iface.ty) {
+            data.push(0);
+        }
+        self.value(&mut data, out, iface.ty, &iface.value, types, depth + 1)?;
+        put_message(out, &data);
+        Ok(())
+    }
+
     fn is_struct(types: Option<&Arc<Types>>, ty: TypeId) -> bool {
         ty >= FIRST_USER_ID
             && matches!(
@@ -305,25 +350,8 @@ impl Encoder {
                 put_float(out, *re);
                 put_float(out, *im);
             }
-            (INTERFACE, Value::Interface(None)) => put_uint(out, 0),
-            (INTERFACE, Value::Interface(Some(iface))) => {
-                let types = iface.types.as_ref().or(types);
-                put_bytes(out, iface.name.as_bytes());
-                let mut pending = Vec::new();
-                let id = self.define(types, iface.ty, &mut pending)?;
-                for (at, def) in &pending {
-                    let pid = self.sent[*at].2.ok_or(EncodeError::UnknownType(iface.ty))?;
-                    put_type_body(out, pid, def);
-                    put_message(writer, out);
-                    out.clear();
-                }
-                put_int(out, id.into());
-                let mut data = Vec::new();
-                if !Self::is_struct(types, iface.ty) {
-                    data.push(0);
-                }
-                self.value(&mut data, out, iface.ty, &iface.value, types, depth + 1)?;
-                put_message(out, &data);
+            (INTERFACE, Value::Interface(iface)) => {
+                self.iface_value(out, writer, iface.as_deref(), types, depth)?
             }
             (TIME, Value::Time(t)) => put_bytes(out, &t.marshal_binary()),
             (BOOL..=INTERFACE | TIME, _) => return mismatch("a value of the predefined type"),

@@ -71,6 +71,12 @@ impl Iface {
     }
 }
 
+impl From<Iface> for Value {
+    fn from(iface: Iface) -> Value {
+        Value::Interface(Some(Box::new(iface)))
+    }
+}
+
 impl Value {
     /// Wraps a value of a predefined type in an interface under its Go name.
     pub fn iface(name: impl Into<Cow<'static, str>>, ty: TypeId, value: Value) -> Value {

@@ -272,6 +272,7 @@ fn go_reads_every_set_type_as_the_app_expects() {
     let mut all = Vec::new();
     for (arg, go_type, want) in cases {
         let (key, value) = session::parse_set(arg).unwrap_or_else(|e| panic!("{arg}: {e}"));
+        let value = scsctl::gob::Value::from(value);
         all.push((key.clone(), value.clone()));
         let blob = session::encode(deadline, &[(key.clone(), value)]).expect("encode");
         let go = go_decode(peer, &blob).unwrap_or_else(|e| panic!("{arg}: Go failed: {e}"));
