@@ -191,6 +191,12 @@ impl Types {
                 return None;
             }
         }
+        self.get_far(id)
+    }
+
+    /// [`Types::get`] by search.
+    #[inline(never)]
+    fn get_far(&self, id: TypeId) -> Option<&WireType> {
         match &self.index {
             Some(index) => Some(&self.defs[*index.get(&id)?].1),
             None => self.defs.iter().find(|(i, _)| *i == id).map(|(_, d)| &**d),
