@@ -129,24 +129,12 @@ fn decode_v1_json(data: &[u8]) -> Option<Decoded> {
 
 /// Decodes SCS gob; `Ok(None)` when it is valid gob but not the SCS envelope.
 pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
-    /// The envelope's definitions as Go sends them, and the envelope's id and field indexes.
-    static PREAMBLE: OnceLock<(Preamble, TypeId, (u32, u32))> = OnceLock::new();
-    let (preamble, envelope_id, envelope) = PREAMBLE.get_or_init(|| {
-        let mut bytes = Vec::new();
-        put_envelope_definitions(&mut bytes);
-        let preamble = Preamble::new(bytes.clone()).expect("the envelope's definitions parse");
-        let types = Decoder::with_preamble(&bytes, &preamble).into_types();
-        let (id, fields) = types
-            .iter()
-            .find_map(|(id, _)| Some((id, envelope_fields(&types, id)?)))
-            .expect("the envelope is among its definitions");
-        (preamble, id, fields)
-    });
-    let mut dec = Decoder::with_preamble(data, preamble);
+    let envelope = envelope();
+    let mut dec = Decoder::with_preamble(data, &envelope.preamble);
     let id = dec.begin()?;
     // After the preamble, its envelope id needs no second look: ids cannot be redefined.
-    let fields = if dec.skipped_preamble() && id == *envelope_id {
-        Some(*envelope)
+    let fields = if dec.skipped_preamble() && id == ENVELOPE_ID {
+        Some(envelope.fields)
     } else {
         envelope_fields(dec.types(), id)
     };
@@ -446,8 +434,9 @@ impl EnvelopeWriter {
     /// Starts an envelope of `n` values expiring at `deadline` (a zero time is omitted, as Go
     /// omits zero fields).
     fn new(deadline: GoTime, n: usize) -> EnvelopeWriter {
-        let mut out = Vec::with_capacity(160 + n * 32);
-        put_envelope_definitions(&mut out);
+        let definitions = &envelope().definitions;
+        let mut out = Vec::with_capacity(definitions.len() + 64 + n * 32);
+        out.extend_from_slice(definitions);
         let map = WireType {
             name: "map[string]interface {}".into(),
             kind: Kind::Map {
@@ -489,6 +478,32 @@ impl EnvelopeWriter {
         put_message(&mut self.out, &self.body);
         self.out
     }
+}
+
+/// The envelope's type definitions, made once.
+struct Envelope {
+    /// As a fresh Go process sends them first.
+    definitions: Vec<u8>,
+    /// The same, parsed for decoding.
+    preamble: Preamble,
+    /// Indexes of the `Deadline` and `Values` fields.
+    fields: (u32, u32),
+}
+
+fn envelope() -> &'static Envelope {
+    static ENVELOPE: OnceLock<Envelope> = OnceLock::new();
+    ENVELOPE.get_or_init(|| {
+        let mut definitions = Vec::new();
+        put_envelope_definitions(&mut definitions);
+        let preamble = Preamble::new(definitions.clone()).expect("the definitions parse");
+        let types = Decoder::with_preamble(&definitions, &preamble).into_types();
+        let fields = envelope_fields(&types, ENVELOPE_ID).expect("the envelope's fields");
+        Envelope {
+            definitions,
+            preamble,
+            fields,
+        }
+    })
 }
 
 /// The type definitions an SCS app sends first, as a fresh Go process writes them.
@@ -924,10 +939,7 @@ mod tests {
 
     /// The envelope's decoding before it was streamed: the whole value, then the session.
     fn decode_gob_whole(data: &[u8]) -> Result<Option<Session>, DecodeError> {
-        let mut bytes = Vec::new();
-        put_envelope_definitions(&mut bytes);
-        let preamble = Preamble::new(bytes).unwrap();
-        let mut dec = Decoder::with_preamble(data, &preamble);
+        let mut dec = Decoder::with_preamble(data, &envelope().preamble);
         let (id, value) = dec.decode()?;
         let types = Arc::new(dec.into_types());
         match envelope_fields(&types, id) {
