@@ -177,13 +177,9 @@ impl Output {
         cells: &[String],
         styles: &[Option<Style>],
     ) -> Result<()> {
-        let escaped: Vec<String> = cells.iter().map(|c| escape(c).into_owned()).collect();
-        let styles: Vec<Option<Style>> = if self.color {
-            styles.to_vec()
-        } else {
-            Vec::new()
-        };
-        let line = table.format(&escaped, &styles);
+        let escaped: Vec<Cow<str>> = cells.iter().map(|c| escape(c)).collect();
+        let styles = if self.color { styles } else { &[] };
+        let line = table.format(&escaped, styles);
         self.write(line.as_bytes())?;
         self.write(b"\n")
     }
@@ -247,10 +243,11 @@ pub struct StreamTable {
 }
 
 impl StreamTable {
-    fn format(&self, cells: &[String], styles: &[Option<Style>]) -> String {
+    fn format(&self, cells: &[impl AsRef<str>], styles: &[Option<Style>]) -> String {
         let mut line = String::new();
         let last = cells.len().saturating_sub(1);
         for (i, cell) in cells.iter().enumerate() {
+            let cell = cell.as_ref();
             let style = styles.get(i).copied().flatten();
             if let Some(style) = style {
                 line.push_str(style.code());
