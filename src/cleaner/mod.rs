@@ -449,19 +449,18 @@ impl Cleaner {
     pub fn count(&mut self) -> Result<i64> {
         self.connect()?;
         let grace = self.settings.grace;
-        let (lock_timeout, statement_timeout) =
-            (self.settings.lock_timeout, self.settings.statement_timeout);
-        let session = self.settings.lock_mode == LockMode::Session;
         let shutdown = self.shutdown.clone();
         self.guard(|c| {
-            if session {
-                c.store.set_timeouts(lock_timeout, Duration::ZERO)?;
-            }
-            let counted = c.registration.run(|| c.store.count_expired(grace));
-            if session {
-                c.store.set_timeouts(lock_timeout, statement_timeout)?;
-            }
-            counted.unwrap_or(Err(Error::Interrupted))
+            let Conn {
+                store,
+                purger,
+                registration,
+            } = c;
+            store.unguarded(purger, |store| {
+                registration
+                    .run(|| store.count_expired(grace))
+                    .unwrap_or(Err(Error::Interrupted))
+            })
         })
         .map_err(|e| {
             if shutdown.is_stopped() {
@@ -476,16 +475,18 @@ impl Cleaner {
     /// ([`Error::Interrupted`]).
     pub fn vacuum(&mut self) -> Result<()> {
         self.connect()?;
-        let statement_timeout = self.settings.statement_timeout;
-        let lock_timeout = self.settings.lock_timeout;
-        let mode = self.settings.lock_mode;
         let shutdown = self.shutdown.clone();
         self.guard(|c| {
-            let vacuumed = c.registration.run(|| c.store.vacuum_analyze());
-            if mode == LockMode::Session {
-                c.store.set_timeouts(lock_timeout, statement_timeout)?;
-            }
-            vacuumed.unwrap_or(Err(Error::Interrupted))
+            let Conn {
+                store,
+                purger,
+                registration,
+            } = c;
+            store.unguarded(purger, |store| {
+                registration
+                    .run(|| store.vacuum_analyze())
+                    .unwrap_or(Err(Error::Interrupted))
+            })
         })
         .map_err(|e| {
             if shutdown.is_stopped() {

@@ -318,31 +318,49 @@ impl Store {
         Ok(())
     }
 
-    /// Sets per-session guards for cleanup work: statements and lock waits that take longer
-    /// than these are cancelled by the server rather than stalling the app. `Duration::ZERO`
-    /// removes a guard.
-    pub fn set_timeouts(
-        &mut self,
-        lock_timeout: Duration,
-        statement_timeout: Duration,
-    ) -> Result<()> {
+    /// Sets `purger`'s guards for the session, in [`LockMode::Session`] (in
+    /// [`LockMode::Transaction`] each batch sets them for itself, and nothing else is set):
+    /// statements and lock waits that take longer are cancelled by the server rather than
+    /// stalling the app.
+    fn apply_guards(&mut self, purger: &Purger) -> Result<()> {
+        if purger.mode != LockMode::Session {
+            return Ok(());
+        }
         let sql = format!(
             "SET lock_timeout = {}; SET statement_timeout = {}",
-            lock_timeout.as_millis(),
-            statement_timeout.as_millis()
+            millis(purger.lock_timeout),
+            millis(purger.statement_timeout)
         );
         self.client
             .batch_execute(&sql)
             .map_err(|e| Error::db("cannot set timeouts", e))
     }
 
-    /// Runs `VACUUM (ANALYZE)` on the table (never `VACUUM FULL`), without a statement timeout:
-    /// a plain VACUUM takes no lock that blocks the app's reads or writes.
-    pub fn vacuum_analyze(&mut self) -> Result<()> {
-        // Two messages: a multi-statement query is one transaction, and VACUUM refuses that.
+    /// Runs `work` (a count or a VACUUM: long by nature, and cancelled by the caller rather
+    /// than by the batches' guard) without a statement timeout, then puts `purger`'s guards
+    /// back. In [`LockMode::Transaction`] the session is left alone: a pooled server connection
+    /// must not keep settings, and the role's defaults apply.
+    pub fn unguarded<T>(
+        &mut self,
+        purger: &Purger,
+        work: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        if purger.mode != LockMode::Session {
+            return work(self);
+        }
         self.client
             .batch_execute("SET statement_timeout = 0")
             .map_err(|e| Error::db("cannot set timeouts", e))?;
+        let done = work(self);
+        let restored = self.apply_guards(purger);
+        let value = done?;
+        restored?;
+        Ok(value)
+    }
+
+    /// Runs `VACUUM (ANALYZE)` on the table (never `VACUUM FULL`): a plain VACUUM takes no lock
+    /// that blocks the app's reads or writes. Run it [`Store::unguarded`].
+    pub fn vacuum_analyze(&mut self) -> Result<()> {
         let sql = format!("VACUUM (ANALYZE) {}", self.table.quoted());
         self.client
             .batch_execute(&sql)
@@ -383,38 +401,32 @@ impl Store {
         let lock = self.cleaner_lock()?;
         let sql = batch_sql(&self.table.quoted(), statement);
         let blocks_sql = blocks_sql(&self.table.quoted());
-        let (prepared, blocks_prepared) = match mode {
-            LockMode::Session => {
-                self.set_timeouts(
-                    Duration::from_millis(millis(lock_timeout) as u64),
-                    Duration::from_millis(millis(statement_timeout) as u64),
-                )?;
-                self.client
-                    .batch_execute(ASYNC_COMMIT)
-                    .map_err(|e| Error::db("cannot set synchronous_commit", e))?;
-                let index = self
-                    .client
-                    .prepare_typed(&sql, &BATCH_TYPES)
-                    .map_err(|e| table_error(&self.table, "cannot prepare the purge", e))?;
-                let blocks = self
-                    .client
-                    .prepare_typed(&blocks_sql, &BLOCKS_TYPES)
-                    .map_err(|e| table_error(&self.table, "cannot prepare the purge", e))?;
-                (Some(index), Some(blocks))
-            }
-            LockMode::Transaction => (None, None),
-        };
-        Ok(Purger {
+        let mut purger = Purger {
             mode,
             lock,
             sql,
-            prepared,
+            prepared: None,
             blocks_sql,
-            blocks_prepared,
+            blocks_prepared: None,
             lock_timeout,
             statement_timeout,
             compress_wal,
-        })
+        };
+        if mode == LockMode::Session {
+            self.apply_guards(&purger)?;
+            self.client
+                .batch_execute(ASYNC_COMMIT)
+                .map_err(|e| Error::db("cannot set synchronous_commit", e))?;
+            let prepare = |store: &mut Store, sql: &str, types: &[Type]| {
+                store
+                    .client
+                    .prepare_typed(sql, types)
+                    .map_err(|e| table_error(&store.table, "cannot prepare the purge", e))
+            };
+            purger.prepared = Some(prepare(self, &purger.sql, &BATCH_TYPES)?);
+            purger.blocks_prepared = Some(prepare(self, &purger.blocks_sql, &BLOCKS_TYPES)?);
+        }
+        Ok(purger)
     }
 
     /// Runs one batch, `step`, deleting only rows with `expiry < current_timestamp - grace`,
