@@ -313,6 +313,23 @@ impl Conn {
             registration,
         })
     }
+
+    /// Another connection working alongside `primary`, which has checked the table already.
+    fn open_helper(
+        target: &Target,
+        table: &TableName,
+        primary: &Purger,
+        shutdown: &Shutdown,
+    ) -> Result<Conn> {
+        let mut store = Store::connect(target, table.clone())?;
+        let purger = store.helper_purger(primary)?;
+        let registration = shutdown.register(target, store.client());
+        Ok(Conn {
+            store,
+            purger,
+            registration,
+        })
+    }
 }
 
 /// One table's cleaner: its connections, whether it holds the cleaner lock, and the settings
@@ -583,13 +600,14 @@ impl Cleaner {
                 on_batch,
             );
         }
+        let primary = self.primary.as_mut().expect("connected");
         while self.helpers.len() < jobs - 1 {
-            let conn = Conn::open(&self.target, &self.table, &self.settings, &self.shutdown)?;
+            let conn =
+                Conn::open_helper(&self.target, &self.table, &primary.purger, &self.shutdown)?;
             self.helpers.push(conn);
         }
         let settings = &self.settings;
         let shutdown = &self.shutdown;
-        let primary = self.primary.as_mut().expect("connected");
         let results: Vec<Result<PassReport>> = std::thread::scope(|scope| {
             let handles: Vec<_> = std::iter::once(primary)
                 .chain(self.helpers.iter_mut())

@@ -412,21 +412,49 @@ impl Store {
             statement_timeout,
             compress_wal,
         };
-        if mode == LockMode::Session {
-            self.apply_guards(&purger)?;
-            self.client
-                .batch_execute(ASYNC_COMMIT)
-                .map_err(|e| Error::db("cannot set synchronous_commit", e))?;
-            let prepare = |store: &mut Store, sql: &str, types: &[Type]| {
-                store
-                    .client
-                    .prepare_typed(sql, types)
-                    .map_err(|e| table_error(&store.table, "cannot prepare the purge", e))
-            };
-            purger.prepared = Some(prepare(self, &purger.sql, &BATCH_TYPES)?);
-            purger.blocks_prepared = Some(prepare(self, &purger.blocks_sql, &BLOCKS_TYPES)?);
-        }
+        self.prepare_session(&mut purger)?;
         Ok(purger)
+    }
+
+    /// A purger for another connection of the same cleaner (`purge --jobs`): `primary`'s
+    /// connection has already probed the table and resolved its lock, and WAL compression is
+    /// tried only if `primary`'s server allowed it.
+    pub fn helper_purger(&mut self, primary: &Purger) -> Result<Purger> {
+        let compress_wal = primary.compress_wal && self.try_wal_compression(primary.mode);
+        let mut purger = Purger {
+            mode: primary.mode,
+            lock: primary.lock,
+            sql: primary.sql.clone(),
+            prepared: None,
+            blocks_sql: primary.blocks_sql.clone(),
+            blocks_prepared: None,
+            lock_timeout: primary.lock_timeout,
+            statement_timeout: primary.statement_timeout,
+            compress_wal,
+        };
+        self.prepare_session(&mut purger)?;
+        Ok(purger)
+    }
+
+    /// In [`LockMode::Session`], sets this connection up for `purger`'s batches: the guards,
+    /// asynchronous commit and the prepared statements.
+    fn prepare_session(&mut self, purger: &mut Purger) -> Result<()> {
+        if purger.mode != LockMode::Session {
+            return Ok(());
+        }
+        self.apply_guards(purger)?;
+        self.client
+            .batch_execute(ASYNC_COMMIT)
+            .map_err(|e| Error::db("cannot set synchronous_commit", e))?;
+        let prepare = |store: &mut Store, sql: &str, types: &[Type]| {
+            store
+                .client
+                .prepare_typed(sql, types)
+                .map_err(|e| table_error(&store.table, "cannot prepare the purge", e))
+        };
+        purger.prepared = Some(prepare(self, &purger.sql, &BATCH_TYPES)?);
+        purger.blocks_prepared = Some(prepare(self, &purger.blocks_sql, &BLOCKS_TYPES)?);
+        Ok(())
     }
 
     /// Runs one batch, `step`, deleting only rows with `expiry < current_timestamp - grace`,
