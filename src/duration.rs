@@ -66,43 +66,11 @@ fn uses_months(text: &str) -> bool {
 
 /// Parses an RFC 3339 time (`2026-11-25T20:30:00Z`, `2026-11-25T21:30:00+01:00`).
 pub fn parse_time(flag: &str, text: &str) -> Result<SystemTime> {
-    parse_rfc3339_with_offset(text).ok_or_else(|| {
+    let parsed = crate::gob::GoTime::parse_rfc3339(text.trim());
+    parsed.ok().and_then(|t| t.to_system()).ok_or_else(|| {
         Error::Usage(format!(
             "invalid value {text:?} for {flag}: expected an RFC 3339 time such as 2026-11-25T20:30:00Z"
         ))
-    })
-}
-
-/// humantime only takes `Z`; offsets such as `+01:00` are applied here.
-fn parse_rfc3339_with_offset(text: &str) -> Option<SystemTime> {
-    let text = text.trim();
-    if text.ends_with(['Z', 'z'])
-        && let Ok(t) = humantime::parse_rfc3339_weak(text)
-    {
-        return Some(t);
-    }
-    let split = text.len().checked_sub(6)?;
-    let (base, offset) = text.split_at(split);
-    let sign = match offset.as_bytes().first()? {
-        b'+' => 1i64,
-        b'-' => -1i64,
-        _ => return None,
-    };
-    let (hours, minutes) = offset[1..].split_once(':')?;
-    let hours: i64 = hours.parse().ok()?;
-    let minutes: i64 = minutes.parse().ok()?;
-    if hours > 23 || minutes > 59 {
-        return None;
-    }
-    if !base.contains('T') && !base.contains('t') && !base.contains(' ') {
-        return None;
-    }
-    let utc_wall = humantime::parse_rfc3339_weak(base).ok()?;
-    let shift = Duration::from_secs((hours * 3600 + minutes * 60) as u64);
-    Some(if sign > 0 {
-        utc_wall.checked_sub(shift)?
-    } else {
-        utc_wall.checked_add(shift)?
     })
 }
 
@@ -179,6 +147,12 @@ mod tests {
         let minus = parse_time("--expires-at", "2026-11-25T15:00:00-05:30").unwrap();
         assert_eq!(z, plus);
         assert_eq!(z, minus);
+        let frac = parse_time("--expires-at", " 2026-11-25 21:30:00.25+01:00 ").unwrap();
+        assert_eq!(frac, z + Duration::from_millis(250));
+        let old = parse_time("--expires-at", "1969-12-31T23:59:59.5Z").unwrap();
+        assert_eq!(old, SystemTime::UNIX_EPOCH - Duration::from_millis(500));
+        assert!(parse_time("--expires-at", "2026-11-25T20:30:00").is_err());
+        assert!(parse_time("--expires-at", "2026-02-30T20:30:00Z").is_err());
         assert!(parse_time("--expires-at", "tomorrow").is_err());
         assert!(parse_time("--expires-at", "2026-11-25").is_err());
     }

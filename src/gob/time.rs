@@ -1,7 +1,7 @@
 //! Go's `time.Time`: its `MarshalBinary` layouts (version 1 and 2), RFC 3339 text, and
-//! conversion from [`SystemTime`].
+//! conversion from and to [`SystemTime`].
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Seconds from 0001-01-01T00:00:00Z (Go's internal epoch) to the Unix epoch.
 pub const UNIX_TO_YEAR1: i64 = 62_135_596_800;
@@ -69,6 +69,18 @@ impl GoTime {
     /// Seconds since the Unix epoch.
     pub fn unix(&self) -> i64 {
         self.sec.wrapping_sub(UNIX_TO_YEAR1)
+    }
+
+    /// The same instant as a [`SystemTime`], if it can hold it.
+    pub fn to_system(&self) -> Option<SystemTime> {
+        let unix = self.unix();
+        let secs = Duration::from_secs(unix.unsigned_abs());
+        let at = if unix >= 0 {
+            UNIX_EPOCH.checked_add(secs)
+        } else {
+            UNIX_EPOCH.checked_sub(secs)
+        };
+        at?.checked_add(Duration::from_nanos(u64::from(self.nsec)))
     }
 
     /// Whether this is UTC (offset `-1` on the wire).
