@@ -150,9 +150,16 @@ impl Error {
     /// Wraps a driver error met while doing `context`. A broken connection is reported as such;
     /// everything else keeps the server's SQLSTATE, message and hint.
     pub fn db(context: impl Into<String>, err: postgres::Error) -> Error {
+        let failure = DbFailure::from_postgres(&err);
+        if err.is_closed() || failure.code.as_deref().is_some_and(is_connection_class) {
+            return Error::Connect {
+                context: format!("{}: lost the connection to the server", context.into()),
+                failure,
+            };
+        }
         Error::Database {
             context: context.into(),
-            failure: DbFailure::from_postgres(&err),
+            failure,
         }
     }
 
@@ -192,4 +199,10 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// SQLSTATE classes 08 (connection exception) and 57P01–57P03 (server shutting down or
+/// starting up) mean the server went away, not that the command was wrong.
+fn is_connection_class(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
 }

@@ -19,16 +19,7 @@ pub(crate) fn table_error(table: &TableName, context: &str, err: postgres::Error
         }
         _ => {}
     }
-    if err.is_closed() || failure.code.as_deref().is_some_and(is_connection_class) {
-        return Error::Connect {
-            context: format!("{context}: lost the connection to the server"),
-            failure,
-        };
-    }
-    Error::Database {
-        context: context.to_owned(),
-        failure,
-    }
+    Error::db(context, err)
 }
 
 /// The table exists but is not the shape SCS needs; `why` says how it differs.
@@ -37,12 +28,6 @@ pub(crate) fn incompatible(table: &TableName, why: &str) -> Error {
         "table \"{table}\" does not have the shape SCS needs ({why}) — run: scsctl init-schema{} to see every difference",
         table_flag(table)
     ))
-}
-
-/// SQLSTATE classes 08 (connection exception) and 57P01–57P03 (server shutting down or
-/// starting up) mean the server went away, not that the command was wrong.
-fn is_connection_class(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 fn table_flag(table: &TableName) -> String {
