@@ -90,7 +90,8 @@ impl Store {
             ],
         )
         .map_err(|e| Error::db("cannot take the schema lock", e))?;
-        let existed = regclass(&mut tx, &table)?.is_some();
+        let found = regclass(&mut tx, &table)?;
+        let existed = found.is_some();
         if !existed {
             for sql in create_sql(&table) {
                 tx.batch_execute(&sql)
@@ -104,7 +105,11 @@ impl Store {
             }
             check_granted(&mut tx, &table, role)?;
         }
-        let mut check = check_shape(&mut tx, &table)?;
+        let oid = match found {
+            Some(oid) => oid,
+            None => regclass(&mut tx, &table)?.ok_or_else(|| missing(&table))?,
+        };
+        let mut check = check_shape(&mut tx, &table, oid)?;
         check.existed = existed;
         tx.commit()
             .map_err(|e| Error::db(format!("cannot create table \"{table}\""), e))?;
@@ -121,12 +126,8 @@ impl Store {
             .read_only(true)
             .start()
             .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
-        if regclass(&mut tx, &table)?.is_none() {
-            return Err(Error::Incompatible(format!(
-                "table \"{table}\" does not exist — run: scsctl init-schema"
-            )));
-        }
-        let mut check = check_shape(&mut tx, &table)?;
+        let oid = regclass(&mut tx, &table)?.ok_or_else(|| missing(&table))?;
+        let mut check = check_shape(&mut tx, &table, oid)?;
         check.existed = true;
         Ok(check)
     }
@@ -168,13 +169,19 @@ fn regclass(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<Opt
     Ok(row.get(0))
 }
 
-fn check_shape(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<SchemaCheck> {
+fn missing(table: &TableName) -> Error {
+    Error::Incompatible(format!(
+        "table \"{table}\" does not exist — run: scsctl init-schema"
+    ))
+}
+
+/// The shape of `table`, whose relation is `oid`.
+fn check_shape(
+    tx: &mut postgres::Transaction<'_>,
+    table: &TableName,
+    oid: postgres::types::Oid,
+) -> Result<SchemaCheck> {
     let mut check = SchemaCheck::default();
-    let oid = regclass(tx, table)?.ok_or_else(|| {
-        Error::Incompatible(format!(
-            "table \"{table}\" does not exist — run: scsctl init-schema"
-        ))
-    })?;
     let kind: i8 = tx
         .query_typed_one(
             "SELECT relkind FROM pg_class WHERE oid = $1",
