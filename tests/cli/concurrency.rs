@@ -147,7 +147,9 @@ fn run_on_terminal_with(
         .spawn()
         .unwrap();
     // The slave stays open here until the end: a master whose slave has closed may report EIO
-    // before the child's last words have reached it, and they would be lost.
+    // before the child's last words have reached it, and they would be lost. Once the child
+    // has exited, a second with nothing new to read ends the run (the kernel moves terminal
+    // output on a worker thread, which a busy machine may run late).
     let mut shown = Vec::new();
     let mut buf = [0u8; 4096];
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -159,7 +161,7 @@ fn run_on_terminal_with(
             shown.extend_from_slice(&buf[..n]);
             quiet_since_exit = None;
         } else if let Some(since) = quiet_since_exit {
-            if since.elapsed() > Duration::from_millis(300) {
+            if since.elapsed() > Duration::from_secs(1) {
                 break;
             }
         } else if child.try_wait().unwrap().is_some() {

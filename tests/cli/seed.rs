@@ -50,16 +50,25 @@ pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     check()
 }
 
-/// How many backends of scsctl (`application_name = 'scsctl'`) are waiting for a lock.
-pub fn lock_waiters(client: &mut postgres::Client) -> i64 {
+/// How many backends of scsctl (`application_name = 'scsctl'`) in `client`'s database match
+/// `condition` (SQL over `pg_stat_activity`). Only this database: tests run side by side on one
+/// cluster, each in a database of its own.
+pub fn scsctl_backends(client: &mut postgres::Client, condition: &str) -> i64 {
     client
         .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scsctl' \
-             AND wait_event_type = 'Lock'",
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scsctl' \
+                 AND datname = current_database() AND ({condition})"
+            ),
             &[],
         )
         .unwrap()
         .get(0)
+}
+
+/// How many backends of scsctl in `client`'s database are waiting for a lock.
+pub fn lock_waiters(client: &mut postgres::Client) -> i64 {
+    scsctl_backends(client, "wait_event_type = 'Lock'")
 }
 
 /// Inserts `n` rows named `{prefix}{i}` expiring `offset_secs` (plus i ms) from now.

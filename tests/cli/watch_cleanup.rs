@@ -153,16 +153,16 @@ fn sigterm_during_a_blocked_batch_exits_0_within_a_second() {
     let out = d.wait_with_output(EXIT);
     let took = sent.elapsed();
     out.success();
-    assert!(took < Duration::from_millis(1500), "exit took {took:?}");
-    // The statement was cancelled on the server, not left waiting behind the lock.
-    let left: i64 = watcher
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scsctl'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(left, 0);
+    // The promise is one second; the margin is for a busy machine, and still far from the
+    // 60 s the batch would wait if the statement were not cancelled.
+    assert!(took < Duration::from_secs(3), "exit took {took:?}");
+    // The statement was cancelled on the server, not left waiting behind the lock (whose
+    // holder is still open: a waiting statement would stay). A backend ends a moment after
+    // its client: give it that moment.
+    let gone = wait_until(Duration::from_secs(10), || {
+        seed::scsctl_backends(&mut watcher, "true") == 0
+    });
+    assert!(gone, "scsctl's statement is still on the server");
     // The daemon is gone: the expired rows committed now stay.
     tx.commit().unwrap();
     assert_eq!(seed::counts_by_clock(&db), (100, 0));

@@ -435,7 +435,7 @@ impl Running {
         }
         // Collect what is left in the pipes. A grandchild that inherited them may keep them
         // open; do not wait for it longer than a grace period.
-        let grace = Instant::now() + Duration::from_secs(2);
+        let grace = Instant::now() + Duration::from_secs(5);
         self.stdout.wait_closed(grace);
         self.stderr.wait_closed(grace);
         if self.stdout.closed.load(Ordering::SeqCst) && self.stderr.closed.load(Ordering::SeqCst) {
