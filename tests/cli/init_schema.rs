@@ -1,7 +1,7 @@
 //! `scsctl init-schema`.
 
 use crate::seed;
-use crate::support::{Scsctl, cluster};
+use crate::support::{Scsctl, TestDb, cluster};
 
 #[test]
 fn creates_the_table_and_is_idempotent() {
@@ -119,34 +119,41 @@ fn grant_lets_the_app_role_use_the_table() {
     assert_eq!(privileges, ["DELETE", "INSERT", "SELECT", "UPDATE"]);
 }
 
-fn check_shape(ddl: &str, expect_code: i32, expect: &[&str]) {
-    let db = cluster().new_database();
-    db.client().batch_execute(ddl).unwrap();
-    let before = db
-        .client()
+/// Everything about the table init-schema could change: columns (type, nullability, default),
+/// indexes and constraints.
+fn shape_of_sessions(db: &TestDb) -> String {
+    db.client()
         .query_one(
-            "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY column_name) \
-             FROM information_schema.columns WHERE table_name = 'sessions'",
+            "SELECT concat_ws(E'\\n', \
+               (SELECT string_agg(format('%s %s %s %s', a.attname, format_type(a.atttypid, a.atttypmod), \
+                        a.attnotnull, pg_get_expr(d.adbin, d.adrelid)), ', ' ORDER BY a.attnum) \
+                FROM pg_attribute a LEFT JOIN pg_attrdef d ON (d.adrelid, d.adnum) = (a.attrelid, a.attnum) \
+                WHERE a.attrelid = 'sessions'::regclass AND a.attnum > 0 AND NOT a.attisdropped), \
+               (SELECT string_agg(indexdef, ', ' ORDER BY indexdef) FROM pg_indexes \
+                WHERE tablename = 'sessions'), \
+               (SELECT string_agg(pg_get_constraintdef(oid), ', ' ORDER BY 1) FROM pg_constraint \
+                WHERE conrelid = 'sessions'::regclass))",
             &[],
         )
         .unwrap()
-        .get::<_, String>(0);
+        .get::<_, String>(0)
+}
+
+fn check_shape(ddl: &str, expect_code: i32, expect: &[&str]) {
+    let db = cluster().new_database();
+    db.client().batch_execute(ddl).unwrap();
+    let before = shape_of_sessions(&db);
     let out = Scsctl::new().db(&db).arg("init-schema").run();
     out.code(expect_code);
     let all = format!("{}{}", out.stdout_str(), out.stderr);
     for e in expect {
         assert!(all.contains(e), "expected {e:?} in:\n{all}");
     }
-    let after = db
-        .client()
-        .query_one(
-            "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY column_name) \
-             FROM information_schema.columns WHERE table_name = 'sessions'",
-            &[],
-        )
-        .unwrap()
-        .get::<_, String>(0);
-    assert_eq!(before, after, "init-schema never alters an existing table");
+    assert_eq!(
+        before,
+        shape_of_sessions(&db),
+        "init-schema never alters an existing table"
+    );
 }
 
 #[test]

@@ -185,41 +185,6 @@ fn merge_into_data_that_is_not_gob_changes_nothing() {
 }
 
 #[test]
-fn concurrent_merges_lose_no_update() {
-    let db = cluster().new_database();
-    seed::init(&db);
-    let runs: Vec<_> = (0..8)
-        .map(|i| {
-            let url = db.url();
-            std::thread::spawn(move || {
-                Scsctl::new()
-                    .args([
-                        "--database-url",
-                        &url,
-                        "put",
-                        "shared",
-                        "--ttl",
-                        "1h",
-                        "--merge",
-                    ])
-                    .arg("--set")
-                    .arg(format!("k{i}:int={i}"))
-                    .run()
-            })
-        })
-        .collect();
-    for run in runs {
-        run.join().unwrap().success();
-    }
-    let v = get_json(&db, "shared");
-    let values = v["values"].as_object().unwrap();
-    assert_eq!(values.len(), 8, "{values:?}");
-    for i in 0..8 {
-        assert_eq!(values[&format!("k{i}")]["value"], i);
-    }
-}
-
-#[test]
 fn get_shows_values_in_a_table_and_flags_corrupt_data() {
     let db = cluster().new_database();
     seed::init(&db);
