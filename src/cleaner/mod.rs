@@ -464,33 +464,19 @@ impl Cleaner {
 
     /// How many rows a pass would delete now (a count, not bound by the batch timeouts).
     pub fn count(&mut self) -> Result<i64> {
-        self.connect()?;
         let grace = self.settings.grace;
-        let shutdown = self.shutdown.clone();
-        self.guard(|c| {
-            let Conn {
-                store,
-                purger,
-                registration,
-            } = c;
-            store.unguarded(purger, |store| {
-                registration
-                    .run(|| store.count_expired(grace))
-                    .unwrap_or(Err(Error::Interrupted))
-            })
-        })
-        .map_err(|e| {
-            if shutdown.is_stopped() {
-                Error::Interrupted
-            } else {
-                e
-            }
-        })
+        self.unguarded(|store| store.count_expired(grace))
     }
 
     /// Runs `VACUUM (ANALYZE)` on the table; a stop request cancels it
     /// ([`Error::Interrupted`]).
     pub fn vacuum(&mut self) -> Result<()> {
+        self.unguarded(Store::vacuum_analyze)
+    }
+
+    /// Runs `work` on the primary connection without the batches' statement timeout
+    /// ([`Store::unguarded`]); a stop request cancels it ([`Error::Interrupted`]).
+    fn unguarded<T>(&mut self, work: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         self.connect()?;
         let shutdown = self.shutdown.clone();
         self.guard(|c| {
@@ -501,7 +487,7 @@ impl Cleaner {
             } = c;
             store.unguarded(purger, |store| {
                 registration
-                    .run(|| store.vacuum_analyze())
+                    .run(|| work(store))
                     .unwrap_or(Err(Error::Interrupted))
             })
         })
