@@ -9,6 +9,18 @@ use std::time::{Duration, Instant};
 use crate::seed::{self, init, lock_waiters, wait_until};
 use crate::support::{PgBouncer, Scsctl, TestDb, cluster, random_hex};
 
+/// Runs `scsctl purge ARGS -o json` on `db`, which must succeed; returns its summary.
+pub fn purge_json(db: &TestDb, args: &[&str]) -> serde_json::Value {
+    let out = Scsctl::new()
+        .db(db)
+        .arg("purge")
+        .args(args)
+        .args(["-o", "json"])
+        .run();
+    out.success();
+    out.json()
+}
+
 /// The cleaner lock's keys, as scsctl computes them for `public.sessions`.
 pub const LOCK_SQL: &str = "SELECT pg_advisory_lock(x'736373'::int, hashtext('public.sessions'))";
 
@@ -18,12 +30,7 @@ fn deletes_every_expired_row_in_batches_and_no_live_one() {
     init(&db);
     seed::rows(&db, "old", 2_500, -3600.0);
     seed::rows(&db, "new", 1_000, 3600.0);
-    let out = Scsctl::new()
-        .db(&db)
-        .args(["purge", "--batch-size", "1000", "-o", "json"])
-        .run();
-    out.success();
-    let doc = out.json();
+    let doc = purge_json(&db, &["--batch-size", "1000"]);
     assert_eq!(doc["deleted"], 2_500);
     assert_eq!(doc["batches"], 3, "{doc}");
     assert_eq!(doc["scan"], "index");
@@ -60,40 +67,14 @@ fn batch_sizes_adapt_to_the_target_time() {
     seed::rows(&db, "old", 12_000, -3600.0);
     // A generous target: batches grow from 1,000 rows by half each time (1000, 1500, 2250,
     // 3375, 5062 …), so far fewer batches than the 12 a fixed 1,000 would take.
-    let out = Scsctl::new()
-        .db(&db)
-        .args([
-            "purge",
-            "--scan",
-            "index",
-            "--target-batch-time",
-            "30s",
-            "-o",
-            "json",
-        ])
-        .run();
-    out.success();
-    let grown = out.json();
+    let grown = purge_json(&db, &["--scan", "index", "--target-batch-time", "30s"]);
     assert_eq!(grown["deleted"], 12_000);
     assert!(grown["batches"].as_u64().unwrap() <= 7, "{grown}");
     assert_eq!(seed::counts_by_clock(&db).0, 0);
 
     // A tiny target: every batch overshoots it, so they shrink well below 1,000 rows.
     seed::rows(&db, "again", 3_000, -3600.0);
-    let out = Scsctl::new()
-        .db(&db)
-        .args([
-            "purge",
-            "--scan",
-            "index",
-            "--target-batch-time",
-            "1us",
-            "-o",
-            "json",
-        ])
-        .run();
-    out.success();
-    let shrunk = out.json();
+    let shrunk = purge_json(&db, &["--scan", "index", "--target-batch-time", "1us"]);
     assert_eq!(shrunk["deleted"], 3_000);
     assert!(shrunk["batches"].as_u64().unwrap() >= 8, "{shrunk}");
     assert_eq!(seed::counts_by_clock(&db).0, 0);
@@ -184,12 +165,8 @@ fn grace_keeps_recently_expired_sessions() {
     init(&db);
     seed::rows(&db, "recent", 5, -60.0);
     seed::rows(&db, "old", 7, -7200.0);
-    let out = Scsctl::new()
-        .db(&db)
-        .args(["purge", "--grace", "1h", "-o", "json"])
-        .run();
-    out.success();
-    assert_eq!(out.json()["deleted"], 7);
+    let doc = purge_json(&db, &["--grace", "1h"]);
+    assert_eq!(doc["deleted"], 7);
     assert_eq!(seed::counts_by_clock(&db), (5, 0));
 }
 
@@ -202,13 +179,9 @@ fn dry_run_counts_and_deletes_nothing() {
     let out = Scsctl::new().db(&db).args(["purge", "--dry-run"]).run();
     out.success();
     assert_eq!(out.stdout_str(), "would delete 42 expired sessions\n");
-    let out = Scsctl::new()
-        .db(&db)
-        .args(["purge", "--dry-run", "-o", "json"])
-        .run();
-    out.success();
-    assert_eq!(out.json()["deleted"], 42);
-    assert_eq!(out.json()["dry_run"], true);
+    let doc = purge_json(&db, &["--dry-run"]);
+    assert_eq!(doc["deleted"], 42);
+    assert_eq!(doc["dry_run"], true);
     assert_eq!(seed::counts_by_clock(&db), (42, 3));
 }
 
@@ -232,12 +205,7 @@ fn json_summary_has_every_figure() {
     let db = cluster().new_database();
     init(&db);
     seed::rows(&db, "old", 300, -60.0);
-    let out = Scsctl::new()
-        .db(&db)
-        .args(["purge", "--batch-size", "100", "-o", "json"])
-        .run();
-    out.success();
-    let doc = out.json();
+    let doc = purge_json(&db, &["--batch-size", "100"]);
     for key in [
         "deleted",
         "batches",
@@ -262,20 +230,7 @@ fn max_duration_stops_cleanly_between_batches() {
     let db = cluster().new_database();
     init(&db);
     seed::rows(&db, "old", 20_000, -3600.0);
-    let out = Scsctl::new()
-        .db(&db)
-        .args([
-            "purge",
-            "--batch-size",
-            "10",
-            "--max-duration",
-            "300ms",
-            "-o",
-            "json",
-        ])
-        .run();
-    out.success();
-    let doc = out.json();
+    let doc = purge_json(&db, &["--batch-size", "10", "--max-duration", "300ms"]);
     assert_eq!(doc["outcome"], "time_limit");
     let deleted = doc["deleted"].as_i64().unwrap();
     assert!(deleted > 0 && deleted < 20_000, "{doc}");
@@ -289,19 +244,8 @@ fn vacuum_runs_after_a_large_purge() {
     let db = cluster().new_database();
     init(&db);
     seed::rows(&db, "old", 500, -60.0);
-    let out = Scsctl::new()
-        .db(&db)
-        .args([
-            "purge",
-            "--vacuum",
-            "--vacuum-threshold",
-            "100",
-            "-o",
-            "json",
-        ])
-        .run();
-    out.success();
-    assert_eq!(out.json()["vacuumed"], true);
+    let doc = purge_json(&db, &["--vacuum", "--vacuum-threshold", "100"]);
+    assert_eq!(doc["vacuumed"], true);
     let vacuumed: Option<std::time::SystemTime> = db
         .client()
         .query_one(
@@ -338,21 +282,13 @@ fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
         out.stderr
     );
     // Behind a transaction pooler the lock is per batch, and still excludes.
-    let out = Scsctl::new()
-        .db(&db)
-        .args(["purge", "--lock-mode", "transaction", "-o", "json"])
-        .run();
-    out.success();
-    assert_eq!(out.json()["outcome"], "another_cleaner");
+    let doc = purge_json(&db, &["--lock-mode", "transaction"]);
+    assert_eq!(doc["outcome"], "another_cleaner");
     assert_eq!(seed::counts_by_clock(&db), (50, 0));
 
     drop(holder);
-    let out = Scsctl::new()
-        .db(&db)
-        .args(["purge", "--lock-mode", "transaction", "-o", "json"])
-        .run();
-    out.success();
-    assert_eq!(out.json()["deleted"], 50);
+    let doc = purge_json(&db, &["--lock-mode", "transaction"]);
+    assert_eq!(doc["deleted"], 50);
     assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
 
