@@ -113,6 +113,17 @@ fn merges_that_all_create_the_same_session_lose_nothing() {
     assert_eq!(seed::count(&db), 1);
 }
 
+/// Puts `n` sessions `{prefix}0…` for an hour, each with `--set set`.
+fn put_sessions(db: &TestDb, prefix: &str, n: usize, set: &str) {
+    for i in 0..n {
+        Scsctl::new()
+            .db(db)
+            .args(["put", &format!("{prefix}{i}"), "--ttl", "1h", "--set", set])
+            .run()
+            .success();
+    }
+}
+
 /// Runs scsctl with stdin, stdout and stderr on a new pseudo-terminal, typing `input` once
 /// `prompt` has appeared (Ctrl-D when `input` is None, as a person ending the input). Returns
 /// the exit code and everything shown.
@@ -190,13 +201,7 @@ fn run_on_terminal_with(
 fn delete_where_asks_on_a_terminal_before_removing_many() {
     let db = cluster().new_database();
     seed::init(&db);
-    for i in 0..12 {
-        Scsctl::new()
-            .db(&db)
-            .args(["put", &format!("s{i}"), "--ttl", "1h", "--set", "plan=free"])
-            .run()
-            .success();
-    }
+    put_sessions(&db, "s", 12, "plan=free");
     let prompt = "delete 12 sessions matching plan=free? [y/N]";
     for (answer, expect) in [
         (Some("n\n"), "not confirmed; nothing was deleted"),
@@ -244,13 +249,7 @@ fn delete_where_asks_on_a_terminal_before_removing_many() {
     assert_eq!(code, 0, "{shown}");
     assert!(!shown.contains("[y/N]"), "{shown}");
     assert_eq!(seed::count(&db), 0);
-    for i in 0..12 {
-        Scsctl::new()
-            .db(&db)
-            .args(["put", &format!("t{i}"), "--ttl", "1h", "--set", "plan=pro"])
-            .run()
-            .success();
-    }
+    put_sessions(&db, "t", 12, "plan=pro");
     let (code, shown) = run_on_terminal(
         &db,
         &["delete", "--where", "plan=pro"],
@@ -266,13 +265,7 @@ fn delete_where_asks_on_a_terminal_before_removing_many() {
 fn delete_where_keeps_a_session_that_changed_while_the_question_was_asked() {
     let db = cluster().new_database();
     seed::init(&db);
-    for i in 0..12 {
-        Scsctl::new()
-            .db(&db)
-            .args(["put", &format!("s{i}"), "--ttl", "1h", "--set", "plan=free"])
-            .run()
-            .success();
-    }
+    put_sessions(&db, "s", 12, "plan=free");
     let (code, shown) = run_on_terminal_with(
         &db,
         &["delete", "--where", "plan=free"],
