@@ -162,12 +162,7 @@ pub fn decode_gob(data: &[u8]) -> Result<Option<Session>, DecodeError> {
                 _ => bad_deadline = true,
             }
         } else if index == values_field {
-            let n = dec.map_len(1)?;
-            session.values.reserve(n);
-            for _ in 0..n {
-                let (k, v) = dec.string_iface_entry(1)?;
-                session.values.push((key_string(k), v));
-            }
+            dec.string_iface_map(1, &mut session.values, key_string)?;
         } else {
             dec.value_at(ty, 1)?;
         }

@@ -175,24 +175,27 @@ impl<'a> Decoder<'a> {
         self.value(id, depth)
     }
 
-    /// The start of a map value at `depth` (as inside [`Decoder::top`]): its number of
-    /// entries, to read with [`Decoder::string_iface_entry`] for a `map[string]interface{}`.
-    pub fn map_len(&mut self, depth: usize) -> Result<usize> {
-        if depth > MAX_DEPTH {
-            return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
-        }
-        self.count("map", 2)
-    }
-
-    /// One entry of a `map[string]interface{}` at `depth`: the key's bytes and the interface
-    /// value, not boxed (`None`: nil).
-    pub fn string_iface_entry(&mut self, depth: usize) -> Result<(&'a [u8], Option<Iface>)> {
+    /// A `map[string]interface{}` value at `depth` (as inside [`Decoder::top`]), appended to
+    /// `out` entry by entry: the key made by `key` from its bytes, and the interface value
+    /// unboxed (`None`: nil). Each value is decoded straight into its place in `out`.
+    pub fn string_iface_map<K>(
+        &mut self,
+        depth: usize,
+        out: &mut Vec<(K, Option<Iface>)>,
+        key: impl Fn(&'a [u8]) -> K,
+    ) -> Result<()> {
         if depth + 1 > MAX_DEPTH {
             return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
         }
-        let k = self.bytes("string")?;
-        let v = self.iface(depth + 1)?;
-        Ok((k, v))
+        let n = self.count("map", 2)?;
+        out.reserve(n);
+        for _ in 0..n {
+            let k = self.bytes("string")?;
+            out.push((key(k), None));
+            let slot = &mut out.last_mut().expect("just pushed").1;
+            self.iface_into(depth + 1, slot)?;
+        }
+        Ok(())
     }
 
     fn fail(&self, kind: ErrorKind) -> DecodeError {
@@ -660,14 +663,21 @@ impl<'a> Decoder<'a> {
     }
 
     /// An interface value at `depth`; `None` is nil.
-    #[inline]
     fn iface(&mut self, depth: usize) -> Result<Option<Iface>> {
+        let mut slot = None;
+        self.iface_into(depth, &mut slot)?;
+        Ok(slot)
+    }
+
+    /// [`Decoder::iface`] into `slot` (left `None` for nil).
+    #[inline]
+    fn iface_into(&mut self, depth: usize, slot: &mut Option<Iface>) -> Result<()> {
         if depth > MAX_DEPTH {
             return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
         }
         let name = self.bytes("interface type name")?;
         if name.is_empty() {
-            return Ok(None);
+            return Ok(());
         }
         let at = self.pos;
         let ty = self.type_sequence(true)?;
@@ -675,12 +685,12 @@ impl<'a> Decoder<'a> {
         // The value's byte count: unused, because a value may continue in later messages.
         self.uint()?;
         let value = self.top_value(ty, depth + 1)?;
-        let name = super::value::iface_name(name, ty);
-        Ok(Some(Iface {
-            name,
+        *slot = Some(Iface {
+            name: super::value::iface_name(name, ty),
             ty,
             value,
             types: None,
-        }))
+        });
+        Ok(())
     }
 }
