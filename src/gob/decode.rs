@@ -14,6 +14,9 @@ use super::types::{
 };
 use super::value::{GoBytes, Iface, Value};
 
+/// What a container holds in a place about to be decoded into.
+const HOLE: Value = Value::Bool(false);
+
 /// Deepest nesting of values (containers and interfaces) the decoder accepts.
 pub const MAX_DEPTH: usize = 100;
 
@@ -132,7 +135,8 @@ impl<'a> Decoder<'a> {
     /// (and inside it) go to [`Decoder::types`].
     pub fn decode(&mut self) -> Result<(TypeId, Value)> {
         let id = self.begin()?;
-        let value = self.top_value(id, 0)?;
+        let mut value = HOLE;
+        self.top_value(id, 0, &mut value)?;
         Ok((id, value))
     }
 
@@ -151,7 +155,9 @@ impl<'a> Decoder<'a> {
 
     /// The top-level value of type `id` (from [`Decoder::begin`]).
     pub fn top(&mut self, id: TypeId) -> Result<Value> {
-        self.top_value(id, 0)
+        let mut value = HOLE;
+        self.top_value(id, 0, &mut value)?;
+        Ok(value)
     }
 
     /// The top-level value of struct type `id` (from [`Decoder::begin`]), field by field:
@@ -172,7 +178,9 @@ impl<'a> Decoder<'a> {
     /// A value of type `id` nested `depth` levels deep (a top-level struct's field is at
     /// depth 1), as inside [`Decoder::top`].
     pub fn value_at(&mut self, id: TypeId, depth: usize) -> Result<Value> {
-        self.value(id, depth)
+        let mut value = HOLE;
+        self.value(id, depth, &mut value)?;
+        Ok(value)
     }
 
     /// A `map[string]interface{}` value at `depth` (as inside [`Decoder::top`]), appended to
@@ -531,27 +539,30 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// A value as sent at top level or inside an interface: structs as they are, anything
-    /// else after a zero "singleton" delta.
-    fn top_value(&mut self, id: TypeId, depth: usize) -> Result<Value> {
+    /// A value as sent at top level or inside an interface, into `out`: structs as they are,
+    /// anything else after a zero "singleton" delta.
+    fn top_value(&mut self, id: TypeId, depth: usize, out: &mut Value) -> Result<()> {
         if id >= FIRST_USER_ID
             && let Shape::Struct(n) = self.shape(id)?
         {
-            return self.struct_value(id, n, depth);
+            return self.struct_value(id, n, depth, out);
         }
         let at = self.pos;
         let delta = self.uint()?;
         if delta != 0 {
             return Err(self.fail_at(at, ErrorKind::BadSingleton(delta)));
         }
-        self.value(id, depth)
+        self.value(id, depth, out)
     }
 
-    fn value(&mut self, id: TypeId, depth: usize) -> Result<Value> {
+    /// A value of type `id` at `depth`, written into `out`. Values are decoded in place (a
+    /// container pushes a [`HOLE`] and decodes into it) rather than returned: moving 32-byte
+    /// values back through the frames of a nested value showed in profiles as stalls.
+    fn value(&mut self, id: TypeId, depth: usize, out: &mut Value) -> Result<()> {
         if depth > MAX_DEPTH {
             return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
         }
-        Ok(match id {
+        *out = match id {
             BOOL => Value::Bool(self.uint()? != 0),
             INT => Value::Int(self.int()?),
             UINT => Value::Uint(self.uint()?),
@@ -559,7 +570,7 @@ impl<'a> Decoder<'a> {
             BYTES => Value::Bytes(GoBytes::from_slice(self.bytes("[]byte")?)),
             STRING => Value::String(GoBytes::from_slice(self.bytes("string")?)),
             COMPLEX => Value::Complex(self.float()?, self.float()?),
-            INTERFACE => self.interface(depth)?,
+            INTERFACE => Value::Interface(self.iface(depth)?.map(Box::new)),
             _ => match self.shape(id)? {
                 Shape::Array(elem, len) => {
                     let at = self.pos;
@@ -573,20 +584,21 @@ impl<'a> Decoder<'a> {
                             },
                         ));
                     }
-                    self.list(elem, n, depth)?
+                    return self.list(elem, n, depth, out);
                 }
                 Shape::Slice(elem) => {
                     let n = self.count("slice", 1)?;
-                    self.list(elem, n, depth)?
+                    return self.list(elem, n, depth, out);
                 }
-                Shape::Struct(n) => self.struct_value(id, n, depth)?,
+                Shape::Struct(n) => return self.struct_value(id, n, depth, out),
                 Shape::Map(key, elem) => {
                     let n = self.count("map", 2)?;
                     let mut entries = Vec::with_capacity(n);
                     for _ in 0..n {
-                        let k = self.value(key, depth + 1)?;
-                        let v = self.value(elem, depth + 1)?;
-                        entries.push((k, v));
+                        entries.push((HOLE, HOLE));
+                        let (k, v) = entries.last_mut().expect("just pushed");
+                        self.value(key, depth + 1, k)?;
+                        self.value(elem, depth + 1, v)?;
                     }
                     Value::Map(entries)
                 }
@@ -598,25 +610,35 @@ impl<'a> Decoder<'a> {
                     }
                 }
             },
-        })
+        };
+        Ok(())
     }
 
-    fn list(&mut self, elem: TypeId, n: usize, depth: usize) -> Result<Value> {
+    fn list(&mut self, elem: TypeId, n: usize, depth: usize, out: &mut Value) -> Result<()> {
         let mut items = Vec::with_capacity(n);
         for _ in 0..n {
-            items.push(self.value(elem, depth + 1)?);
+            items.push(HOLE);
+            self.value(elem, depth + 1, items.last_mut().expect("just pushed"))?;
         }
-        Ok(Value::List(items))
+        *out = Value::List(items);
+        Ok(())
     }
 
-    fn struct_value(&mut self, id: TypeId, nfields: usize, depth: usize) -> Result<Value> {
-        let mut out = Vec::with_capacity(nfields.min(self.end - self.pos));
+    fn struct_value(
+        &mut self,
+        id: TypeId,
+        nfields: usize,
+        depth: usize,
+        out: &mut Value,
+    ) -> Result<()> {
+        let mut fields = Vec::with_capacity(nfields.min(self.end - self.pos));
         self.each_field(id, nfields, depth, |d, field, fty| {
-            let v = d.value(fty, depth + 1)?;
-            out.push((field, v));
-            Ok(())
+            fields.push((field, HOLE));
+            let (_, v) = fields.last_mut().expect("just pushed");
+            d.value(fty, depth + 1, v)
         })?;
-        Ok(Value::Struct(out))
+        *out = Value::Struct(fields);
+        Ok(())
     }
 
     /// The fields of a struct value of type `id` (with `nfields` fields) at `depth`: calls `f`
@@ -658,10 +680,6 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn interface(&mut self, depth: usize) -> Result<Value> {
-        Ok(Value::Interface(self.iface(depth)?.map(Box::new)))
-    }
-
     /// An interface value at `depth`; `None` is nil.
     fn iface(&mut self, depth: usize) -> Result<Option<Iface>> {
         let mut slot = None;
@@ -684,13 +702,12 @@ impl<'a> Decoder<'a> {
         self.check_concrete(ty, at)?;
         // The value's byte count: unused, because a value may continue in later messages.
         self.uint()?;
-        let value = self.top_value(ty, depth + 1)?;
-        *slot = Some(Iface {
+        let iface = slot.insert(Iface {
             name: super::value::iface_name(name, ty),
             ty,
-            value,
+            value: HOLE,
             types: None,
         });
-        Ok(())
+        self.top_value(ty, depth + 1, &mut iface.value)
     }
 }
