@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::seed;
-use crate::support::{Scsctl, TestDb, cluster, open_pty, random_hex, readable, scratch_dir};
+use crate::support::{Scsctl, TestDb, open_pty, random_hex, readable, scratch_dir};
 
 /// Waits until `n` backends of scsctl wait for a lock (`wait_event_type = 'Lock'`).
 fn wait_for_waiters(db: &TestDb, n: i64) {
@@ -57,8 +57,7 @@ fn start_merges(db: &TestDb, token: &str, n: usize) -> Vec<std::thread::JoinHand
 
 #[test]
 fn merges_that_all_read_before_any_writes_lose_nothing() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     Scsctl::new()
         .db(&db)
         .args(["put", "shared", "--ttl", "1h", "--set", "base=kept"])
@@ -88,8 +87,7 @@ fn merges_that_all_read_before_any_writes_lose_nothing() {
 
 #[test]
 fn merges_that_all_create_the_same_session_lose_nothing() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     // Every merge finds no row, then waits at this gate before inserting one.
     db.psql(
         "CREATE FUNCTION gate() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -199,8 +197,7 @@ fn run_on_terminal_with(
 
 #[test]
 fn delete_where_asks_on_a_terminal_before_removing_many() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     put_sessions(&db, "s", 12, "plan=free");
     let prompt = "delete 12 sessions matching plan=free? [y/N]";
     for (answer, expect) in [
@@ -263,8 +260,7 @@ fn delete_where_asks_on_a_terminal_before_removing_many() {
 
 #[test]
 fn delete_where_keeps_a_session_that_changed_while_the_question_was_asked() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     put_sessions(&db, "s", 12, "plan=free");
     let (code, shown) = run_on_terminal_with(
         &db,

@@ -1,12 +1,11 @@
 //! `scsctl delete`.
 
 use crate::seed;
-use crate::support::{Scsctl, cluster};
+use crate::support::Scsctl;
 
 #[test]
 fn deletes_named_tokens() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     for t in ["a", "b", "c"] {
         seed::row(&db, t, b"x", 600);
     }
@@ -18,8 +17,7 @@ fn deletes_named_tokens() {
 
 #[test]
 fn a_missing_token_exits_3_after_deleting_the_rest() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "a", b"x", 600);
     let out = Scsctl::new().db(&db).args(["delete", "a", "ghost"]).run();
     out.code(3);
@@ -30,8 +28,7 @@ fn a_missing_token_exits_3_after_deleting_the_rest() {
 
 #[test]
 fn tokens_from_stdin() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     for i in 0..100 {
         seed::row(&db, &format!("t{i}"), b"x", 600);
     }
@@ -48,8 +45,7 @@ fn tokens_from_stdin() {
 
 #[test]
 fn non_utf8_stdin_deletes_nothing() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "good", b"x", 600);
     let out = Scsctl::new()
         .db(&db)
@@ -67,8 +63,7 @@ fn non_utf8_stdin_deletes_nothing() {
 
 #[test]
 fn dry_run_counts_and_keeps() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "a", b"x", 600);
     let out = Scsctl::new()
         .db(&db)
@@ -81,8 +76,7 @@ fn dry_run_counts_and_keeps() {
 
 #[test]
 fn expired_removes_only_expired_rows_and_nothing_to_do_is_success() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "old1", b"x", -10);
     seed::row(&db, "old2", b"x", -3600);
     seed::row(&db, "new", b"x", 3600);

@@ -121,8 +121,7 @@ fn missing_table_says_how_to_create_it() {
 
 #[test]
 fn a_role_without_delete_fails_and_deletes_nothing() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "a", b"x", 600);
     let role = format!("ro_{}", db.name);
     db.create_role(&role, "ro-pw");
@@ -154,8 +153,7 @@ fn a_role_without_delete_fails_and_deletes_nothing() {
 
 #[test]
 fn bad_flags_and_table_names_are_usage_errors() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     Scsctl::new()
         .db(&db)
         .args(["list", "--limit", "many"])

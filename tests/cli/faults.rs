@@ -263,8 +263,7 @@ fn a_purge_batch_is_all_or_nothing_when_the_server_dies() {
 
 #[test]
 fn a_terminated_connection_fails_the_command_and_keeps_the_batch_whole() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::old_and_live(&db, 500, 20);
     install_gate(&db);
     open_gate_for(&db, 2);
@@ -316,8 +315,7 @@ fn a_terminated_connection_fails_the_command_and_keeps_the_batch_whole() {
 
 #[test]
 fn purge_skips_rows_an_app_holds_locked_and_finishes_the_rest() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::old_and_live(&db, 500, 10);
     // An app transaction holds row locks on ten expired rows (and on one live row).
     let mut app = db.client();
@@ -348,8 +346,7 @@ fn purge_skips_rows_an_app_holds_locked_and_finishes_the_rest() {
 
 #[test]
 fn a_low_statement_timeout_on_the_role_fails_cleanly_and_changes_nothing() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::old_and_live(&db, 50, 5);
     let role = format!("faults_to_{}", random_hex(4));
     db.create_role(&role, "timeout-pw");

@@ -1,12 +1,11 @@
 //! `scsctl get`.
 
 use crate::seed;
-use crate::support::{Scsctl, cluster};
+use crate::support::Scsctl;
 
 #[test]
 fn shows_live_and_expired_sessions() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "alive", b"\x01\x02\x03", 3600);
     seed::row(&db, "gone", b"\x04", -7200);
     let out = Scsctl::new().db(&db).args(["get", "alive"]).run();
@@ -31,8 +30,7 @@ fn shows_live_and_expired_sessions() {
 
 #[test]
 fn json_has_the_contract_shape() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "tok", b"not gob at all", 600);
     let out = Scsctl::new()
         .db(&db)
@@ -54,8 +52,7 @@ fn json_has_the_contract_shape() {
 
 #[test]
 fn raw_writes_the_stored_bytes_unchanged() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let bytes: Vec<u8> = (0..=255u8).collect();
     seed::row(&db, "bin", &bytes, 600);
     let out = Scsctl::new().db(&db).args(["get", "--raw", "bin"]).run();
@@ -65,8 +62,7 @@ fn raw_writes_the_stored_bytes_unchanged() {
 
 #[test]
 fn missing_token_exits_3() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let out = Scsctl::new().db(&db).args(["get", "nobody"]).run();
     out.code(3);
     assert!(
@@ -80,8 +76,7 @@ fn missing_token_exits_3() {
 
 #[test]
 fn tokens_starting_with_a_dash_are_tokens() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let token = "-x3Jq9v_Xn2-AbCdEfGhIjKlMnOpQrStUvWxYz01234";
     seed::row(&db, token, b"x", 600);
     Scsctl::new().db(&db).args(["get", token]).run().success();
@@ -101,8 +96,7 @@ fn tokens_starting_with_a_dash_are_tokens() {
 
 #[test]
 fn control_characters_in_tokens_are_escaped_in_tables() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let token = "evil\u{1b}[2J\u{7}\nline";
     seed::row(&db, token, b"x", 600);
     let out = Scsctl::new().db(&db).args(["get", token]).run();
@@ -124,8 +118,7 @@ fn control_characters_in_tokens_are_escaped_in_tables() {
 
 #[test]
 fn hashed_tokens_look_up_the_sha256_form() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     // base64url(sha256("abc")), as SCS's HashTokenInStore stores the token "abc".
     seed::row(
         &db,

@@ -145,8 +145,7 @@ fn a_table_without_primary_key_cannot_take_writes_and_one_without_index_works() 
 
 #[test]
 fn table_names_built_to_inject_sql_touch_nothing() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "live", b"x", 600);
     seed::row(&db, "old", b"y", -600);
     db.psql("CREATE TABLE victim (v int); INSERT INTO victim VALUES (1), (2);");
@@ -185,8 +184,7 @@ fn table_names_built_to_inject_sql_touch_nothing() {
 
 #[test]
 fn bad_connection_settings_name_the_culprit_and_change_nothing() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "keep", b"x", 600);
     let c = cluster();
     let dir = crate::support::scratch_dir().join(format!("hostile-{}", random_hex(4)));
@@ -279,8 +277,7 @@ fn bad_connection_settings_name_the_culprit_and_change_nothing() {
 
 #[test]
 fn tokens_with_control_characters_newlines_and_megabytes() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "bystander", b"b", 600);
     // Control characters and a newline survive a round trip through argv.
     let odd = "line1\nline2\r\t\u{1b}[31mred\u{7}\u{9b}";
@@ -353,8 +350,7 @@ fn tokens_with_control_characters_newlines_and_megabytes() {
 fn non_utf8_input_is_refused_before_anything_happens() {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "keep", b"x", 600);
     seed::row(&db, "old", b"x", -600);
     let bad = OsStr::from_bytes(b"tok\xff\xfe");
@@ -386,8 +382,7 @@ fn non_utf8_input_is_refused_before_anything_happens() {
 
 #[test]
 fn durations_without_units_negative_or_in_months() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "old", b"x", -7200);
     for (flag, value) in [
         ("--grace", "30"),
@@ -488,8 +483,7 @@ fn the_servers_detail_and_hint_get_lines_of_their_own_and_cannot_fake_one() {
 
 #[test]
 fn a_read_only_role_changes_nothing_with_any_writing_command() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "live", b"x", 600);
     seed::row(&db, "old", b"y", -600);
     Scsctl::new()

@@ -5,8 +5,7 @@ use crate::support::{Scsctl, cluster};
 
 #[test]
 fn states_order_and_limit() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "later", b"xx", 7200);
     seed::row(&db, "sooner", b"x", 60);
     seed::row(&db, "expired", b"xxx", -60);
@@ -33,8 +32,7 @@ fn states_order_and_limit() {
 
 #[test]
 fn ndjson_and_json_shapes() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "a", b"abcd", 60);
     let out = Scsctl::new().db(&db).args(["list", "-o", "ndjson"]).run();
     out.success();
@@ -58,8 +56,7 @@ fn ndjson_and_json_shapes() {
 
 #[test]
 fn table_output_has_a_header_and_a_row_per_session() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     // 90 s: "in 1m" for the next 30 s, however slow the machine.
     seed::row(&db, "a", b"abcd", 90);
     seed::row(&db, "b", b"abcd", 150);
@@ -81,8 +78,7 @@ fn table_output_has_a_header_and_a_row_per_session() {
 
 #[test]
 fn closed_pipe_is_success() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     db.client()
         .execute(
             "INSERT INTO sessions SELECT 'tok' || i, '\\x00'::bytea, now() + interval '1 hour' FROM generate_series(1, 50000) i",
@@ -114,8 +110,7 @@ fn closed_pipe_is_success() {
 
 #[test]
 fn memory_stays_flat_over_200k_rows() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     db.client()
         .execute(
             "INSERT INTO sessions SELECT 'token-' || lpad(i::text, 37, '0'), \

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::seed::{self, init, lock_waiters, wait_until};
-use crate::support::{PgBouncer, Scsctl, TestDb, cluster, random_hex};
+use crate::seed::{self, lock_waiters, wait_until};
+use crate::support::{PgBouncer, Scsctl, TestDb, random_hex};
 
 /// Runs `scsctl purge ARGS -o json` on `db`, which must succeed; returns its summary.
 pub fn purge_json(db: &TestDb, args: &[&str]) -> serde_json::Value {
@@ -26,8 +26,7 @@ pub const LOCK_SQL: &str = "SELECT pg_advisory_lock(x'736373'::int, hashtext('pu
 
 #[test]
 fn deletes_every_expired_row_in_batches_and_no_live_one() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 2_500, -3600.0);
     seed::rows(&db, "new", 1_000, 3600.0);
     let doc = purge_json(&db, &["--batch-size", "1000"]);
@@ -40,8 +39,7 @@ fn deletes_every_expired_row_in_batches_and_no_live_one() {
 
 #[test]
 fn summary_line_and_nothing_to_do_is_success() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 10, -60.0);
     let out = Scsctl::new().db(&db).arg("purge").run();
     out.success();
@@ -62,8 +60,7 @@ fn summary_line_and_nothing_to_do_is_success() {
 
 #[test]
 fn batch_sizes_adapt_to_the_target_time() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 12_000, -3600.0);
     // A generous target: batches grow from 1,000 rows by half each time (1000, 1500, 2250,
     // 3375, 5062 …), so far fewer batches than the 12 a fixed 1,000 would take.
@@ -82,8 +79,7 @@ fn batch_sizes_adapt_to_the_target_time() {
 
 #[test]
 fn wal_compression_is_used_only_where_the_role_may_set_it() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     let purge = |url: &str, extra: &[&str]| {
         let out = Scsctl::new()
             .arg("-d")
@@ -132,8 +128,7 @@ fn wal_compression_is_used_only_where_the_role_may_set_it() {
 
 #[test]
 fn block_scan_deletes_only_expired_rows() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 6_000, -3600.0);
     seed::rows(&db, "new", 4_000, 3600.0);
     for args in [
@@ -161,8 +156,7 @@ fn block_scan_deletes_only_expired_rows() {
 
 #[test]
 fn grace_keeps_recently_expired_sessions() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "recent", 5, -60.0);
     seed::rows(&db, "old", 7, -7200.0);
     let doc = purge_json(&db, &["--grace", "1h"]);
@@ -172,8 +166,7 @@ fn grace_keeps_recently_expired_sessions() {
 
 #[test]
 fn dry_run_counts_and_deletes_nothing() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 42, -60.0);
     seed::rows(&db, "new", 3, 60.0);
     let out = Scsctl::new().db(&db).args(["purge", "--dry-run"]).run();
@@ -187,8 +180,7 @@ fn dry_run_counts_and_deletes_nothing() {
 
 #[test]
 fn quiet_prints_nothing_on_success() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 20, -60.0);
     let out = Scsctl::new().db(&db).args(["-q", "purge"]).run();
     out.success();
@@ -202,8 +194,7 @@ fn quiet_prints_nothing_on_success() {
 
 #[test]
 fn json_summary_has_every_figure() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 300, -60.0);
     let doc = purge_json(&db, &["--batch-size", "100"]);
     for key in [
@@ -227,8 +218,7 @@ fn json_summary_has_every_figure() {
 
 #[test]
 fn max_duration_stops_cleanly_between_batches() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 20_000, -3600.0);
     let doc = purge_json(&db, &["--batch-size", "10", "--max-duration", "300ms"]);
     assert_eq!(doc["outcome"], "time_limit");
@@ -241,8 +231,7 @@ fn max_duration_stops_cleanly_between_batches() {
 
 #[test]
 fn vacuum_runs_after_a_large_purge() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 500, -60.0);
     let doc = purge_json(&db, &["--vacuum", "--vacuum-threshold", "100"]);
     assert_eq!(doc["vacuumed"], true);
@@ -260,8 +249,7 @@ fn vacuum_runs_after_a_large_purge() {
 
 #[test]
 fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 50, -60.0);
     let mut holder = db.client();
     holder.execute(LOCK_SQL, &[]).unwrap();
@@ -294,8 +282,7 @@ fn another_cleaner_holding_the_lock_is_reported_and_exits_0() {
 
 #[test]
 fn two_purges_at_once_leave_the_work_to_one_cleaner() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 30_000, -3600.0);
     seed::rows(&db, "new", 500, 3600.0);
     let run = |db: &TestDb| {
@@ -333,8 +320,7 @@ fn two_purges_at_once_leave_the_work_to_one_cleaner() {
 
 #[test]
 fn sessions_extended_during_a_purge_survive() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     // Sessions that expired a moment ago, some of which the app keeps extending.
     seed::rows(&db, "s", 20_000, -30.0);
     seed::rows(&db, "live", 1_000, 3600.0);
@@ -432,8 +418,7 @@ fn sessions_extended_during_a_purge_survive() {
 
 #[test]
 fn sigint_cancels_the_running_batch_and_exits_130() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 50_000, -60.0);
     let purge = Scsctl::new()
         .db(&db)
@@ -487,8 +472,7 @@ fn sigint_cancels_the_running_batch_and_exits_130() {
 
 #[test]
 fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 100, -60.0);
     let mut locker = db.client();
     let mut tx = locker.transaction().unwrap();
@@ -517,8 +501,7 @@ fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
 
 #[test]
 fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 500, -60.0);
     seed::rows(&db, "new", 10, 3600.0);
     let c = db.cluster();

@@ -7,12 +7,11 @@ use scsctl::store::Store;
 use scsctl::table::TableName;
 
 use crate::seed;
-use crate::support::{Scsctl, cluster};
+use crate::support::Scsctl;
 
 #[test]
 fn new_token_is_printed_alone_and_find_returns_the_data() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let data = b"\x00binary\xffdata";
     let file = std::env::temp_dir().join(format!("scsctl-put-{}", db.name));
     std::fs::write(&file, data).unwrap();
@@ -41,8 +40,7 @@ fn new_token_is_printed_alone_and_find_returns_the_data() {
 
 #[test]
 fn data_from_stdin_and_json_output() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let out = Scsctl::new()
         .db(&db)
         .args([
@@ -74,8 +72,7 @@ fn data_from_stdin_and_json_output() {
 
 #[test]
 fn past_expiry_warns_but_writes() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let out = Scsctl::new()
         .db(&db)
         .args([
@@ -99,8 +96,7 @@ fn past_expiry_warns_but_writes() {
 
 #[test]
 fn bad_durations_are_usage_errors_and_write_nothing() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     for ttl in ["30", "-5m", "soon"] {
         let out = Scsctl::new()
             .db(&db)
@@ -126,8 +122,7 @@ fn bad_durations_are_usage_errors_and_write_nothing() {
 
 #[test]
 fn hashed_tokens_store_the_hash_and_print_the_token() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let out = Scsctl::new()
         .db(&db)
         .args([

@@ -38,8 +38,7 @@ fn assert_no_secret(out: &Output, secret: &str, what: &str) {
 #[test]
 fn the_password_never_appears_in_any_output() {
     let c = cluster();
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "tok", b"x", 600);
     db.psql("CREATE TABLE wrong_shape (token text, data text, expiry timestamp);");
     // A role that may log in but has no rights on the table, with a password to look for.
@@ -315,8 +314,7 @@ fn no_downgrade_to_plaintext_when_tls_is_required() {
 
 #[test]
 fn stored_bytes_cannot_drive_the_terminal() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     // ESC sequences (CSI, OSC title), BEL, a C1 CSI, backspace, DEL, and a bidi override.
     let evil = "tok\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m\u{8}\u{7f}\u{202e}end";
     seed::row(&db, evil, b"\x1b[2J", 600);
@@ -379,8 +377,7 @@ fn stored_bytes_cannot_drive_the_terminal() {
 
 #[test]
 fn hashed_tokens_are_scs_hash_token_in_store_byte_for_byte() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     // base64url-without-padding(SHA-256(token)), computed independently with
     // `printf %s TOKEN | openssl dgst -sha256 -binary | basenc --base64url | tr -d =`.
     let known = [

@@ -10,6 +10,13 @@ pub fn init(db: &TestDb) {
     Scsctl::new().db(db).arg("init-schema").run().success();
 }
 
+/// A new database on the shared cluster, with the sessions table made by `init-schema`.
+pub fn fresh() -> TestDb {
+    let db = crate::support::cluster().new_database();
+    init(&db);
+    db
+}
+
 /// Inserts a row whose expiry is `offset_secs` from the database's now (negative: expired).
 pub fn row(db: &TestDb, token: &str, data: &[u8], offset_secs: i64) {
     db.client()

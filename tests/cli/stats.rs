@@ -1,12 +1,11 @@
 //! `scsctl stats`.
 
 use crate::seed;
-use crate::support::{Scsctl, cluster};
+use crate::support::Scsctl;
 
 #[test]
 fn counts_and_sizes() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "a", &[0u8; 100], 1800);
     seed::row(&db, "b", &[0u8; 300], 5 * 3600 + 1800);
     seed::row(&db, "c", &[0u8; 200], -2 * 3600);

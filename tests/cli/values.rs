@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::codec::{go_decode, go_peer};
 use crate::seed;
-use crate::support::{Scsctl, TestDb, cluster};
+use crate::support::{Scsctl, TestDb};
 
 fn put(db: &TestDb, token: &str, sets: &[&str]) {
     let mut cmd = Scsctl::new().db(db).args(["put", token, "--ttl", "1h"]);
@@ -32,8 +32,7 @@ fn raw(db: &TestDb, token: &str) -> Vec<u8> {
 
 #[test]
 fn set_values_read_back_with_their_go_types_and_go_agrees() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let out = Scsctl::new()
         .db(&db)
         .args(["put", "t1", "--expires-at", "2030-01-02T03:04:05.5Z"])
@@ -98,8 +97,7 @@ fn set_values_read_back_with_their_go_types_and_go_agrees() {
 
 #[test]
 fn put_without_values_writes_an_empty_scs_session() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     let out = Scsctl::new()
         .db(&db)
         .args(["put", "--new-token", "--ttl", "30m"])
@@ -117,8 +115,7 @@ fn put_without_values_writes_an_empty_scs_session() {
 
 #[test]
 fn bad_set_values_are_usage_errors() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     for bad in [
         "n:int=abc",
         "f:float64=x",
@@ -138,8 +135,7 @@ fn bad_set_values_are_usage_errors() {
 
 #[test]
 fn merge_keeps_other_values_and_moves_the_deadline() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     put(&db, "m", &["a:int=1", "b=keep"]);
     Scsctl::new()
         .db(&db)
@@ -167,8 +163,7 @@ fn merge_keeps_other_values_and_moves_the_deadline() {
 
 #[test]
 fn merge_into_data_that_is_not_gob_changes_nothing() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     seed::row(&db, "odd", b"plain text", 600);
     let out = Scsctl::new()
         .db(&db)
@@ -186,8 +181,7 @@ fn merge_into_data_that_is_not_gob_changes_nothing() {
 
 #[test]
 fn get_shows_values_in_a_table_and_flags_corrupt_data() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     put(&db, "v", &["userID:int=42", "role=admin"]);
     let out = Scsctl::new().db(&db).args(["get", "v"]).run();
     out.success();
@@ -218,8 +212,7 @@ fn get_shows_values_in_a_table_and_flags_corrupt_data() {
 
 #[test]
 fn list_values_and_where_skip_undecodable_rows() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     put(&db, "u1", &["userID:int=1"]);
     put(&db, "u2", &["userID:int=2", "role=admin"]);
     put(&db, "u2b", &["userID:int=2"]);
@@ -271,8 +264,7 @@ fn list_values_and_where_skip_undecodable_rows() {
 
 #[test]
 fn delete_where_with_dotted_paths_and_confirmation() {
-    let db = cluster().new_database();
-    seed::init(&db);
+    let db = seed::fresh();
     for i in 0..12 {
         put(
             &db,

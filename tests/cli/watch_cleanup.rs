@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::seed::{self, init, lock_waiters, wait_until};
-use crate::support::{Cluster, Running, Scsctl, TestDb, cluster, skip};
+use crate::support::{Cluster, Running, Scsctl, TestDb, skip};
 
 /// How long a stopped daemon may take to exit before the test fails.
 const EXIT: Duration = Duration::from_secs(10);
@@ -29,8 +29,7 @@ fn purged_within(db: &TestDb, timeout: Duration) -> bool {
 
 #[test]
 fn passes_every_interval_with_log_lines_and_metrics() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 300, -60.0);
     seed::rows(&db, "new", 7, 3600.0);
     let dir = std::env::temp_dir().join(format!("scsctl-watch-{}-{}", std::process::id(), db.name));
@@ -112,8 +111,7 @@ fn passes_every_interval_with_log_lines_and_metrics() {
 
 #[test]
 fn text_log_lines_start_with_an_rfc3339_time() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     seed::rows(&db, "old", 25, -60.0);
     let d = daemon(&db, &[]);
     assert!(purged_within(&db, Duration::from_secs(10)));
@@ -129,8 +127,7 @@ fn text_log_lines_start_with_an_rfc3339_time() {
 
 #[test]
 fn sigterm_during_a_blocked_batch_exits_0_within_a_second() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     let d = daemon(&db, &["--lock-timeout", "60s"]);
     assert!(wait_for_log(&d, "pass:", Duration::from_secs(10)));
     // An ACCESS EXCLUSIVE lock held by an open transaction that also adds expired rows: the
@@ -170,8 +167,7 @@ fn sigterm_during_a_blocked_batch_exits_0_within_a_second() {
 
 #[test]
 fn survives_pg_terminate_backend() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     let d = daemon(&db, &[]);
     assert!(wait_for_log(&d, "pass:", Duration::from_secs(10)));
     let killed: i64 = db
@@ -233,8 +229,7 @@ fn survives_a_server_restart() {
 
 #[test]
 fn one_active_cleaner_and_takeover_after_sigkill() {
-    let db = cluster().new_database();
-    init(&db);
+    let db = seed::fresh();
     let a = daemon(&db, &[]);
     assert!(wait_for_log(&a, "active cleaner", Duration::from_secs(10)));
     let b = daemon(&db, &[]);
