@@ -47,11 +47,22 @@ impl Params {
     fn set(&mut self, key: &str, value: String, origin: &str) -> Result<()> {
         let Some(known) = KEYS.iter().find(|k| **k == key) else {
             return Err(Error::Usage(format!(
-                "invalid connection option \"{key}\" in {origin}"
+                "invalid connection option {} in {origin}",
+                shown(key)
             )));
         };
         self.values.insert(known, value);
         Ok(())
+    }
+}
+
+/// A key from the input, quoted for an error message; one with `@` or `:` in it (`user:secret@host`
+/// typed without a scheme) is not shown, for it may hold a password.
+fn shown(key: &str) -> String {
+    if key.contains(['@', ':']) {
+        "(not shown: it has '@' or ':' in it, and may hold a password)".into()
+    } else {
+        format!("\"{key}\"")
     }
 }
 
@@ -62,12 +73,10 @@ pub fn parse(input: &str) -> Result<Params> {
             return parse_url(rest);
         }
     }
-    let looks_like_url = input.split_once("://").is_some_and(|(scheme, _)| {
-        !scheme.is_empty()
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    });
+    // Any other scheme (`postgress://`, `jdbc:postgresql://`): a URL all the same, and its user
+    // info may hold a password that an error about a strange conninfo key would show.
+    let first_key = input.split(['=', ' ']).next().unwrap_or_default();
+    let looks_like_url = first_key.contains("://");
     if looks_like_url {
         return Err(Error::Usage(
             "invalid connection URL: the scheme must be postgres:// or postgresql://".into(),
@@ -99,7 +108,8 @@ fn parse_conninfo(input: &str) -> Result<Params> {
                 ));
             }
             return Err(Error::Usage(format!(
-                "missing \"=\" after \"{key}\" in connection info string"
+                "missing \"=\" after {} in connection info string",
+                shown(&key)
             )));
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
@@ -109,7 +119,8 @@ fn parse_conninfo(input: &str) -> Result<Params> {
                 match chars.next() {
                     None => {
                         return Err(Error::Usage(format!(
-                            "unterminated quoted string for \"{key}\" in connection info string"
+                            "unterminated quoted string for {} in connection info string",
+                            shown(&key)
                         )));
                     }
                     Some('\'') => break,
@@ -117,7 +128,8 @@ fn parse_conninfo(input: &str) -> Result<Params> {
                         Some(c) => value.push(c),
                         None => {
                             return Err(Error::Usage(format!(
-                                "unterminated quoted string for \"{key}\" in connection info string"
+                                "unterminated quoted string for {} in connection info string",
+                                shown(&key)
                             )));
                         }
                     },

@@ -257,6 +257,30 @@ fn password_never_in_describe_or_debug() {
 }
 
 #[test]
+fn malformed_strings_never_show_the_password_they_hold() {
+    // Found by the conninfo fuzz target: a URL with another scheme was read as conninfo, and
+    // the error named its first "key", user info and all.
+    for input in [
+        "jdbc:postgresql://app:hunter2@db/app?sslmode=require",
+        "postgres ://app:hunter2@db/app?sslmode=require",
+        "pg\u{fffd}sql://app:hunter2@db/app?x=1",
+        "app:hunter2@db/app",
+        "app:hunter2@db/app sslmode=require",
+        "host=db app:hunter2@db",
+        "app:hunter2@db='x",
+    ] {
+        let msg = usage(input, &[]);
+        assert!(!msg.contains("hunter2"), "{input}: {msg}");
+    }
+    assert!(
+        usage("jdbc:postgresql://app:hunter2@db/app", &[])
+            .contains("the scheme must be postgres:// or postgresql://")
+    );
+    // Keys without '@' or ':' are still named.
+    assert!(usage("hots=db", &[]).contains("\"hots\""));
+}
+
+#[test]
 fn describe_quotes_odd_values() {
     let t = resolve("user='a b' dbname=x hostaddr=127.0.0.1 host=localhost", &[]);
     assert_eq!(
