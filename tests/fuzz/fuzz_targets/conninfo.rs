@@ -23,9 +23,13 @@ fuzz_target!(|data: &[u8]| {
     if rest.contains(MARK) {
         return;
     }
+    // A URL when `://` comes before any space or `=` (its user info is the password's slot);
+    // else conninfo, where `://` may sit inside a value and is no slot for a password.
     let input = match rest.split_once("://") {
-        Some((scheme, after)) => format!("{scheme}://u:{password}@{after}"),
-        None => format!("password={password} {rest}"),
+        Some((scheme, after)) if !scheme.contains([' ', '=']) => {
+            format!("{scheme}://u:{password}@{after}")
+        }
+        _ => format!("password={password} {rest}"),
     };
     // No environment, home or password file: only what the string says.
     let env = Env::from_vars(std::iter::empty::<(String, String)>());
