@@ -306,12 +306,7 @@ impl Conn {
             settings.statement_timeout,
             settings.compress_wal,
         )?;
-        let registration = shutdown.register(target, store.client());
-        Ok(Conn {
-            store,
-            purger,
-            registration,
-        })
+        Ok(Conn::registered(store, purger, target, shutdown))
     }
 
     /// Another connection working alongside `primary`, which has checked the table already.
@@ -323,12 +318,17 @@ impl Conn {
     ) -> Result<Conn> {
         let mut store = Store::connect(target, table.clone())?;
         let purger = store.helper_purger(primary)?;
+        Ok(Conn::registered(store, purger, target, shutdown))
+    }
+
+    /// The connection, registered with `shutdown` so that a stop request cancels its work.
+    fn registered(mut store: Store, purger: Purger, target: &Target, shutdown: &Shutdown) -> Conn {
         let registration = shutdown.register(target, store.client());
-        Ok(Conn {
+        Conn {
             store,
             purger,
             registration,
-        })
+        }
     }
 }
 

@@ -163,7 +163,7 @@ impl<'a> Decoder<'a> {
     /// The top-level value of struct type `id` (from [`Decoder::begin`]), field by field:
     /// calls `f` with the decoder, the field's index and its type id for each field sent, in
     /// order; `f` must read exactly that field's value, with [`Decoder::value_at`] (depth 1)
-    /// or the map readers. Errors like [`Decoder::top`] would; `id` must be a struct type.
+    /// or [`Decoder::string_iface_map`]. Errors like [`Decoder::top`] would; `id` must be a struct type.
     pub fn struct_fields(
         &mut self,
         id: TypeId,
