@@ -1,6 +1,10 @@
 //! The command line, defined in one place: global options, subcommands and their help. This is
 //! the only module that knows clap; [`crate::config`] turns what it parses into plain settings.
 
+// The doc comments below are also clap's help text, printed as written: `KEY[:TYPE]` there is
+// syntax for the user, not a link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
