@@ -114,6 +114,23 @@ fn put_without_values_writes_an_empty_scs_session() {
 }
 
 #[test]
+fn a_key_set_twice_keeps_its_last_value_once() {
+    let db = seed::fresh();
+    put(&db, "twice", &["n:int=1", "other=x", "n:int=2"]);
+    let stored = raw(&db, "twice");
+    let scsctl::session::Decoded::Gob(s) = scsctl::session::decode(&stored) else {
+        panic!("not gob: {stored:?}")
+    };
+    let keys: Vec<&str> = s.values.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["n", "other"],
+        "one entry per key, in first-set order"
+    );
+    assert_eq!(get_json(&db, "twice")["values"]["n"]["value"], 2);
+}
+
+#[test]
 fn bad_set_values_are_usage_errors() {
     let db = seed::fresh();
     for bad in [
