@@ -1,6 +1,6 @@
 //! Durations and times typed on the command line.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
 
@@ -64,14 +64,24 @@ fn uses_months(text: &str) -> bool {
     false
 }
 
-/// Parses an RFC 3339 time (`2026-11-25T20:30:00Z`, `2026-11-25T21:30:00+01:00`).
+/// Parses an RFC 3339 time (`2026-11-25T20:30:00Z`, `2026-11-25T21:30:00+01:00`) from 1970 to
+/// 9999 (UTC).
 pub fn parse_time(flag: &str, text: &str) -> Result<SystemTime> {
-    let parsed = crate::gob::GoTime::parse_rfc3339(text.trim());
-    parsed.ok().and_then(|t| t.to_system()).ok_or_else(|| {
-        Error::Usage(format!(
-            "invalid value {text:?} for {flag}: expected an RFC 3339 time such as 2026-11-25T20:30:00Z"
-        ))
-    })
+    let parsed = crate::gob::GoTime::parse_rfc3339_instant(text.trim());
+    parsed
+        .ok()
+        .and_then(|t| t.to_system())
+        .filter(|t| (UNIX_EPOCH..max_formatted()).contains(t))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "invalid value {text:?} for {flag}: expected an RFC 3339 time from 1970 to 9999 such as 2026-11-25T20:30:00Z"
+            ))
+        })
+}
+
+/// 10000-01-01T00:00:00Z, the first instant [`rfc3339_micros`] needs five digits of year for.
+fn max_formatted() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(253_402_300_800)
 }
 
 /// A short relative form of `target` seen from `now`: `in 23m`, `5h ago`, `now`.
@@ -109,9 +119,16 @@ pub fn relative(target: SystemTime, now: SystemTime) -> String {
     }
 }
 
-/// Formats a time as UTC RFC 3339 with microseconds (PostgreSQL's precision).
+/// Formats a time as UTC RFC 3339 with microseconds (PostgreSQL's precision). A row may hold
+/// any time PostgreSQL does: those before 1970 or after 9999 (which humantime refuses) are
+/// written as Go writes them.
 pub fn rfc3339_micros(t: SystemTime) -> String {
-    humantime::format_rfc3339_micros(t).to_string()
+    if (UNIX_EPOCH..max_formatted()).contains(&t) {
+        return humantime::format_rfc3339_micros(t).to_string();
+    }
+    let mut go = crate::gob::GoTime::from_system(t);
+    go.nsec -= go.nsec % 1_000;
+    go.rfc3339()
 }
 
 #[cfg(test)]
@@ -141,6 +158,26 @@ mod tests {
     }
 
     #[test]
+    fn any_time_a_row_can_hold_is_formatted() {
+        assert_eq!(
+            rfc3339_micros(UNIX_EPOCH + Duration::from_nanos(1_500_001_234)),
+            "1970-01-01T00:00:01.500001Z"
+        );
+        assert_eq!(
+            rfc3339_micros(UNIX_EPOCH - Duration::from_nanos(500_000_999)),
+            "1969-12-31T23:59:59.499999Z"
+        );
+        assert_eq!(
+            rfc3339_micros(UNIX_EPOCH - Duration::from_secs(62_135_596_800)),
+            "0001-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339_micros(max_formatted() + Duration::from_secs(86_400)),
+            "10000-01-02T00:00:00Z"
+        );
+    }
+
+    #[test]
     fn times_with_offsets() {
         let z = parse_time("--expires-at", "2026-11-25T20:30:00Z").unwrap();
         let plus = parse_time("--expires-at", "2026-11-25T21:30:00+01:00").unwrap();
@@ -149,8 +186,20 @@ mod tests {
         assert_eq!(z, minus);
         let frac = parse_time("--expires-at", " 2026-11-25 21:30:00.25+01:00 ").unwrap();
         assert_eq!(frac, z + Duration::from_millis(250));
-        let old = parse_time("--expires-at", "1969-12-31T23:59:59.5Z").unwrap();
-        assert_eq!(old, SystemTime::UNIX_EPOCH - Duration::from_millis(500));
+        let odd_zone = parse_time("--expires-at", "2026-11-25T20:29:00-00:01").unwrap();
+        assert_eq!(odd_zone, z);
+        // Only times rfc3339_micros writes the usual way: 1970 to 9999, in UTC.
+        for out_of_range in [
+            "1969-12-31T23:59:59.5Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59-01:00",
+        ] {
+            assert!(
+                parse_time("--expires-at", out_of_range).is_err(),
+                "{out_of_range}"
+            );
+        }
+        assert!(parse_time("--expires-at", "9999-12-31T23:59:59Z").is_ok());
         assert!(parse_time("--expires-at", "2026-11-25T20:30:00").is_err());
         assert!(parse_time("--expires-at", "2026-02-30T20:30:00Z").is_err());
         assert!(parse_time("--expires-at", "tomorrow").is_err());

@@ -683,7 +683,7 @@ impl Want {
             uint: t.parse().ok(),
             float: parse_float(t),
             bool: parse_bool(t),
-            time: GoTime::parse_rfc3339(t).ok(),
+            time: GoTime::parse_rfc3339_instant(t).ok(),
         }
     }
 }

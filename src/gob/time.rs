@@ -236,62 +236,75 @@ impl GoTime {
     /// Parses RFC 3339 (`2006-01-02T15:04:05.999999999Z07:00`). `Z` gives UTC, an explicit
     /// offset (even `+00:00`) a fixed zone, as Go's `time.Parse` does.
     pub fn parse_rfc3339(text: &str) -> Result<GoTime, String> {
-        let bad = || format!("invalid RFC 3339 time {text:?} (want e.g. 2030-01-02T03:04:05Z)");
-        let b = text.as_bytes();
-        let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
-            let part = b.get(r).ok_or_else(bad)?;
-            if part.iter().all(u8::is_ascii_digit) {
-                Ok(part.iter().fold(0i64, |a, &c| a * 10 + i64::from(c - b'0')))
-            } else {
-                Err(bad())
-            }
-        };
-        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-            return Err(bad());
-        }
-        if b[13] != b':' || b[16] != b':' {
-            return Err(bad());
-        }
-        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-            return Err(bad());
-        }
-        if hour > 23 || min > 59 || sec > 59 {
-            return Err(bad());
-        }
-        let mut i = 19;
-        let mut nsec = 0u32;
-        if b[i] == b'.' || b[i] == b',' {
-            let start = i + 1;
-            i = start;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            let digits = &b[start..i];
-            if digits.is_empty() || digits.len() > 9 {
-                return Err(bad());
-            }
-            for k in 0..9 {
-                nsec = nsec * 10 + digits.get(k).map_or(0, |&c| u32::from(c - b'0'));
-            }
-        }
-        let offset = match &b[i..] {
-            [b'Z' | b'z'] => None,
-            [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
-                let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-                if h > 23 || m > 59 {
-                    return Err(bad());
-                }
-                let o = (h * 3600 + m * 60) as i32;
-                Some(if *sign == b'-' { -o } else { o })
-            }
-            _ => return Err(bad()),
-        };
-        let unix = days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec
-            - i64::from(offset.unwrap_or(0));
+        let (unix, nsec, offset) = parse_rfc3339_parts(text)?;
         GoTime::with_offset(unix, nsec, offset)
     }
+
+    /// The instant an RFC 3339 time names, in UTC: any offset is accepted, including those a Go
+    /// `time.Time` cannot keep (`-00:01`).
+    pub fn parse_rfc3339_instant(text: &str) -> Result<GoTime, String> {
+        let (unix, nsec, _) = parse_rfc3339_parts(text)?;
+        GoTime::with_offset(unix, nsec, None)
+    }
+}
+
+/// Unix seconds, nanoseconds and zone offset (`None`: `Z`) of an RFC 3339 time.
+fn parse_rfc3339_parts(text: &str) -> Result<(i64, u32, Option<i32>), String> {
+    let bad = || format!("invalid RFC 3339 time {text:?} (want e.g. 2030-01-02T03:04:05Z)");
+    let b = text.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
+        let part = b.get(r).ok_or_else(bad)?;
+        if part.iter().all(u8::is_ascii_digit) {
+            Ok(part.iter().fold(0i64, |a, &c| a * 10 + i64::from(c - b'0')))
+        } else {
+            Err(bad())
+        }
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return Err(bad());
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return Err(bad());
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return Err(bad());
+    }
+    if hour > 23 || min > 59 || sec > 59 {
+        return Err(bad());
+    }
+    let mut i = 19;
+    let mut nsec = 0u32;
+    if b[i] == b'.' || b[i] == b',' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &b[start..i];
+        if digits.is_empty() || digits.len() > 9 {
+            return Err(bad());
+        }
+        for k in 0..9 {
+            nsec = nsec * 10 + digits.get(k).map_or(0, |&c| u32::from(c - b'0'));
+        }
+    }
+    let offset = match &b[i..] {
+        [b'Z' | b'z'] => None,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if h > 23 || m > 59 {
+                return Err(bad());
+            }
+            let o = (h * 3600 + m * 60) as i32;
+            Some(if *sign == b'-' { -o } else { o })
+        }
+        _ => return Err(bad()),
+    };
+    let unix = days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec
+        - i64::from(offset.unwrap_or(0));
+    Ok((unix, nsec, offset))
 }
 
 fn is_leap(y: i64) -> bool {

@@ -381,6 +381,36 @@ fn non_utf8_input_is_refused_before_anything_happens() {
 }
 
 #[test]
+fn expiries_before_1970_or_after_9999_are_shown_not_fatal() {
+    let db = seed::fresh();
+    db.psql(
+        "INSERT INTO sessions VALUES \
+         ('ancient', '\\x00', '1960-01-01 00:00:00.25+00'), \
+         ('far', '\\x00', '12000-06-01 00:00:00+00')",
+    );
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["list", "--state", "all", "-o", "ndjson"])
+        .run();
+    out.success();
+    out.stdout_contains("\"1960-01-01T00:00:00.25Z\"");
+    out.stdout_contains("\"12000-06-01T00:00:00Z\"");
+    for token in ["ancient", "far"] {
+        Scsctl::new().db(&db).args(["get", token]).run().success();
+    }
+    Scsctl::new().db(&db).arg("list").run().success();
+    Scsctl::new().db(&db).arg("stats").run().success();
+    // What scsctl writes itself stays within 1970 to 9999.
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["put", "t", "--expires-at", "1969-12-31T23:00:00Z"])
+        .run();
+    out.code(2);
+    out.stderr_contains("from 1970 to 9999");
+    assert_eq!(seed::count(&db), 2);
+}
+
+#[test]
 fn durations_without_units_negative_or_in_months() {
     let db = seed::fresh();
     seed::row(&db, "old", b"x", -7200);
