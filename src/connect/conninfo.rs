@@ -147,6 +147,13 @@ fn parse_conninfo(input: &str) -> Result<Params> {
                 }
             }
         }
+        // An unknown key right after an unquoted password may be the rest of the password
+        // (`password=abc def=ghi`): don't show it either.
+        if after_password && !KEYS.contains(&key.as_str()) {
+            return Err(Error::Usage(
+                "invalid connection option after the password (quote values that contain spaces: password='...')".into(),
+            ));
+        }
         after_password = key == "password";
         params.set(&key, value, "connection info string")?;
     }
@@ -191,17 +198,32 @@ fn parse_url(rest: &str) -> Result<Params> {
             params.set("dbname", dbname, "the URL")?;
         }
     }
+    let mut after_password = false;
     for pair in query.into_iter().flat_map(|q| q.split('&')) {
         if pair.is_empty() {
             continue;
         }
+        // What follows a password parameter may be the rest of a password with a raw '&' in
+        // it (`?password=a&b`): never quote it back.
+        let cut_password = || {
+            Error::Usage(
+                "malformed URL query after the password: percent-encode \"&\" (%26) and \"=\" (%3D) in it".into(),
+            )
+        };
         let Some((key, value)) = pair.split_once('=') else {
+            if after_password {
+                return Err(cut_password());
+            }
             return Err(Error::Usage(format!(
                 "missing \"=\" in URL query parameter \"{}\"",
                 decode(pair, "query parameter")?
             )));
         };
         let key = decode(key, "query parameter")?;
+        if after_password && key != "ssl" && !KEYS.contains(&key.as_str()) {
+            return Err(cut_password());
+        }
+        after_password = key == "password";
         let value = decode(value, &format!("value of query parameter \"{key}\""))?;
         if key == "ssl" {
             // JDBC compatibility, as libpq: ssl=true means sslmode=require.

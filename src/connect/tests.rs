@@ -268,6 +268,9 @@ fn malformed_strings_never_show_the_password_they_hold() {
         "app:hunter2@db/app sslmode=require",
         "host=db app:hunter2@db",
         "app:hunter2@db='x",
+        "password=abc hunter2=x host=db",
+        "postgres://db/app?password=abc&hunter2",
+        "postgres://db/app?password=abc&hunter2=x",
     ] {
         let msg = usage(input, &[]);
         assert!(!msg.contains("hunter2"), "{input}: {msg}");
@@ -276,6 +279,12 @@ fn malformed_strings_never_show_the_password_they_hold() {
         usage("jdbc:postgresql://app:hunter2@db/app", &[])
             .contains("the scheme must be postgres:// or postgresql://")
     );
+    // Known keys after a password are fine.
+    resolve(
+        "postgres://db/app?password=abc&ssl=true&sslmode=require",
+        &[],
+    );
+    resolve("password=abc host=db", &[]);
     // Keys without '@' or ':' are still named.
     assert!(usage("hots=db", &[]).contains("\"hots\""));
 }
