@@ -94,7 +94,8 @@ pub enum Error {
     /// A named token has no row, or a filter matched nothing (exit 3).
     #[error("{0}")]
     NotFound(String),
-    /// The server could not be reached, refused us, or TLS failed (exit 4).
+    /// The server could not be reached, refused us, TLS failed, or the connection was lost
+    /// mid-command (exit 4).
     #[error("{context}: {failure}")]
     Connect {
         /// What we were trying to reach (never containing a password).
@@ -102,7 +103,7 @@ pub enum Error {
         /// What went wrong.
         failure: DbFailure,
     },
-    /// The server answered with an error, or the connection broke mid-command (exit 1).
+    /// The server answered with an error (exit 1).
     #[error("{context}: {failure}")]
     Database {
         /// What scsctl was doing.

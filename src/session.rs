@@ -285,7 +285,8 @@ impl Session {
         serde_json::json!({ "deadline": self.deadline_rfc3339(), "values": self.values_json() })
     }
 
-    /// The value stored under `key`: `Some(None)` when it is a nil interface.
+    /// The value stored under `key`: `Some(None)` when it is a nil interface. A value without a
+    /// table of its own ([`Iface::types`] `None`) is typed by [`Session::types`].
     pub fn get(&self, key: &str) -> Option<Option<&Iface>> {
         self.values
             .iter()
@@ -293,7 +294,9 @@ impl Session {
             .map(|(_, v)| v.as_ref())
     }
 
-    /// Replaces the value under `key`, or adds it.
+    /// Replaces the value under `key`, or adds it. The value must be of a predefined type (what
+    /// [`parse_set`] makes), come from this session, or carry its own table in
+    /// [`Iface::types`]: otherwise it is typed by this session's table.
     pub fn set(&mut self, key: String, value: Iface) {
         match self.values.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = Some(value),

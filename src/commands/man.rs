@@ -84,7 +84,7 @@ Usage error: a bad flag, duration or value.
 Not found: \fBget\fR or \fBdelete\fR of a token that has no row, or a \fB\-\-where\fR that matched nothing.
 .TP
 \fB4\fR
-Cannot connect or authenticate: server down, wrong password, TLS failure, no such database.
+Cannot connect or authenticate: server down or gone mid-command, wrong password, TLS failure, no such database.
 .TP
 \fB130\fR
 Interrupted (SIGINT) before a one\-shot command finished.
