@@ -432,7 +432,7 @@ impl EnvelopeWriter {
     /// Starts an envelope of `n` values expiring at `deadline` (a zero time is omitted, as Go
     /// omits zero fields).
     fn new(deadline: GoTime, n: usize) -> EnvelopeWriter {
-        let definitions = &envelope().definitions;
+        let definitions = envelope().preamble.bytes();
         let mut out = Vec::with_capacity(definitions.len() + 64 + n * 32);
         out.extend_from_slice(definitions);
         let map = WireType {
@@ -480,9 +480,7 @@ impl EnvelopeWriter {
 
 /// The envelope's type definitions, made once.
 struct Envelope {
-    /// As a fresh Go process sends them first.
-    definitions: Vec<u8>,
-    /// The same, parsed for decoding.
+    /// As a fresh Go process sends them first, and parsed for decoding.
     preamble: Preamble,
     /// Indexes of the `Deadline` and `Values` fields.
     fields: (u32, u32),
@@ -496,11 +494,7 @@ fn envelope() -> &'static Envelope {
         let preamble = Preamble::new(definitions.clone()).expect("the definitions parse");
         let types = Decoder::with_preamble(&definitions, &preamble).into_types();
         let fields = envelope_fields(&types, ENVELOPE_ID).expect("the envelope's fields");
-        Envelope {
-            definitions,
-            preamble,
-            fields,
-        }
+        Envelope { preamble, fields }
     })
 }
 
@@ -935,27 +929,35 @@ mod tests {
         }
     }
 
+    /// Every committed Go-made blob: (path, bytes).
+    fn gob_fixtures() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gob");
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "gob"))
+            .map(|path| {
+                let data = std::fs::read(&path).unwrap();
+                (path, data)
+            })
+            .collect()
+    }
+
     /// The envelope's decoding before it was streamed: the whole value, then the session.
     fn decode_gob_whole(data: &[u8]) -> Result<Option<Session>, DecodeError> {
         let mut dec = Decoder::with_preamble(data, &envelope().preamble);
         let (id, value) = dec.decode()?;
         let types = Arc::new(dec.into_types());
         match envelope_fields(&types, id) {
-            Some((d, v)) => session_of(value, d, v, types.clone()),
+            Some((d, v)) => session_of(value, d, v, types),
             None => Ok(None),
         }
     }
 
     #[test]
     fn streamed_envelope_decodes_like_the_whole_value() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gob");
         let mut seen = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "gob") {
-                continue;
-            }
-            let data = std::fs::read(&path).unwrap();
+        for (path, data) in gob_fixtures() {
             if data.len() > 4096 {
                 continue;
             }
@@ -1243,13 +1245,9 @@ mod tests {
 
     #[test]
     fn direct_json_matches_the_printed_tree_for_every_fixture() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gob");
         let mut sessions = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "gob")
-                && let Decoded::Gob(s) = decode(&std::fs::read(&path).unwrap())
-            {
+        for (path, data) in gob_fixtures() {
+            if let Decoded::Gob(s) = decode(&data) {
                 assert_direct_json_is_the_tree_printed(&s, &path.display().to_string());
                 sessions += 1;
             }

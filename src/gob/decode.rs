@@ -41,6 +41,11 @@ pub struct Preamble {
 }
 
 impl Preamble {
+    /// The definition messages, as given to [`Preamble::new`].
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// Parses `bytes`, which must be whole type-definition messages and nothing else.
     pub fn new(bytes: Vec<u8>) -> Result<Preamble> {
         let mut d = Decoder::new(&bytes);

@@ -261,19 +261,8 @@ impl Encoder {
         Ok(dst)
     }
 
-    /// Appends an `interface{}` value (`Value::Interface`) to `buf`, the message being built;
-    /// type definitions flush `buf` as a message to `writer` (the output, at top level).
-    pub fn interface(
-        &mut self,
-        buf: &mut Vec<u8>,
-        writer: &mut Vec<u8>,
-        v: &Value,
-        types: Option<&Arc<Types>>,
-    ) -> Result<()> {
-        self.value(buf, writer, INTERFACE, v, types, 0)
-    }
-
-    /// [`Encoder::interface`] of an unboxed interface value (`None`: nil).
+    /// Appends an `interface{}` value (`None`: nil) to `buf`, the message being built; type
+    /// definitions flush `buf` as a message to `writer` (the output, at top level).
     pub fn iface(
         &mut self,
         buf: &mut Vec<u8>,
