@@ -156,7 +156,9 @@ pub fn write_json(out: &mut Vec<u8>, v: &Json) {
             out.push(b'}');
         }
         // Null, bools and numbers print the same however they are written.
-        other => out.extend_from_slice(other.to_string().as_bytes()),
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
     }
 }
 
@@ -190,11 +192,6 @@ impl<'o> Writer<'o> {
             budget: ZERO_BUDGET,
             order: Vec::new(),
         }
-    }
-
-    /// Appends bytes that are already JSON.
-    pub fn raw(&mut self, json: &[u8]) {
-        self.out.extend_from_slice(json);
     }
 
     /// Writes an object whose members are `keys` (by index), sorted, a repeated key keeping its
@@ -246,7 +243,7 @@ impl<'o> Writer<'o> {
     }
 
     /// Writes a Go string: a JSON string when it is UTF-8, else `{"bytes": "<base64>"}`.
-    pub fn go_string(&mut self, b: &[u8]) {
+    fn go_string(&mut self, b: &[u8]) {
         match std::str::from_utf8(b) {
             Ok(s) => write_str(self.out, s),
             Err(_) => {
@@ -259,7 +256,7 @@ impl<'o> Writer<'o> {
 
     /// Writes a float: finite numbers as numbers, NaN and infinities as `"NaN"`, `"+Inf"`,
     /// `"-Inf"`.
-    pub fn float(&mut self, f: f64) {
+    fn float(&mut self, f: f64) {
         if f.is_finite() {
             // Shortest form that reads back exactly, as serde_json prints it.
             let _ = serde_json::to_writer(&mut *self.out, &f);
@@ -384,9 +381,10 @@ impl<'o> Writer<'o> {
                 self.object(
                     fields.len(),
                     |i| &fields[i].name,
-                    |w, i| match present.iter().find(|(idx, _)| *idx as usize == i) {
-                        Some((_, v)) => w.value(v, fields[i].id, types),
-                        None => w.zero(fields[i].id, true, 0, types),
+                    // Fields sent are in ascending index order (see `Value::Struct`).
+                    |w, i| match present.binary_search_by_key(&(i as u32), |(idx, _)| *idx) {
+                        Ok(at) => w.value(&present[at].1, fields[i].id, types),
+                        Err(_) => w.zero(fields[i].id, true, 0, types),
                     },
                 );
             }
