@@ -138,6 +138,8 @@ pub struct Purger {
     lock_timeout: Duration,
     statement_timeout: Duration,
     compress_wal: bool,
+    /// What opens each batch in [`LockMode::Transaction`] (empty in session mode).
+    begin: String,
 }
 
 impl Purger {
@@ -411,8 +413,9 @@ impl Store {
             lock_timeout,
             statement_timeout,
             compress_wal,
+            begin: String::new(),
         };
-        self.prepare_session(&mut purger)?;
+        self.ready(&mut purger)?;
         Ok(purger)
     }
 
@@ -431,15 +434,33 @@ impl Store {
             lock_timeout: primary.lock_timeout,
             statement_timeout: primary.statement_timeout,
             compress_wal,
+            begin: String::new(),
         };
-        self.prepare_session(&mut purger)?;
+        self.ready(&mut purger)?;
         Ok(purger)
     }
 
-    /// In [`LockMode::Session`], sets this connection up for `purger`'s batches: the guards,
-    /// asynchronous commit and the prepared statements.
-    fn prepare_session(&mut self, purger: &mut Purger) -> Result<()> {
-        if purger.mode != LockMode::Session {
+    /// Readies `purger`'s batches: in [`LockMode::Transaction`] the text that opens each one;
+    /// in [`LockMode::Session`], this connection's guards, asynchronous commit and prepared
+    /// statements.
+    fn ready(&mut self, purger: &mut Purger) -> Result<()> {
+        if purger.mode == LockMode::Transaction {
+            let mut begin = format!(
+                "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}; \
+                 SET LOCAL synchronous_commit = off",
+                millis(purger.lock_timeout),
+                millis(purger.statement_timeout)
+            );
+            if purger.compress_wal {
+                begin.push_str(&format!("; SET LOCAL wal_compression = {WAL_COMPRESSION}"));
+            }
+            // The lock is tried in the same message as BEGIN (its keys are two integers): one
+            // round trip fewer per batch.
+            begin.push_str(&format!(
+                "; SELECT pg_try_advisory_xact_lock({}, {})",
+                purger.lock.class, purger.lock.key
+            ));
+            purger.begin = begin;
             return Ok(());
         }
         self.apply_guards(purger)?;
@@ -479,35 +500,23 @@ impl Store {
                 .run_step(purger, step, grace)
                 .map_err(|e| table_error(&self.table, context, e));
         }
-        let mut begin = format!(
-            "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}; \
-             SET LOCAL synchronous_commit = off",
-            millis(purger.lock_timeout),
-            millis(purger.statement_timeout)
-        );
-        if purger.compress_wal {
-            begin.push_str(&format!("; SET LOCAL wal_compression = {WAL_COMPRESSION}"));
-        }
-        // The lock is tried in the same message as BEGIN (its keys are two integers): one round
-        // trip fewer per batch.
-        begin.push_str(&format!(
-            "; SELECT pg_try_advisory_xact_lock({}, {})",
-            purger.lock.class, purger.lock.key
-        ));
-        let result = self.client.simple_query(&begin).and_then(|messages| {
-            let locked = messages.iter().any(
+        let result = self
+            .client
+            .simple_query(&purger.begin)
+            .and_then(|messages| {
+                let locked = messages.iter().any(
                 |m| matches!(m, postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t")),
             );
-            if locked {
-                self.run_step(purger, step, grace)
-            } else {
-                Ok(BatchOutcome {
-                    deleted: 0,
-                    last_expiry: None,
-                    locked: false,
-                })
-            }
-        });
+                if locked {
+                    self.run_step(purger, step, grace)
+                } else {
+                    Ok(BatchOutcome {
+                        deleted: 0,
+                        last_expiry: None,
+                        locked: false,
+                    })
+                }
+            });
         match result {
             Ok(outcome) if outcome.locked => {
                 self.client
