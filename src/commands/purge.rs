@@ -58,16 +58,7 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
             config.table
         ));
         if out.shows_results() && out.format() != OutputFormat::Table {
-            out.document(&json!({
-                "deleted": 0,
-                "batches": 0,
-                "retries": 0,
-                "duration_seconds": 0.0,
-                "max_batch_ms": 0.0,
-                "wal_compression": false,
-                "dry_run": false,
-                "outcome": "another_cleaner",
-            }))?;
+            out.document(&report_json(&PassReport::empty(Outcome::Standby), false))?;
         }
         return Ok(());
     }
@@ -229,6 +220,25 @@ fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// The figures of `-o json` every purge summary has.
+fn report_json(report: &PassReport, dry_run: bool) -> serde_json::Value {
+    json!({
+        "deleted": report.deleted,
+        "batches": report.batches,
+        "retries": report.retries,
+        "duration_seconds": report.duration.as_secs_f64(),
+        "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
+        "wal_compression": report.wal_compression,
+        "dry_run": dry_run,
+        "outcome": match report.outcome {
+            _ if dry_run => "dry_run",
+            // The same word whether the lock was found taken before or during the run.
+            Outcome::Standby => "another_cleaner",
+            other => other.as_str(),
+        },
+    })
+}
+
 fn summary(
     out: &mut Output,
     args: &PurgeArgs,
@@ -269,21 +279,7 @@ fn summary(
             out.line(&line)
         }
         _ => {
-            let mut doc = json!({
-                "deleted": report.deleted,
-                "batches": report.batches,
-                "retries": report.retries,
-                "duration_seconds": report.duration.as_secs_f64(),
-                "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
-                "wal_compression": report.wal_compression,
-                "dry_run": args.dry_run,
-                "outcome": match report.outcome {
-                    _ if args.dry_run => "dry_run",
-                    // The same word whether the lock was found taken before or during the run.
-                    Outcome::Standby => "another_cleaner",
-                    other => other.as_str(),
-                },
-            });
+            let mut doc = report_json(report, args.dry_run);
             if !args.dry_run {
                 doc["scan"] = json!(report.scan.as_str());
             }
