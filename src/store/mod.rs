@@ -158,12 +158,9 @@ impl Store {
                 .map_err(|e| table_error(table, "cannot prepare the session statements", e))
         };
         self.prepared = Some(Prepared {
-            find: prepare(&self.sql.find, &[Type::TEXT])?,
-            commit: prepare(
-                &self.sql.commit,
-                &[Type::TEXT, Type::BYTEA, Type::TIMESTAMPTZ],
-            )?,
-            delete: prepare(&self.sql.delete, &[Type::TEXT])?,
+            find: prepare(&self.sql.find, &TOKEN_TYPES)?,
+            commit: prepare(&self.sql.commit, &COMMIT_TYPES)?,
+            delete: prepare(&self.sql.delete, &TOKEN_TYPES)?,
             all: prepare(&self.sql.all, &[])?,
         });
         Ok(())
@@ -176,7 +173,7 @@ impl Store {
             Some(p) => self.client.query_opt(&p.find, &[&token]),
             None => self
                 .client
-                .query_typed_opt(&self.sql.find, &[(&token, Type::TEXT)]),
+                .query_typed_opt(&self.sql.find, &[(&token, TOKEN_TYPES[0].clone())]),
         }
         .map_err(|e| table_error(&self.table, "cannot read the session", e))?;
         row.map(|r| r.try_get(0))
@@ -204,7 +201,7 @@ impl Store {
             Some(p) => self.client.execute(&p.delete, &[&token]),
             None => self
                 .client
-                .execute_typed(&self.sql.delete, &[(&token, Type::TEXT)]),
+                .execute_typed(&self.sql.delete, &[(&token, TOKEN_TYPES[0].clone())]),
         }
         .map_err(|e| table_error(&self.table, "cannot delete the session", e))?;
         Ok(n > 0)
@@ -225,10 +222,12 @@ impl Store {
 }
 
 /// The parameters of the upsert (`$1` token, `$2` data, `$3` expiry).
+/// Parameter types of the statements that take a token alone (find, delete).
+const TOKEN_TYPES: [Type; 1] = [Type::TEXT];
+/// Parameter types of commit: token, data, expiry.
+const COMMIT_TYPES: [Type; 3] = [Type::TEXT, Type::BYTEA, Type::TIMESTAMPTZ];
+
 fn commit_params<'a>(token: &'a &str, data: &'a &[u8], expiry: &'a SystemTime) -> [Param<'a>; 3] {
-    [
-        (token, Type::TEXT),
-        (data, Type::BYTEA),
-        (expiry, Type::TIMESTAMPTZ),
-    ]
+    let [t, d, e] = COMMIT_TYPES;
+    [(token, t), (data, d), (expiry, e)]
 }
