@@ -222,21 +222,16 @@ fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Option<ProgressBar> {
 
 /// The figures of `-o json` every purge summary has.
 fn report_json(report: &PassReport, dry_run: bool) -> serde_json::Value {
-    json!({
-        "deleted": report.deleted,
-        "batches": report.batches,
-        "retries": report.retries,
-        "duration_seconds": report.duration.as_secs_f64(),
-        "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
-        "wal_compression": report.wal_compression,
-        "dry_run": dry_run,
-        "outcome": match report.outcome {
-            _ if dry_run => "dry_run",
-            // The same word whether the lock was found taken before or during the run.
-            Outcome::Standby => "another_cleaner",
-            other => other.as_str(),
-        },
-    })
+    let mut doc = super::pass_figures(report);
+    doc["wal_compression"] = json!(report.wal_compression);
+    doc["dry_run"] = json!(dry_run);
+    doc["outcome"] = json!(match report.outcome {
+        _ if dry_run => "dry_run",
+        // The same word whether the lock was found taken before or during the run.
+        Outcome::Standby => "another_cleaner",
+        other => other.as_str(),
+    });
+    doc
 }
 
 fn summary(

@@ -123,15 +123,12 @@ impl Log<'_> {
                         report.max_batch.as_secs_f64() * 1000.0,
                         report.outcome.as_str(),
                     ),
-                    json!({
-                        "deleted": report.deleted,
-                        "batches": report.batches,
-                        "retries": report.retries,
-                        "duration_seconds": report.duration.as_secs_f64(),
-                        "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
-                        "outcome": report.outcome.as_str(),
-                        "next_in_seconds": next_in.as_secs_f64(),
-                    }),
+                    {
+                        let mut doc = super::pass_figures(report);
+                        doc["outcome"] = json!(report.outcome.as_str());
+                        doc["next_in_seconds"] = json!(next_in.as_secs_f64());
+                        doc
+                    },
                 );
                 self.write_metrics();
             }
