@@ -11,6 +11,8 @@
 //! - `SCSCTL_BENCH_VARIANTS` (default `default;--jobs 2`): `;`-separated extra purge flags,
 //!   one variant each.
 //! - `SCSCTL_BENCH_APP_RATE` (default 500): app operations per second during each run.
+//! - `SCSCTL_BENCH_IDLE_MS` (default 3000): how long the app runs alone before each run, for
+//!   the idle p99 (longer than a run, so that it rests on at least as many samples).
 //!
 //! It starts a private PostgreSQL cluster (initdb under a temporary directory, TCP on a free
 //! port, run as the `postgres` user when started as root) and stops it at the end. Times are
@@ -387,6 +389,7 @@ fn main() {
     let rows = env_num("SCSCTL_BENCH_ROWS", 2_000_000);
     let rounds = env_num("SCSCTL_BENCH_ROUNDS", 3).max(1);
     let rate = env_num("SCSCTL_BENCH_APP_RATE", 500);
+    let idle_ms = env_num("SCSCTL_BENCH_IDLE_MS", 3000);
     let variants: Vec<String> = std::env::var("SCSCTL_BENCH_VARIANTS")
         .unwrap_or_else(|_| "default;--jobs 2".into())
         .split(';')
@@ -396,7 +399,7 @@ fn main() {
     eprintln!("starting a private cluster…");
     let cluster = Cluster::start();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        bench(&cluster, rows, rounds, rate, &variants)
+        bench(&cluster, rows, rounds, rate, idle_ms, &variants)
     }));
     cluster.stop();
     if let Err(e) = result {
@@ -404,7 +407,7 @@ fn main() {
     }
 }
 
-fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[String]) {
+fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, variants: &[String]) {
     let mut admin = cluster.client("postgres");
     admin.batch_execute("CREATE DATABASE bench").unwrap();
     let mut client = cluster.client("bench");
@@ -438,9 +441,10 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, variants: &[Strin
         for which in order {
             reset(&mut client);
             let expected = expired(&mut client);
-            // The app alone, for the idle p99.
+            // The app alone, for the idle p99: over a window at least as long as a run, so that
+            // the idle p99 rests on as many samples as the p99 it is compared with.
             let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
-            thread::sleep(Duration::from_millis(1500));
+            thread::sleep(Duration::from_millis(idle_ms));
             let [all, find, commit] = p99s(&load.finish());
             idle.push(all);
             eprintln!("  idle app p99 {all:.2} ms (Find {find:.2}, Commit {commit:.2})");
