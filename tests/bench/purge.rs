@@ -11,6 +11,8 @@
 //! - `SCSCTL_BENCH_VARIANTS` (default `default;--jobs 2`): `;`-separated extra purge flags,
 //!   one variant each.
 //! - `SCSCTL_BENCH_APP_RATE` (default 500): app operations per second during each run.
+//! - `SCSCTL_BENCH_PG_OPTS` (default none): extra server options, e.g.
+//!   `-c wal_writer_delay=10ms`, to see what a server setting changes.
 //! - `SCSCTL_BENCH_IDLE_MS` (default 3000): how long the app runs alone before each run, for
 //!   the idle p99 (longer than a run, so that it rests on at least as many samples).
 //!
@@ -86,8 +88,9 @@ impl Cluster {
         let opts = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB \
              -c max_wal_size=8GB -c checkpoint_timeout=30min -c autovacuum=off \
-             -c log_min_messages=warning",
-            cluster.dir.display()
+             -c log_min_messages=warning {}",
+            cluster.dir.display(),
+            std::env::var("SCSCTL_BENCH_PG_OPTS").unwrap_or_default()
         );
         cluster.pg(
             "pg_ctl",
