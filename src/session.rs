@@ -320,11 +320,6 @@ impl Session {
         Ok(env.finish())
     }
 
-    /// The type table of `iface`, one of this session's values.
-    fn table<'a>(&'a self, iface: &'a Iface) -> Option<&'a Types> {
-        iface.types.as_deref().or(self.types.as_deref())
-    }
-
     /// Rows for a human table, sorted by key.
     pub fn value_rows(&self) -> Vec<ValueRow> {
         let mut rows: Vec<ValueRow> = self
@@ -334,7 +329,10 @@ impl Session {
                 let (go_type, text) = match v {
                     Some(i) => (
                         i.name.to_string(),
-                        render_text(&to_json(&i.value, i.ty, self.table(i)), &i.value),
+                        render_text(
+                            &to_json(&i.value, i.ty, i.table(self.types.as_deref())),
+                            &i.value,
+                        ),
                     ),
                     None => ("<nil>".to_owned(), "<nil>".to_owned()),
                 };
@@ -391,7 +389,8 @@ fn natural_type(v: &Value) -> TypeId {
 /// with `Deadline` = `deadline` (UTC) and `Values` always present (an empty map when there are
 /// no values, as a fresh SCS session holds; a missing map would decode as nil in Go).
 ///
-/// Each value should be a [`Value::Interface`] (what [`parse_set`] and [`decode`] produce); a
+/// Each value should be a [`Value::Interface`] (an [`Iface`] made by [`parse_set`] or found in
+/// [`Session::values`], turned into a `Value` with `into()`); a
 /// bare scalar is stored under its natural Go name (`int`, `uint`, `float64`, `string`, `bool`,
 /// `[]uint8`, `complex128`, `time.Time`); a bare container has no type and is an error.
 pub fn encode<K: AsRef<str>>(
@@ -838,7 +837,7 @@ impl<'a> Found<'a> {
             self = Found {
                 value: &inner.value,
                 ty: inner.ty,
-                types: inner.types.as_deref().or(self.types),
+                types: inner.table(self.types),
                 go_type: GoType::Name(&inner.name),
             };
         }
@@ -865,7 +864,7 @@ fn walk<'a>(
     let start = Found {
         value: &top.value,
         ty: top.ty,
-        types: top.types.as_deref().or(types),
+        types: top.table(types),
         go_type: GoType::Name(&top.name),
     };
     let mut cur = start.unwrapped();

@@ -235,7 +235,7 @@ impl<'o> Writer<'o> {
                 self.out.extend_from_slice(br#"{"type":"#);
                 write_str(self.out, &i.name);
                 self.out.extend_from_slice(br#","value":"#);
-                let types = i.types.as_deref().or(types);
+                let types = i.table(types);
                 self.value(&i.value, i.ty, types);
                 self.out.push(b'}');
             }

@@ -60,6 +60,12 @@ pub struct Iface {
 }
 
 impl Iface {
+    /// The type table this value's type refers to: its own, or else `outer`, the table of the
+    /// interface (or session) that holds it.
+    pub fn table<'a>(&'a self, outer: Option<&'a Types>) -> Option<&'a Types> {
+        self.types.as_deref().or(outer)
+    }
+
     /// An interface value of a predefined type (or [`super::types::TIME`]) under `name`.
     pub fn new(name: impl Into<Cow<'static, str>>, ty: TypeId, value: Value) -> Iface {
         Iface {
@@ -80,7 +86,7 @@ impl From<Iface> for Value {
 impl Value {
     /// Wraps a value of a predefined type in an interface under its Go name.
     pub fn iface(name: impl Into<Cow<'static, str>>, ty: TypeId, value: Value) -> Value {
-        Value::Interface(Some(Box::new(Iface::new(name, ty, value))))
+        Iface::new(name, ty, value).into()
     }
 }
 
