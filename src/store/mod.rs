@@ -221,12 +221,12 @@ impl Store {
     }
 }
 
-/// The parameters of the upsert (`$1` token, `$2` data, `$3` expiry).
 /// Parameter types of the statements that take a token alone (find, delete).
 const TOKEN_TYPES: [Type; 1] = [Type::TEXT];
 /// Parameter types of commit: token, data, expiry.
 const COMMIT_TYPES: [Type; 3] = [Type::TEXT, Type::BYTEA, Type::TIMESTAMPTZ];
 
+/// The parameters of the upsert (`$1` token, `$2` data, `$3` expiry).
 fn commit_params<'a>(token: &'a &str, data: &'a &[u8], expiry: &'a SystemTime) -> [Param<'a>; 3] {
     let [t, d, e] = COMMIT_TYPES;
     [(token, t), (data, d), (expiry, e)]

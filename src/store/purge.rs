@@ -404,24 +404,22 @@ impl Store {
         statement_timeout: Duration,
         compress_wal: bool,
     ) -> Result<Purger> {
-        let compress_wal = compress_wal && self.try_wal_compression(mode);
-        let lock = self.cleaner_lock()?;
-        let sql = batch_sql(&self.table.quoted(), statement);
-        let blocks_sql = blocks_sql(&self.table.quoted());
-        let mut purger = Purger {
+        // The purger as asked for, not yet readied on any connection: readied here like a
+        // helper's, which tries WAL compression only if asked.
+        let table = self.table.quoted();
+        let asked = Purger {
             mode,
-            lock,
-            sql,
+            lock: self.cleaner_lock()?,
+            sql: batch_sql(&table, statement),
             prepared: None,
-            blocks_sql,
+            blocks_sql: blocks_sql(&table),
             blocks_prepared: None,
             lock_timeout,
             statement_timeout,
             compress_wal,
             begin: String::new(),
         };
-        self.ready(&mut purger)?;
-        Ok(purger)
+        self.helper_purger(&asked)
     }
 
     /// A purger for another connection of the same cleaner (`purge --jobs`): `primary`'s
