@@ -440,7 +440,6 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
     let mut names = vec!["DELETE (psql)".to_owned()];
     names.extend(variants.iter().map(|v| format!("purge {v}")));
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); names.len()];
-    let mut idle = Vec::new();
 
     for round in 0..rounds {
         // Alternate the order so that neither side always runs first after a seed copy.
@@ -456,7 +455,6 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
             let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
             thread::sleep(Duration::from_millis(idle_ms));
             let [all, find, commit] = p99s(&load.finish());
-            idle.push(all);
             eprintln!("  idle app p99 {all:.2} ms (Find {find:.2}, Commit {commit:.2})");
 
             let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
@@ -529,7 +527,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
         }
     }
 
-    let idle_p99 = median(idle);
+    let idle_p99 = median(samples.iter().flatten().map(|s| s.idle_ms).collect());
     let base = median(samples[0].iter().map(|s| s.seconds).collect());
     println!();
     println!(
@@ -538,7 +536,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
     );
     println!("app p99 idle: {idle_p99:.2} ms");
     println!(
-        "{:<24} {:>10} {:>10} {:>10} {:>11} {:>11} {:>11} {:>8} {:>8}",
+        "{:<24} {:>10} {:>10} {:>10} {:>11} {:>11} {:>11} {:>8} {:>10}",
         "run",
         "time s",
         "× DELETE",
@@ -547,7 +545,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
         "p99 tx ms",
         "app p99 ms",
         "× idle",
-        "paired ×"
+        "× own idle"
     );
     for (name, s) in names.iter().zip(&samples) {
         let seconds = median(s.iter().map(|x| x.seconds).collect());
@@ -569,7 +567,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
         // Each run's app p99 against the idle p99 measured just before it, for the same reason.
         let paired_p99 = median(s.iter().map(|x| x.p99_ms / x.idle_ms).collect());
         println!(
-            "{:<24} {:>10.3} {:>10.2} {:>10.2} {:>11.1} {:>11.1} {:>11.2} {:>8.2} {:>8.2}",
+            "{:<24} {:>10.3} {:>10.2} {:>10.2} {:>11.1} {:>11.1} {:>11.2} {:>8.2} {:>10.2}",
             name,
             seconds,
             seconds / base,

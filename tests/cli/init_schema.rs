@@ -131,7 +131,8 @@ fn shape_of_sessions(db: &TestDb) -> String {
                 WHERE a.attrelid = 'sessions'::regclass AND a.attnum > 0 AND NOT a.attisdropped), \
                (SELECT string_agg(indexdef, ', ' ORDER BY indexdef) FROM pg_indexes \
                 WHERE tablename = 'sessions'), \
-               (SELECT string_agg(pg_get_constraintdef(oid), ', ' ORDER BY 1) FROM pg_constraint \
+               (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ', ' ORDER BY conname) \
+                FROM pg_constraint \
                 WHERE conrelid = 'sessions'::regclass))",
             &[],
         )

@@ -209,7 +209,7 @@ fn the_password_never_appears_in_any_output() {
         .run();
     out.code(1);
     out.stderr_contains("permission denied");
-    // Every target ran (the TLS ones wherever the cluster has certificates).
+    // The matrix kept all its targets (the TLS ones wherever the cluster has certificates).
     let tls_targets = if certs.is_some() { 2 } else { 0 };
     assert_eq!(targets.len(), 10 + tls_targets);
     assert!(seed::exists(&db, "tok"));
