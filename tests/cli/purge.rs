@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::faults::{install_gate, open_gate_for, shut_gate};
 use crate::seed::{self, lock_waiters, wait_until};
 use crate::support::{PgBouncer, Scsctl, TestDb, random_hex};
 
@@ -289,36 +290,32 @@ fn two_purges_at_once_leave_the_work_to_one_cleaner() {
     let db = seed::fresh();
     seed::rows(&db, "old", 30_000, -3600.0);
     seed::rows(&db, "new", 500, 3600.0);
-    let run = |db: &TestDb| {
-        Scsctl::new()
-            .db(db)
-            .args(["purge", "--batch-size", "200", "-o", "json"])
-            .run()
-    };
-    let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| run(&db));
-        let b = s.spawn(|| run(&db));
-        (a.join().unwrap(), b.join().unwrap())
-    });
-    a.success();
-    b.success();
-    let (a, b) = (a.json(), b.json());
-    // Either one held the cleaner lock and the other stood aside having deleted nothing, or
-    // they did not overlap and the second found nothing left.
-    for (one, other) in [(&a, &b), (&b, &a)] {
-        let outcome = one["outcome"].as_str().unwrap();
-        assert!(matches!(outcome, "completed" | "another_cleaner"), "{one}");
-        if outcome == "another_cleaner" {
-            assert_eq!(one["deleted"], 0, "{one}");
-            assert_eq!(other["outcome"], "completed", "{other}");
-        }
-    }
-    let deleted = |d: &serde_json::Value| d["deleted"].as_i64().unwrap();
+    // Make them overlap for sure: the first purge's first batch waits at a gate, holding the
+    // cleaner lock, while the second one runs.
+    install_gate(&db);
+    open_gate_for(&db, 0);
+    let gate = shut_gate(&db);
+    let first = Scsctl::new()
+        .db(&db)
+        .args(["purge", "--batch-size", "200", "-o", "json"])
+        .args(["--lock-timeout", "60s", "--statement-timeout", "60s"])
+        .spawn();
+    let mut admin = db.client();
     assert!(
-        deleted(&a) == 30_000 || deleted(&b) == 30_000,
-        "one purge did all the work: {a} {b}"
+        wait_until(Duration::from_secs(30), || {
+            seed::scsctl_backends(&mut admin, "wait_event = 'advisory'") == 1
+        }),
+        "the first purge never reached the gate"
     );
-    assert_eq!(deleted(&a) + deleted(&b), 30_000);
+    let second = purge_json(&db, &["--batch-size", "200"]);
+    assert_eq!(second["outcome"], "another_cleaner", "{second}");
+    assert_eq!(second["deleted"], 0, "{second}");
+    drop(gate);
+    let out = first.wait_with_output(Duration::from_secs(120));
+    out.success();
+    let first = out.json();
+    assert_eq!(first["outcome"], "completed", "{first}");
+    assert_eq!(first["deleted"], 30_000, "{first}");
     assert_eq!(seed::counts_by_clock(&db), (0, 500));
 }
 
