@@ -395,10 +395,22 @@ fn expiries_before_1970_or_after_9999_are_shown_not_fatal() {
     out.success();
     out.stdout_contains("\"1960-01-01T00:00:00.25Z\"");
     out.stdout_contains("\"12000-06-01T00:00:00Z\"");
-    for token in ["ancient", "far"] {
+    for (token, expiry) in [
+        ("ancient", "\"1960-01-01T00:00:00.25Z\""),
+        ("far", "\"12000-06-01T00:00:00Z\""),
+    ] {
+        let out = Scsctl::new()
+            .db(&db)
+            .args(["get", token, "-o", "json"])
+            .run();
+        out.success();
+        out.stdout_contains(expiry);
         Scsctl::new().db(&db).args(["get", token]).run().success();
     }
-    Scsctl::new().db(&db).arg("list").run().success();
+    let out = Scsctl::new().db(&db).args(["list", "--state", "all"]).run();
+    out.success();
+    out.stdout_contains("1960-01-01");
+    out.stdout_contains("12000-06-01");
     Scsctl::new().db(&db).arg("stats").run().success();
     // What scsctl writes itself stays within 1970 to 9999.
     let out = Scsctl::new()

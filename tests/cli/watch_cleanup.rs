@@ -126,7 +126,7 @@ fn text_log_lines_start_with_an_rfc3339_time() {
 }
 
 #[test]
-fn sigterm_during_a_blocked_batch_exits_0_within_a_second() {
+fn sigterm_during_a_blocked_batch_exits_0_promptly() {
     let db = seed::fresh();
     let d = daemon(&db, &["--lock-timeout", "60s"]);
     assert!(wait_for_log(&d, "pass:", Duration::from_secs(10)));
