@@ -325,14 +325,11 @@ impl Store {
         Ok(())
     }
 
-    /// Sets `purger`'s guards for the session, in [`LockMode::Session`] (in
+    /// Sets `purger`'s guards for the session; callers use it in [`LockMode::Session`] only (in
     /// [`LockMode::Transaction`] each batch sets them for itself, and nothing else is set):
     /// statements and lock waits that take longer are cancelled by the server rather than
     /// stalling the app.
     fn apply_guards(&mut self, purger: &Purger) -> Result<()> {
-        if purger.mode != LockMode::Session {
-            return Ok(());
-        }
         let sql = format!(
             "SET lock_timeout = {}; SET statement_timeout = {}",
             millis(purger.lock_timeout),
