@@ -214,8 +214,11 @@ fn expired(client: &mut Client) -> i64 {
 /// The app: SCS's Find and Commit on random live tokens, paced, recording each latency.
 struct Load {
     stop: Arc<AtomicBool>,
-    handle: thread::JoinHandle<Vec<(Op, Duration)>>,
+    handle: thread::JoinHandle<Vec<Latency>>,
 }
+
+/// One app operation: when it started, which it was, how long it took.
+type Latency = (Instant, Op, Duration);
 
 /// The app's two statements.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -225,12 +228,12 @@ enum Op {
 }
 
 /// The 99th percentile of the latencies of all operations, of Finds only, of Commits only.
-fn p99s(latencies: &[(Op, Duration)]) -> [f64; 3] {
+fn p99s(latencies: &[Latency]) -> [f64; 3] {
     let of = |keep: &dyn Fn(Op) -> bool| {
         let v = latencies
             .iter()
-            .filter(|(op, _)| keep(*op))
-            .map(|(_, d)| *d)
+            .filter(|(_, op, _)| keep(*op))
+            .map(|(_, _, d)| *d)
             .collect();
         p99(v).as_secs_f64() * 1000.0
     };
@@ -277,7 +280,7 @@ impl Load {
                     client.query_opt(&find, &[token]).unwrap();
                     Op::Find
                 };
-                latencies.push((op, started.elapsed()));
+                latencies.push((started, op, started.elapsed()));
                 next += period;
                 let now = Instant::now();
                 if next > now {
@@ -291,7 +294,7 @@ impl Load {
         Load { stop, handle }
     }
 
-    fn finish(self) -> Vec<(Op, Duration)> {
+    fn finish(self) -> Vec<Latency> {
         self.stop.store(true, Ordering::Relaxed);
         self.handle.join().unwrap()
     }
@@ -458,11 +461,13 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
             eprintln!("  idle app p99 {all:.2} ms (Find {find:.2}, Commit {commit:.2})");
 
             let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
+            // Connected and prepared before the run starts; these samples are not counted.
             thread::sleep(Duration::from_millis(200));
             let wal_start: String = client
                 .query_one("SELECT pg_current_wal_lsn()::text", &[])
                 .unwrap()
                 .get(0);
+            let run_started = Instant::now();
             let sample = if which == 0 {
                 let (seconds, deleted) = run_delete(cluster);
                 Sample {
@@ -489,7 +494,15 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
                     ..Sample::default()
                 }
             };
-            let [p, find_p99, commit_p99] = p99s(&load.finish());
+            let run_ended = Instant::now();
+            // Only what the app did while the run went: the warm-up before it would dilute the
+            // tail with idle samples.
+            let during: Vec<Latency> = load
+                .finish()
+                .into_iter()
+                .filter(|(at, _, _)| (run_started..run_ended).contains(at))
+                .collect();
+            let [p, find_p99, commit_p99] = p99s(&during);
             // WAL written meanwhile (the app's share is small): what every commit flushes behind.
             let wal_mb: f64 = client
                 .query_one(
@@ -507,7 +520,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
             );
             println!(
                 "round {} {:<22} {:>8.3}s  max tx {:>8.1} ms  p99 tx {:>8.1} ms  app p99 {:>6.2} ms \
-                 (Find {:.2}, Commit {:.2})  WAL {:.0} MB  deleted {}",
+                 (Find {:.2}, Commit {:.2}; {} ops)  WAL {:.0} MB  deleted {}",
                 round + 1,
                 names[which],
                 sample.seconds,
@@ -516,6 +529,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
                 p,
                 find_p99,
                 commit_p99,
+                during.len(),
                 wal_mb,
                 sample.deleted
             );
