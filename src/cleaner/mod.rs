@@ -282,6 +282,29 @@ pub fn is_connection_lost(err: &Error) -> bool {
     matches!(err, Error::Connect { .. })
 }
 
+/// Runs `open` on a thread of its own and waits for it, giving up with [`Error::Interrupted`]
+/// once a stop is requested: a connection attempt can hang for connect_timeout, and a signal
+/// must be obeyed within a second. An abandoned attempt closes its connection when it ends.
+fn aside<T: Send + 'static>(
+    shutdown: &Shutdown,
+    open: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("scsctl-connect".into())
+        .spawn(move || {
+            let _ = tx.send(open());
+        })
+        .map_err(|e| Error::io("cannot start a thread", e))?;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(opened) => return opened,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !shutdown.is_stopped() => {}
+            Err(_) => return Err(Error::Interrupted),
+        }
+    }
+}
+
 struct Conn {
     store: Store,
     purger: Purger,
@@ -400,31 +423,44 @@ impl Cleaner {
             self.settings.clone(),
             self.shutdown.clone(),
         );
-        let (tx, rx) = std::sync::mpsc::channel();
-        // A connection attempt can hang for connect_timeout; run it aside so a signal is obeyed.
-        std::thread::Builder::new()
-            .name("scsctl-connect".into())
-            .spawn(move || {
-                let _ = tx.send(Conn::open(&target, &table, &settings, &shutdown));
-            })
-            .map_err(|e| Error::io("cannot start a thread", e))?;
-        loop {
-            match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(conn) => {
-                    self.primary = Some(conn?);
-                    self.holding = false;
-                    return Ok(());
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    if self.shutdown.is_stopped() {
-                        return Err(Error::Interrupted);
-                    }
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(Error::Interrupted);
-                }
-            }
+        let conn = aside(&self.shutdown, move || {
+            Conn::open(&target, &table, &settings, &shutdown)
+        })?;
+        self.primary = Some(conn);
+        self.holding = false;
+        Ok(())
+    }
+
+    /// Opens the `--jobs` helper connections that are missing, all at once, cut short by a
+    /// stop request like [`Cleaner::connect`].
+    fn connect_helpers(&mut self) -> Result<()> {
+        let missing = (self.settings.jobs.max(1) - 1).saturating_sub(self.helpers.len());
+        if missing == 0 {
+            return Ok(());
         }
+        let purger = self.primary.as_ref().expect("connected").purger.detached();
+        let (target, table, shutdown) = (
+            self.target.clone(),
+            self.table.clone(),
+            self.shutdown.clone(),
+        );
+        let opened = aside(&self.shutdown, move || {
+            std::thread::scope(|scope| {
+                let opening: Vec<_> = (0..missing)
+                    .map(|_| scope.spawn(|| Conn::open_helper(&target, &table, &purger, &shutdown)))
+                    .collect();
+                opening
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(Error::Data("a connecting thread panicked".into()))
+                        })
+                    })
+                    .collect::<Result<Vec<Conn>>>()
+            })
+        })?;
+        self.helpers.extend(opened);
+        Ok(())
     }
 
     /// Closes every connection (the server releases a session lock with it).
@@ -586,12 +622,8 @@ impl Cleaner {
                 on_batch,
             );
         }
+        self.connect_helpers()?;
         let primary = self.primary.as_mut().expect("connected");
-        while self.helpers.len() < jobs - 1 {
-            let conn =
-                Conn::open_helper(&self.target, &self.table, &primary.purger, &self.shutdown)?;
-            self.helpers.push(conn);
-        }
         let settings = &self.settings;
         let shutdown = &self.shutdown;
         let results: Vec<Result<PassReport>> = std::thread::scope(|scope| {

@@ -154,6 +154,19 @@ impl Purger {
         self.lock
     }
 
+    /// The same batches and settings, readied on no connection: a value that can travel to
+    /// another thread and go to [`Store::helper_purger`] there.
+    pub fn detached(&self) -> Purger {
+        Purger {
+            sql: self.sql.clone(),
+            prepared: None,
+            blocks_sql: self.blocks_sql.clone(),
+            blocks_prepared: None,
+            begin: String::new(),
+            ..*self
+        }
+    }
+
     /// The lock mode the batches use.
     pub fn mode(&self) -> LockMode {
         self.mode
@@ -423,19 +436,8 @@ impl Store {
     /// connection has already probed the table and resolved its lock, and WAL compression is
     /// tried only if `primary`'s server allowed it.
     pub fn helper_purger(&mut self, primary: &Purger) -> Result<Purger> {
-        let compress_wal = primary.compress_wal && self.try_wal_compression(primary.mode);
-        let mut purger = Purger {
-            mode: primary.mode,
-            lock: primary.lock,
-            sql: primary.sql.clone(),
-            prepared: None,
-            blocks_sql: primary.blocks_sql.clone(),
-            blocks_prepared: None,
-            lock_timeout: primary.lock_timeout,
-            statement_timeout: primary.statement_timeout,
-            compress_wal,
-            begin: String::new(),
-        };
+        let mut purger = primary.detached();
+        purger.compress_wal = primary.compress_wal && self.try_wal_compression(primary.mode);
         self.ready(&mut purger)?;
         Ok(purger)
     }

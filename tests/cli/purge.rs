@@ -134,7 +134,7 @@ fn block_scan_deletes_only_expired_rows() {
     seed::rows(&db, "new", 4_000, 3600.0);
     for args in [
         vec!["--scan", "blocks"],
-        vec!["--scan", "blocks", "--jobs", "2"],
+        vec!["--scan", "blocks", "--jobs", "3"],
     ] {
         let out = Scsctl::new()
             .db(&db)
