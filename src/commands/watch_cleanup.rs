@@ -141,14 +141,10 @@ impl Log<'_> {
                 if connection_lost {
                     self.metrics.active = false;
                 }
-                let what = if connection_lost {
-                    "lost the connection"
-                } else {
-                    "pass failed"
-                };
+                // The error says itself whether the connection was lost or never made.
                 self.error(
                     "pass_failed",
-                    &format!("{what}: {error}; retrying in {}", secs(retry_in)),
+                    &format!("pass failed: {error}; retrying in {}", secs(retry_in)),
                     json!({
                         "error": error.to_string(),
                         "connection_lost": connection_lost,

@@ -190,7 +190,11 @@ fn survives_pg_terminate_backend() {
     d.terminate();
     let out = d.wait_with_output(EXIT);
     out.success();
-    assert!(out.stderr.contains("lost the connection"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("lost the connection to the server"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
