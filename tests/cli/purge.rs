@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::faults::{install_gate, open_gate_for, shut_gate};
 use crate::seed::{self, lock_waiters, wait_until};
-use crate::support::{PgBouncer, Scsctl, TestDb, random_hex};
+use crate::support::{Cluster, PgBouncer, Scsctl, TestDb, random_hex};
 
 /// Runs `scsctl purge ARGS -o json` on `db`, which must succeed; returns its summary.
 pub fn purge_json(db: &TestDb, args: &[&str]) -> serde_json::Value {
@@ -497,6 +497,55 @@ fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
         out.stdout_str()
     );
     tx.rollback().unwrap();
+    assert_eq!(seed::counts_by_clock(&db), (100, 0));
+}
+
+#[test]
+fn sigint_while_a_jobs_helper_waits_for_the_server_exits_promptly() {
+    let Some(c) = Cluster::try_start_dedicated() else {
+        return;
+    };
+    let db = c.new_database();
+    seed::init(&db);
+    seed::rows(&db, "old", 100, -60.0);
+    let mut locker = db.client();
+    let mut tx = locker.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let purge = Scsctl::new()
+        .db(&db)
+        .args([
+            "purge",
+            "--jobs",
+            "2",
+            "--scan",
+            "blocks",
+            "--lock-timeout",
+            "60s",
+        ])
+        .spawn();
+    let mut watcher = db.client();
+    assert!(
+        wait_until(Duration::from_secs(10), || lock_waiters(&mut watcher) == 1),
+        "the purge never waited for the table lock"
+    );
+    // The primary connection is made and waits before any batch; its helper is not made yet,
+    // and now cannot be (the connect timeout is 10 s).
+    let frozen = c.freeze_postmaster();
+    tx.rollback().unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let sent = Instant::now();
+    purge.interrupt();
+    let out = purge.wait_with_output(Duration::from_secs(15));
+    let took = sent.elapsed();
+    drop(frozen);
+    assert!(
+        took < Duration::from_secs(2),
+        "took {took:?}: {}",
+        out.stderr
+    );
+    // Interrupted before any batch (had the helper been connected, all 100 would be gone).
+    out.code(130);
     assert_eq!(seed::counts_by_clock(&db), (100, 0));
 }
 

@@ -887,6 +887,33 @@ impl Cluster {
         let server = self.inner.server.as_ref()?;
         lock(&server.postmaster).as_ref().map(|c| c.id())
     }
+
+    /// Stops the postmaster (SIGSTOP) until the returned value is dropped: running backends
+    /// carry on, but a new connection waits for an answer that never comes. Dedicated
+    /// clusters only.
+    pub fn freeze_postmaster(&self) -> Frozen {
+        let pid = self
+            .postmaster_pid()
+            .expect("freeze_postmaster needs a dedicated cluster") as i32;
+        // SAFETY: kill has no memory-safety preconditions; the harness has not reaped the pid.
+        unsafe {
+            libc::kill(pid, libc::SIGSTOP);
+        }
+        Frozen(pid)
+    }
+}
+
+/// A postmaster held stopped by [`Cluster::freeze_postmaster`]; dropping it lets it go on
+/// (even after a failed assertion, so that the cluster can still be stopped).
+pub struct Frozen(i32);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        // SAFETY: as in freeze_postmaster.
+        unsafe {
+            libc::kill(self.0, libc::SIGCONT);
+        }
+    }
 }
 
 impl std::fmt::Debug for Cluster {
