@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::faults::{install_gate, open_gate_for, shut_gate};
 use crate::seed::{self, lock_waiters, wait_until};
-use crate::support::{Cluster, PgBouncer, Scsctl, TestDb, random_hex};
+use crate::support::{Cluster, PgBouncer, Running, Scsctl, TestDb, random_hex};
 
 /// Runs `scsctl purge ARGS -o json` on `db`, which must succeed; returns its summary.
 pub fn purge_json(db: &TestDb, args: &[&str]) -> serde_json::Value {
@@ -475,19 +475,7 @@ fn sigint_cancels_the_running_batch_and_exits_130() {
 fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
     let db = seed::fresh();
     seed::rows(&db, "old", 100, -60.0);
-    let mut locker = db.client();
-    let mut tx = locker.transaction().unwrap();
-    tx.batch_execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
-        .unwrap();
-    let purge = Scsctl::new()
-        .db(&db)
-        .args(["purge", "--lock-timeout", "60s"])
-        .spawn();
-    let mut watcher = db.client();
-    assert!(
-        wait_until(Duration::from_secs(10), || lock_waiters(&mut watcher) == 1),
-        "the purge never waited for the table lock"
-    );
+    let (mut locker, purge) = purge_held_at_start(&db, &[]);
     purge.interrupt();
     let out = purge.wait_with_output(Duration::from_secs(10));
     out.code(130);
@@ -496,8 +484,29 @@ fn sigint_while_waiting_to_start_exits_130_with_a_summary() {
         "{}",
         out.stdout_str()
     );
-    tx.rollback().unwrap();
+    locker.batch_execute("ROLLBACK").unwrap();
     assert_eq!(seed::counts_by_clock(&db), (100, 0));
+}
+
+/// Starts `scsctl purge ARGS` on `db` with its table locked (ACCESS EXCLUSIVE) and returns once
+/// the purge waits for that lock, before its first batch. The lock is the returned client's:
+/// `ROLLBACK` on it lets the purge go on.
+fn purge_held_at_start(db: &TestDb, args: &[&str]) -> (postgres::Client, Running) {
+    let mut locker = db.client();
+    locker
+        .batch_execute("BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let purge = Scsctl::new()
+        .db(db)
+        .args(["purge", "--lock-timeout", "60s"])
+        .args(args)
+        .spawn();
+    let mut watcher = db.client();
+    assert!(
+        wait_until(Duration::from_secs(10), || lock_waiters(&mut watcher) == 1),
+        "the purge never waited for the table lock"
+    );
+    (locker, purge)
 }
 
 #[test]
@@ -508,31 +517,11 @@ fn sigint_while_a_jobs_helper_waits_for_the_server_exits_promptly() {
     let db = c.new_database();
     seed::init(&db);
     seed::rows(&db, "old", 100, -60.0);
-    let mut locker = db.client();
-    let mut tx = locker.transaction().unwrap();
-    tx.batch_execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
-        .unwrap();
-    let purge = Scsctl::new()
-        .db(&db)
-        .args([
-            "purge",
-            "--jobs",
-            "2",
-            "--scan",
-            "blocks",
-            "--lock-timeout",
-            "60s",
-        ])
-        .spawn();
-    let mut watcher = db.client();
-    assert!(
-        wait_until(Duration::from_secs(10), || lock_waiters(&mut watcher) == 1),
-        "the purge never waited for the table lock"
-    );
+    let (mut locker, purge) = purge_held_at_start(&db, &["--jobs", "2", "--scan", "blocks"]);
     // The primary connection is made and waits before any batch; its helper is not made yet,
     // and now cannot be (the connect timeout is 10 s).
     let frozen = c.freeze_postmaster();
-    tx.rollback().unwrap();
+    locker.batch_execute("ROLLBACK").unwrap();
     std::thread::sleep(Duration::from_secs(1));
     let sent = Instant::now();
     purge.interrupt();
