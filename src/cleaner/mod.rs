@@ -283,8 +283,9 @@ pub fn is_connection_lost(err: &Error) -> bool {
 }
 
 /// Runs `open` on a thread of its own and waits for it, giving up with [`Error::Interrupted`]
-/// once a stop is requested: a connection attempt can hang for connect_timeout, and a signal
-/// must be obeyed within a second. An abandoned attempt closes its connection when it ends.
+/// once a stop is requested: a connection attempt can take up to connect_timeout (forever with
+/// `connect_timeout=0`), and a signal must be obeyed within a second. An abandoned attempt
+/// closes its connection when it ends.
 fn aside<T: Send + 'static>(
     shutdown: &Shutdown,
     open: impl FnOnce() -> Result<T> + Send + 'static,
@@ -300,7 +301,10 @@ fn aside<T: Send + 'static>(
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(opened) => return opened,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !shutdown.is_stopped() => {}
-            Err(_) => return Err(Error::Interrupted),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(Error::Interrupted),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(Error::Data("a connecting thread panicked".into()));
+            }
         }
     }
 }
@@ -432,7 +436,8 @@ impl Cleaner {
     }
 
     /// Opens the `--jobs` helper connections that are missing, all at once, cut short by a
-    /// stop request like [`Cleaner::connect`].
+    /// stop request like [`Cleaner::connect`]. All or nothing: if one fails, those that did
+    /// connect are closed and the first failure is returned.
     fn connect_helpers(&mut self) -> Result<()> {
         let missing = (self.settings.jobs.max(1) - 1).saturating_sub(self.helpers.len());
         if missing == 0 {

@@ -187,9 +187,7 @@ impl Target {
     fn attempt(&self, endpoint: &Endpoint, mode: DriverSslMode) -> Result<Client, DbFailure> {
         let mut config = endpoint.config.clone();
         config.ssl_mode(mode);
-        config
-            .connect(NoTls)
-            .map_err(|e| self.failure(endpoint, &e))
+        within_timeout(config, NoTls)?.map_err(|e| self.failure(endpoint, &e))
     }
 
     fn attempt_tls(
@@ -200,9 +198,7 @@ impl Target {
     ) -> Result<Client, DbFailure> {
         let mut config = endpoint.config.clone();
         config.ssl_mode(mode);
-        config
-            .connect(tls.clone())
-            .map_err(|e| self.failure(endpoint, &e))
+        within_timeout(config, tls.clone())?.map_err(|e| self.failure(endpoint, &e))
     }
 
     /// What went wrong, in words that name the sslmode when TLS was the problem.
@@ -305,6 +301,45 @@ fn tidy_tls_error(text: &str) -> String {
         (Some(_), Some(reason)) => format!("certificate verify failed{}", &text[reason..]),
         _ => text.to_owned(),
     }
+}
+
+/// Connects with `config`, giving up after its connect_timeout as libpq does. The driver's own
+/// timeout covers only opening the socket, not the startup and authentication after it, so a
+/// server that accepts and never answers (a stopped postmaster, a stuck pooler) would hang the
+/// attempt for good. The attempt runs on a thread of its own; one given up on is left to end by
+/// itself, and its connection is closed then.
+fn within_timeout<T>(
+    config: postgres::Config,
+    tls: T,
+) -> Result<Result<Client, postgres::Error>, DbFailure>
+where
+    T: postgres::tls::MakeTlsConnect<postgres::Socket> + Send + 'static,
+    T::TlsConnect: Send,
+    T::Stream: Send,
+    <T::TlsConnect as postgres::tls::TlsConnect<postgres::Socket>>::Future: Send,
+{
+    let Some(limit) = config.get_connect_timeout().copied() else {
+        return Ok(config.connect(tls));
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("scsctl-connect".into())
+        .spawn(move || {
+            let _ = tx.send(config.connect(tls));
+        })
+        .map_err(|e| plain_failure(format!("cannot start a thread: {e}"), None))?;
+    rx.recv_timeout(limit).map_err(|e| match e {
+        std::sync::mpsc::RecvTimeoutError::Timeout => plain_failure(
+            format!(
+                "timeout expired: no answer from the server within {} s (connect_timeout)",
+                limit.as_secs()
+            ),
+            None,
+        ),
+        std::sync::mpsc::RecvTimeoutError::Disconnected => {
+            plain_failure("the connecting thread panicked".into(), None)
+        }
+    })
 }
 
 fn plain_failure(message: String, hint: Option<String>) -> DbFailure {

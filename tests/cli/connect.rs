@@ -275,6 +275,33 @@ fn missing_client_key_is_named() {
 }
 
 #[test]
+fn a_server_that_never_answers_fails_after_connect_timeout() {
+    // Accepts (the kernel completes the handshake for a listener that never calls accept) and
+    // never says a word: what a stopped postmaster or a stuck pooler looks like. The driver's
+    // own timeout covers only opening the socket.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let home = Home::new();
+    for mode in ["disable", "prefer", "require"] {
+        let t = resolve(
+            &format!(
+                "host=127.0.0.1 port={port} user=nobody dbname=none sslmode={mode} connect_timeout=2"
+            ),
+            &home.env(&[]),
+        );
+        let started = std::time::Instant::now();
+        let err = connect_fails(&t);
+        let took = started.elapsed();
+        assert!(err.contains("timeout expired"), "{mode}: {err}");
+        assert!(
+            took >= Duration::from_secs(2) && took < Duration::from_secs(6),
+            "{mode}: {took:?}"
+        );
+    }
+    drop(silent);
+}
+
+#[test]
 fn wrong_password_is_a_connect_error_without_the_password() {
     let db = cluster().new_database();
     let role = format!("connect_pw_{}", random_hex(4));

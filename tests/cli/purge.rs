@@ -519,7 +519,7 @@ fn sigint_while_a_jobs_helper_waits_for_the_server_exits_promptly() {
     seed::rows(&db, "old", 100, -60.0);
     let (mut locker, purge) = purge_held_at_start(&db, &["--jobs", "2", "--scan", "blocks"]);
     // The primary connection is made and waits before any batch; its helper is not made yet,
-    // and now cannot be (the connect timeout is 10 s).
+    // and now cannot be (it would give up only after the 10 s connect timeout).
     let frozen = c.freeze_postmaster();
     locker.batch_execute("ROLLBACK").unwrap();
     std::thread::sleep(Duration::from_secs(1));
