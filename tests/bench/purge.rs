@@ -32,6 +32,9 @@ use postgres::{Client, NoTls};
 
 const SCSCTL: &str = env!("CARGO_BIN_EXE_scsctl");
 
+/// How long the app runs on a fresh connection before its operations count, idle or not.
+const WARM_UP: Duration = Duration::from_millis(200);
+
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -460,14 +463,20 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
             // The app alone, for the idle p99: over a window at least as long as a run, so that
             // the idle p99 rests on as many samples as the p99 it is compared with.
             let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
-            thread::sleep(Duration::from_millis(idle_ms));
-            let idle = load.finish();
+            let counted_from = Instant::now() + WARM_UP;
+            thread::sleep(Duration::from_millis(idle_ms) + WARM_UP);
+            // Without the first operations of a fresh connection, as in the run's window.
+            let idle: Vec<Latency> = load
+                .finish()
+                .into_iter()
+                .filter(|(at, _, _)| *at >= counted_from)
+                .collect();
             let [all, find, commit] = p99s(&idle);
             eprintln!("  idle app p99 {all:.2} ms (Find {find:.2}, Commit {commit:.2})");
 
             let load = Load::start(cluster.url("bench"), tokens.clone(), rate);
             // Connected and prepared before the run starts; these samples are not counted.
-            thread::sleep(Duration::from_millis(200));
+            thread::sleep(WARM_UP);
             let wal_start: String = client
                 .query_one("SELECT pg_current_wal_lsn()::text", &[])
                 .unwrap()
