@@ -67,7 +67,7 @@ pub use metrics::Metrics;
 pub use shutdown::{Registration, Shutdown};
 pub use sizer::{BatchSizing, INITIAL_BATCH, MAX_BATCH, MIN_BATCH, Sizer};
 
-use crate::connect::Target;
+use crate::connect::{Aside, Target, run_aside};
 use crate::error::{Error, Result};
 use crate::store::{BatchOutcome, PurgeRange, Purger, Step, Store};
 pub use crate::store::{BatchStatement, LockMode};
@@ -282,30 +282,17 @@ pub fn is_connection_lost(err: &Error) -> bool {
     matches!(err, Error::Connect { .. })
 }
 
-/// Runs `open` on a thread of its own and waits for it, giving up with [`Error::Interrupted`]
+/// Runs `open` aside ([`run_aside`]) and waits for it, giving up with [`Error::Interrupted`]
 /// once a stop is requested: a connection attempt can take up to connect_timeout (forever with
-/// `connect_timeout=0`), and a signal must be obeyed within a second. An abandoned attempt
-/// closes its connection when it ends.
+/// `connect_timeout=0`), and a signal must be obeyed within a second.
 fn aside<T: Send + 'static>(
     shutdown: &Shutdown,
     open: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("scsctl-connect".into())
-        .spawn(move || {
-            let _ = tx.send(open());
-        })
-        .map_err(|e| Error::io("cannot start a thread", e))?;
-    loop {
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(opened) => return opened,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !shutdown.is_stopped() => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(Error::Interrupted),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(Error::Data("a connecting thread panicked".into()));
-            }
-        }
+    match run_aside(open, || shutdown.is_stopped()) {
+        Aside::Done(opened) => opened,
+        Aside::GaveUp => Err(Error::Interrupted),
+        Aside::Failed(why) => Err(Error::Data(why)),
     }
 }
 

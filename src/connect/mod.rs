@@ -18,6 +18,7 @@
 //! | `verify-ca` | TLS, chain checked against `sslrootcert` | — |
 //! | `verify-full` | TLS, chain and host name checked | — |
 
+mod aside;
 mod conninfo;
 mod env;
 mod pgpass;
@@ -33,6 +34,7 @@ use postgres::{Client, NoTls};
 use crate::error::{DbFailure, Error, Result};
 use tls::MakeTlsConnector;
 
+pub(crate) use aside::{Aside, run_aside};
 pub use env::Env;
 
 /// How a failure message made from a TLS error starts.
@@ -306,8 +308,7 @@ fn tidy_tls_error(text: &str) -> String {
 /// Connects with `config`, giving up after its connect_timeout as libpq does. The driver's own
 /// timeout covers only opening the socket, not the startup and authentication after it, so a
 /// server that accepts and never answers (a stopped postmaster, a stuck pooler) would hang the
-/// attempt for good. The attempt runs on a thread of its own; one given up on is left to end by
-/// itself, and its connection is closed then.
+/// attempt for good. The attempt runs aside ([`run_aside`]).
 fn within_timeout<T>(
     config: postgres::Config,
     tls: T,
@@ -321,25 +322,21 @@ where
     let Some(limit) = config.get_connect_timeout().copied() else {
         return Ok(config.connect(tls));
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("scsctl-connect".into())
-        .spawn(move || {
-            let _ = tx.send(config.connect(tls));
-        })
-        .map_err(|e| plain_failure(format!("cannot start a thread: {e}"), None))?;
-    rx.recv_timeout(limit).map_err(|e| match e {
-        std::sync::mpsc::RecvTimeoutError::Timeout => plain_failure(
+    let deadline = std::time::Instant::now() + limit;
+    match run_aside(
+        move || config.connect(tls),
+        || std::time::Instant::now() >= deadline,
+    ) {
+        Aside::Done(result) => Ok(result),
+        Aside::GaveUp => Err(plain_failure(
             format!(
                 "timeout expired: no answer from the server within {} s (connect_timeout)",
                 limit.as_secs()
             ),
             None,
-        ),
-        std::sync::mpsc::RecvTimeoutError::Disconnected => {
-            plain_failure("the connecting thread panicked".into(), None)
-        }
-    })
+        )),
+        Aside::Failed(why) => Err(plain_failure(why, None)),
+    }
 }
 
 fn plain_failure(message: String, hint: Option<String>) -> DbFailure {
