@@ -490,8 +490,8 @@ fn envelope() -> &'static Envelope {
     ENVELOPE.get_or_init(|| {
         let mut definitions = Vec::new();
         put_envelope_definitions(&mut definitions);
-        let preamble = Preamble::new(definitions.clone()).expect("the definitions parse");
-        let types = Decoder::with_preamble(&definitions, &preamble).into_types();
+        let preamble = Preamble::new(definitions).expect("the definitions parse");
+        let types = Decoder::with_preamble(preamble.bytes(), &preamble).into_types();
         let fields = envelope_fields(&types, ENVELOPE_ID).expect("the envelope's fields");
         Envelope { preamble, fields }
     })

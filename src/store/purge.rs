@@ -218,6 +218,13 @@ const WAL_COMPRESSION: &str = "lz4";
 
 const BLOCKS_TYPES: [Type; 3] = [Type::TEXT, Type::TEXT, Type::FLOAT8];
 
+/// Whether the `pg_try_advisory_xact_lock` at the end of a batch's opening text said yes.
+fn lock_granted(messages: &[postgres::SimpleQueryMessage]) -> bool {
+    messages
+        .iter()
+        .any(|m| matches!(m, postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t")))
+}
+
 /// A block batch deletes the expired rows of a range of pages, found by a TID range scan.
 /// The cutoff is a sub-select so that it is worked out once per batch (an InitPlan): written
 /// inline it was evaluated for every row scanned, 5 % of the backend's CPU in a purge of
@@ -414,12 +421,11 @@ impl Store {
         statement_timeout: Duration,
         compress_wal: bool,
     ) -> Result<Purger> {
-        // The purger as asked for, not yet readied on any connection: readied here like a
-        // helper's, which tries WAL compression only if asked.
         let table = self.table.quoted();
-        let asked = Purger {
+        let lock = self.cleaner_lock()?;
+        self.readied(Purger {
             mode,
-            lock: self.cleaner_lock()?,
+            lock,
             sql: batch_sql(&table, statement),
             prepared: None,
             blocks_sql: blocks_sql(&table),
@@ -428,16 +434,20 @@ impl Store {
             statement_timeout,
             compress_wal,
             begin: String::new(),
-        };
-        self.helper_purger(&asked)
+        })
     }
 
     /// A purger for another connection of the same cleaner (`purge --jobs`): `primary`'s
     /// connection has already probed the table and resolved its lock, and WAL compression is
     /// tried only if `primary`'s server allowed it.
     pub fn helper_purger(&mut self, primary: &Purger) -> Result<Purger> {
-        let mut purger = primary.detached();
-        purger.compress_wal = primary.compress_wal && self.try_wal_compression(primary.mode);
+        self.readied(primary.detached())
+    }
+
+    /// `purger`, not yet readied on any connection, readied on this one; WAL compression is
+    /// tried only if `purger` asks for it, and kept only if the server allows it.
+    fn readied(&mut self, mut purger: Purger) -> Result<Purger> {
+        purger.compress_wal = purger.compress_wal && self.try_wal_compression(purger.mode);
         self.ready(&mut purger)?;
         Ok(purger)
     }
@@ -506,10 +516,7 @@ impl Store {
             .client
             .simple_query(&purger.begin)
             .and_then(|messages| {
-                let locked = messages.iter().any(
-                |m| matches!(m, postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t")),
-            );
-                if locked {
+                if lock_granted(&messages) {
                     self.run_step(purger, step, grace)
                 } else {
                     Ok(BatchOutcome {
