@@ -297,9 +297,12 @@ impl Load {
         Load { stop, handle }
     }
 
-    fn finish(self) -> Vec<Latency> {
+    /// Stops the app; returns the operations that started within `window`.
+    fn finish_within(self, window: std::ops::Range<Instant>) -> Vec<Latency> {
         self.stop.store(true, Ordering::Relaxed);
-        self.handle.join().unwrap()
+        let mut latencies = self.handle.join().unwrap();
+        latencies.retain(|(at, _, _)| window.contains(at));
+        latencies
     }
 }
 
@@ -330,14 +333,23 @@ struct Sample {
     seconds: f64,
     max_tx_ms: f64,
     p99_tx_ms: f64,
-    p99_ms: f64,
-    /// The idle p99 measured just before this run.
-    idle_ms: f64,
     deleted: i64,
     /// Every app latency of the idle window before this run, and of the run itself: pooled
     /// over the rounds, a p99 that rests on thousands of samples instead of hundreds.
     idle: Vec<Duration>,
     during: Vec<Duration>,
+}
+
+impl Sample {
+    /// The app's p99 during this run, in ms.
+    fn p99_ms(&self) -> f64 {
+        p99(self.during.clone()).as_secs_f64() * 1000.0
+    }
+
+    /// The app's p99 in the idle window just before this run, in ms.
+    fn idle_p99_ms(&self) -> f64 {
+        p99(self.idle.clone()).as_secs_f64() * 1000.0
+    }
 }
 
 fn run_delete(cluster: &Cluster) -> (f64, i64) {
@@ -466,11 +478,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
             let counted_from = Instant::now() + WARM_UP;
             thread::sleep(Duration::from_millis(idle_ms) + WARM_UP);
             // Without the first operations of a fresh connection, as in the run's window.
-            let idle: Vec<Latency> = load
-                .finish()
-                .into_iter()
-                .filter(|(at, _, _)| *at >= counted_from)
-                .collect();
+            let idle = load.finish_within(counted_from..Instant::now());
             let [all, find, commit] = p99s(&idle);
             eprintln!("  idle app p99 {all:.2} ms (Find {find:.2}, Commit {commit:.2})");
 
@@ -511,11 +519,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
             let run_ended = Instant::now();
             // Only what the app did while the run went: the warm-up before it would dilute the
             // tail with idle samples.
-            let during: Vec<Latency> = load
-                .finish()
-                .into_iter()
-                .filter(|(at, _, _)| (run_started..run_ended).contains(at))
-                .collect();
+            let during = load.finish_within(run_started..run_ended);
             let [p, find_p99, commit_p99] = p99s(&during);
             // WAL written meanwhile (the app's share is small): what every commit flushes behind.
             let wal_mb: f64 = client
@@ -548,8 +552,6 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
                 sample.deleted
             );
             samples[which].push(Sample {
-                p99_ms: p,
-                idle_ms: all,
                 idle: idle.iter().map(|(_, _, d)| *d).collect(),
                 during: during.iter().map(|(_, _, d)| *d).collect(),
                 ..sample
@@ -557,7 +559,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
         }
     }
 
-    let idle_p99 = median(samples.iter().flatten().map(|s| s.idle_ms).collect());
+    let idle_p99 = median(samples.iter().flatten().map(Sample::idle_p99_ms).collect());
     let base = median(samples[0].iter().map(|s| s.seconds).collect());
     println!();
     println!(
@@ -582,7 +584,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
         let seconds = median(s.iter().map(|x| x.seconds).collect());
         let max_tx = median(s.iter().map(|x| x.max_tx_ms).collect());
         let p99_tx = median(s.iter().map(|x| x.p99_tx_ms).collect());
-        let p = median(s.iter().map(|x| x.p99_ms).collect());
+        let p = median(s.iter().map(Sample::p99_ms).collect());
         // Each run against the DELETE of its own round: the machine's load drifts between
         // rounds, much less within one.
         let paired = median(
@@ -596,7 +598,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
                 .collect(),
         );
         // Each run's app p99 against the idle p99 measured just before it, for the same reason.
-        let paired_p99 = median(s.iter().map(|x| x.p99_ms / x.idle_ms).collect());
+        let paired_p99 = median(s.iter().map(|x| x.p99_ms() / x.idle_p99_ms()).collect());
         // All of this run kind's app operations against all of their idle windows.
         let pooled = |pick: fn(&Sample) -> &Vec<Duration>| {
             p99(s.iter().flat_map(|x| pick(x).iter().copied()).collect()).as_secs_f64()
