@@ -59,7 +59,7 @@ mod shutdown;
 mod sizer;
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 pub use daemon::{Event, Jitter, WatchSettings, watch};
@@ -69,7 +69,7 @@ pub use sizer::{BatchSizing, INITIAL_BATCH, MAX_BATCH, MIN_BATCH, Sizer};
 
 use crate::connect::{Aside, Target, run_aside};
 use crate::error::{Error, Result};
-use crate::store::{BatchOutcome, PurgeRange, Purger, Step, Store};
+use crate::store::{BatchOutcome, Leaf, PurgeRange, Purger, Step, Store};
 pub use crate::store::{BatchStatement, LockMode};
 use crate::table::TableName;
 
@@ -94,23 +94,32 @@ const INITIAL_BLOCKS: i64 = 256;
 pub const BLOCK_SCAN_SHARE: f64 = 0.2;
 /// [`Scan::Auto`] uses the index for tables smaller than this many pages.
 pub const MIN_BLOCK_SCAN_PAGES: i64 = 128;
+/// How many pages of each leaf [`Scan::Auto`] samples to tell how much of it is expired: the
+/// planner's statistics stay stale after a large purge until autovacuum runs, and would send
+/// every later pass through the whole heap to find nothing.
+const SAMPLE_PAGES: f64 = 100.0;
 
 /// How a pass finds expired rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Scan {
-    /// Blocks when the planner estimates that at least [`BLOCK_SCAN_SHARE`] of the rows are
-    /// expired (a backlog), else the index; always the index with a fixed batch size, which
-    /// counts rows.
+    /// Per leaf of the table: blocks where no index is led by `expiry`; else blocks when a
+    /// sample of the leaf's pages finds at least [`BLOCK_SCAN_SHARE`] of its rows expired (a
+    /// backlog), else the index; the index with a fixed batch size, which counts rows.
     #[default]
     Auto,
     /// Batches of the oldest expired rows through the expiry index (`ORDER BY expiry LIMIT n
     /// FOR UPDATE SKIP LOCKED`), each batch's index scan starting at the last expiry deleted.
-    /// Touches only expired rows: best when they are a small part of the table.
+    /// Touches only expired rows: best when they are a small part of the table. A leaf without
+    /// an index led by `expiry` gets [`Scan::Blocks`] all the same (each index batch would read
+    /// and sort the whole leaf).
     Index,
     /// Batches of consecutive heap pages (a TID range scan, `ctid >= '(a,0)' AND ctid <
     /// '(b,0)'`), deleting the expired rows in them: the single DELETE's sequential plan cut
-    /// into short transactions. Best for a large backlog.
+    /// into short transactions. Best for a large backlog, and the only scan for a leaf without
+    /// an index led by `expiry`.
     Blocks,
+    /// In a report only, never a setting: some leaves were purged by index, others by blocks.
+    Mixed,
 }
 
 /// What a pass does and how.
@@ -176,6 +185,7 @@ impl Scan {
             Scan::Auto => "auto",
             Scan::Index => "index",
             Scan::Blocks => "blocks",
+            Scan::Mixed => "mixed",
         }
     }
 }
@@ -205,8 +215,21 @@ impl Outcome {
     }
 }
 
+/// How a pass purges one leaf of the table, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafPlan {
+    /// The leaf, `schema.name`.
+    pub leaf: String,
+    /// [`Scan::Index`] or [`Scan::Blocks`].
+    pub scan: Scan,
+    /// Why, in a few words.
+    pub reason: String,
+    /// Its pages when the pass began.
+    pub pages: i64,
+}
+
 /// What a pass did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassReport {
     /// Rows deleted.
     pub deleted: u64,
@@ -220,8 +243,11 @@ pub struct PassReport {
     pub max_batch: Duration,
     /// How the pass ended.
     pub outcome: Outcome,
-    /// How the pass found expired rows ([`Scan::Index`] or [`Scan::Blocks`]).
+    /// How the pass found expired rows: [`Scan::Index`] or [`Scan::Blocks`] when every leaf
+    /// was purged the same way, else [`Scan::Mixed`].
     pub scan: Scan,
+    /// How each leaf of the table was purged (one entry for a plain table).
+    pub plans: Vec<LeafPlan>,
     /// Whether its batches compressed their WAL.
     pub wal_compression: bool,
 }
@@ -237,6 +263,7 @@ impl PassReport {
             max_batch: Duration::ZERO,
             outcome,
             scan: Scan::Index,
+            plans: Vec::new(),
             wal_compression: false,
         }
     }
@@ -264,8 +291,10 @@ impl PassReport {
 pub struct BatchReport {
     /// Rows deleted.
     pub deleted: u64,
-    /// Rows asked for.
+    /// Rows asked for, or pages when `pages` is set.
     pub requested: i64,
+    /// Whether the batch read a range of pages ([`Scan::Blocks`]) rather than asking for rows.
+    pub pages: bool,
     /// How long the batch took.
     pub took: Duration,
 }
@@ -547,9 +576,10 @@ impl Cleaner {
         self.connect()?;
         let started = Instant::now();
         let deadline = self.settings.max_duration.map(|d| started + d);
-        let result = self.plan().and_then(|(scan, queue)| {
+        let result = self.plan().and_then(|(plans, queue)| {
             let mut report = self.run_queue(&queue, deadline, on_batch)?;
-            report.scan = scan;
+            report.scan = overall_scan(&plans);
+            report.plans = plans;
             Ok(report)
         });
         let mut report = self.after_work(result)?;
@@ -561,39 +591,50 @@ impl Cleaner {
         Ok(report)
     }
 
-    /// Chooses how to purge (see [`Scan::Auto`]) and slices the work for the workers.
-    fn plan(&mut self) -> Result<(Scan, WorkQueue)> {
-        let grace = self.settings.grace;
-        let jobs = self.settings.jobs.max(1) as u32;
+    /// How the next pass would purge each leaf of the table, and why, without deleting.
+    pub fn plan_only(&mut self) -> Result<Vec<LeafPlan>> {
+        self.connect()?;
+        let result = self.plan().map(|(plans, _)| plans);
+        self.after_work(result)
+    }
+
+    /// Finds the leaves of the table, chooses how to purge each (see [`Scan::Auto`]) and slices
+    /// the work for the workers: each slice lies in one leaf, where a `ctid` names one row.
+    fn plan(&mut self) -> Result<(Vec<LeafPlan>, WorkQueue)> {
+        let settings = &self.settings;
+        let grace = settings.grace;
+        let jobs = settings.jobs.max(1) as u32;
+        let conn = self.primary.as_mut().expect("connected");
+        let mut leaves = conn.store.purge_layout()?.leaves;
+        // The largest first, so that parallel workers finish together.
+        leaves.sort_by_key(|l| std::cmp::Reverse(l.pages));
         let chunks = if jobs == 1 {
             1
         } else {
-            jobs * CHUNKS_PER_WORKER
+            (jobs * CHUNKS_PER_WORKER).div_ceil(leaves.len().max(1) as u32)
         };
-        let conn = self.primary.as_mut().expect("connected");
-        let (scan, pages) = match (self.settings.scan, self.settings.sizing) {
-            (Scan::Auto, BatchSizing::Fixed(_)) | (Scan::Index, _) => (Scan::Index, 0),
-            (scan, _) => {
-                let estimate = conn.store.purge_estimate(grace)?;
-                let backlog = estimate.pages >= MIN_BLOCK_SCAN_PAGES
-                    && estimate.rows > 0.0
-                    && estimate.expired >= BLOCK_SCAN_SHARE * estimate.rows;
-                if scan == Scan::Blocks || backlog {
-                    (Scan::Blocks, estimate.pages)
-                } else {
-                    (Scan::Index, 0)
+        let mut plans = Vec::with_capacity(leaves.len());
+        let mut items = Vec::new();
+        for leaf in &leaves {
+            let (scan, reason) = choose_scan(settings, leaf, &mut conn.store)?;
+            let name: Arc<str> = Arc::from(leaf.quoted.as_str());
+            match scan {
+                Scan::Blocks => items.extend(split_blocks(&name, leaf.pages, chunks)),
+                _ if chunks == 1 => items.push(Item::Index(name, PurgeRange::default())),
+                _ => {
+                    if let Some((first, cutoff)) = conn.store.expired_span(&name, grace)? {
+                        items.extend(split_expiry(&name, first, cutoff, chunks));
+                    }
                 }
             }
-        };
-        let queue = match scan {
-            Scan::Blocks => WorkQueue::split_blocks(pages, chunks),
-            _ if chunks == 1 => WorkQueue::new([Item::Index(PurgeRange::default())]),
-            _ => match conn.store.expired_span(grace)? {
-                Some((first, cutoff)) => WorkQueue::split_expiry(first, cutoff, chunks),
-                None => WorkQueue::new([]),
-            },
-        };
-        Ok((scan, queue))
+            plans.push(LeafPlan {
+                leaf: leaf.name.clone(),
+                scan,
+                reason,
+                pages: leaf.pages,
+            });
+        }
+        Ok((plans, WorkQueue::new(items)))
     }
 
     fn run_queue(
@@ -656,7 +697,7 @@ impl Cleaner {
         }
     }
 
-    fn after_work(&mut self, result: Result<PassReport>) -> Result<PassReport> {
+    fn after_work<T>(&mut self, result: Result<T>) -> Result<T> {
         if let Err(e) = &result {
             let closed = self
                 .primary
@@ -676,13 +717,69 @@ impl Drop for Cleaner {
     }
 }
 
-/// A slice of a pass, taken by one worker at a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How to purge `leaf`, and why: see [`Scan::Auto`].
+fn choose_scan(settings: &Settings, leaf: &Leaf, store: &mut Store) -> Result<(Scan, String)> {
+    if settings.scan == Scan::Blocks {
+        return Ok((Scan::Blocks, "--scan blocks".into()));
+    }
+    if !leaf.expiry_index {
+        return Ok((
+            Scan::Blocks,
+            "no index led by expiry (an index batch would read the whole table)".into(),
+        ));
+    }
+    if settings.scan == Scan::Index {
+        return Ok((Scan::Index, "--scan index".into()));
+    }
+    if let BatchSizing::Fixed(_) = settings.sizing {
+        return Ok((Scan::Index, "--batch-size counts rows".into()));
+    }
+    if leaf.pages < MIN_BLOCK_SCAN_PAGES {
+        return Ok((
+            Scan::Index,
+            format!("{} pages, fewer than {MIN_BLOCK_SCAN_PAGES}", leaf.pages),
+        ));
+    }
+    let percent = (100.0 * SAMPLE_PAGES / leaf.pages as f64).min(100.0);
+    let sample = store.sample_leaf(&leaf.quoted, percent, settings.grace)?;
+    let share = if sample.rows > 0 {
+        sample.expired as f64 / sample.rows as f64
+    } else {
+        0.0
+    };
+    let scan = if share >= BLOCK_SCAN_SHARE {
+        Scan::Blocks
+    } else {
+        Scan::Index
+    };
+    let reason = format!(
+        "{:.0}% of {} rows expired in a sample of {:.2}% of {} pages",
+        share * 100.0,
+        sample.rows,
+        percent,
+        leaf.pages
+    );
+    Ok((scan, reason))
+}
+
+/// The scan a report names: the one every leaf had, else [`Scan::Mixed`].
+fn overall_scan(plans: &[LeafPlan]) -> Scan {
+    match plans.first() {
+        None => Scan::Index,
+        Some(first) if plans.iter().all(|p| p.scan == first.scan) => first.scan,
+        Some(_) => Scan::Mixed,
+    }
+}
+
+/// A slice of a pass, taken by one worker at a time; each lies in one leaf (quoted for SQL).
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Item {
-    /// A slice of the expiry range, purged through the index.
-    Index(PurgeRange),
-    /// A range of heap pages, purged in physical order.
+    /// A slice of the leaf's expiry range, purged through its index.
+    Index(Arc<str>, PurgeRange),
+    /// A range of the leaf's heap pages, purged in physical order.
     Blocks {
+        /// The leaf.
+        leaf: Arc<str>,
         /// The first page.
         first: i64,
         /// One past the last page.
@@ -702,44 +799,48 @@ impl WorkQueue {
         }
     }
 
-    /// `chunks` slices of equal time from `first` to `cutoff`; the first slice is open below
-    /// and the last open above, so nothing expired is outside every slice.
-    fn split_expiry(first: SystemTime, cutoff: SystemTime, chunks: u32) -> WorkQueue {
-        let width = cutoff.duration_since(first).unwrap_or_default() / chunks.max(1);
-        let mut items = Vec::new();
-        let mut after = None;
-        for i in 1..=chunks {
-            let before = if i == chunks || width.is_zero() {
-                None
-            } else {
-                Some(first + width * i)
-            };
-            items.push(Item::Index(PurgeRange { after, before }));
-            if before.is_none() {
-                break;
-            }
-            after = before;
-        }
-        WorkQueue::new(items)
-    }
-
-    /// Pages `0..pages` in `chunks` contiguous ranges.
-    fn split_blocks(pages: i64, chunks: u32) -> WorkQueue {
-        let chunks = i64::from(chunks.max(1));
-        let width = (pages + chunks - 1) / chunks;
-        let items = (0..chunks)
-            .map(|i| (i * width, ((i + 1) * width).min(pages)))
-            .filter(|(first, end)| first < end)
-            .map(|(first, end)| Item::Blocks { first, end });
-        WorkQueue::new(items)
-    }
-
     fn next(&self) -> Option<Item> {
         self.items
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .pop_front()
     }
+}
+
+/// `chunks` slices of `leaf`'s expiry range of equal time from `first` to `cutoff`; the first
+/// slice is open below and the last open above, so nothing expired is outside every slice.
+fn split_expiry(leaf: &Arc<str>, first: SystemTime, cutoff: SystemTime, chunks: u32) -> Vec<Item> {
+    let width = cutoff.duration_since(first).unwrap_or_default() / chunks.max(1);
+    let mut items = Vec::new();
+    let mut after = None;
+    for i in 1..=chunks {
+        let before = if i == chunks || width.is_zero() {
+            None
+        } else {
+            Some(first + width * i)
+        };
+        items.push(Item::Index(leaf.clone(), PurgeRange { after, before }));
+        if before.is_none() {
+            break;
+        }
+        after = before;
+    }
+    items
+}
+
+/// Pages `0..pages` of `leaf` in `chunks` contiguous ranges.
+fn split_blocks(leaf: &Arc<str>, pages: i64, chunks: u32) -> Vec<Item> {
+    let chunks = i64::from(chunks.max(1));
+    let width = (pages + chunks - 1) / chunks;
+    (0..chunks)
+        .map(|i| (i * width, ((i + 1) * width).min(pages)))
+        .filter(|(first, end)| first < end)
+        .map(|(first, end)| Item::Blocks {
+            leaf: leaf.clone(),
+            first,
+            end,
+        })
+        .collect()
 }
 
 /// What to do after a batch.
@@ -780,7 +881,7 @@ impl Worker<'_> {
         let grace = self.settings.grace;
         let Some(result) = conn
             .registration
-            .run(|| conn.store.purge_step(&conn.purger, step, grace))
+            .run(|| conn.store.purge_step(&conn.purger, step.clone(), grace))
         else {
             return Ok(Flow::End(Outcome::Stopped));
         };
@@ -795,12 +896,13 @@ impl Worker<'_> {
                 self.report.max_batch = self.report.max_batch.max(took);
                 let done = match step {
                     Step::Index { .. } => batch.deleted,
-                    Step::Blocks { first, end } => (end - first) as u64,
+                    Step::Blocks { first, end, .. } => (end - first) as u64,
                 };
                 sizer.observe(requested, done, took);
                 (self.on_batch)(&BatchReport {
                     deleted: batch.deleted,
                     requested,
+                    pages: matches!(step, Step::Blocks { .. }),
                     took,
                 });
                 Ok(Flow::Done(batch))
@@ -827,11 +929,16 @@ impl Worker<'_> {
     /// Purges one slice; `Some` when the pass must end.
     fn item(&mut self, item: Item) -> Result<Option<Outcome>> {
         match item {
-            Item::Index(mut range) => {
+            Item::Index(leaf, mut range) => {
                 let mut sizer = self.index_sizer.clone();
                 let result = loop {
                     let limit = sizer.next();
-                    match self.batch(Step::Index { limit, range }, &mut sizer, limit) {
+                    let step = Step::Index {
+                        leaf: leaf.clone(),
+                        limit,
+                        range,
+                    };
+                    match self.batch(step, &mut sizer, limit) {
                         Ok(Flow::Done(batch)) if batch.deleted < limit as u64 => break Ok(None),
                         Ok(Flow::Done(batch)) => range.after = batch.last_expiry.or(range.after),
                         Ok(Flow::Retry) => {}
@@ -842,7 +949,7 @@ impl Worker<'_> {
                 self.index_sizer = sizer;
                 result
             }
-            Item::Blocks { first, end } => {
+            Item::Blocks { leaf, first, end } => {
                 let mut sizer = self.blocks_sizer.clone();
                 let mut cursor = first;
                 let mut result = Ok(None);
@@ -850,6 +957,7 @@ impl Worker<'_> {
                     let pages = sizer.next();
                     let stop = (cursor + pages).min(end);
                     let step = Step::Blocks {
+                        leaf: leaf.clone(),
                         first: cursor,
                         end: stop,
                     };
@@ -916,12 +1024,19 @@ mod tests {
         SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
     }
 
+    fn leaf() -> Arc<str> {
+        Arc::from("\"public\".\"s\"")
+    }
+
     #[test]
     fn split_covers_everything_without_overlap() {
-        let q = WorkQueue::split_expiry(at(1000), at(2000), 4);
-        let ranges: Vec<_> = std::iter::from_fn(|| q.next())
+        let ranges: Vec<_> = split_expiry(&leaf(), at(1000), at(2000), 4)
+            .into_iter()
             .map(|i| match i {
-                Item::Index(r) => r,
+                Item::Index(l, r) => {
+                    assert_eq!(l, leaf());
+                    r
+                }
                 Item::Blocks { .. } => panic!("{i:?}"),
             })
             .collect();
@@ -936,26 +1051,34 @@ mod tests {
 
     #[test]
     fn split_of_an_instant_is_one_open_range() {
-        let q = WorkQueue::split_expiry(at(5), at(5), 8);
-        let items: Vec<_> = std::iter::from_fn(|| q.next()).collect();
-        assert_eq!(items, vec![Item::Index(PurgeRange::default())]);
+        let items = split_expiry(&leaf(), at(5), at(5), 8);
+        assert_eq!(items, vec![Item::Index(leaf(), PurgeRange::default())]);
     }
 
     #[test]
     fn block_split_covers_every_page_once() {
-        let q = WorkQueue::split_blocks(10, 4);
-        let items: Vec<_> = std::iter::from_fn(|| q.next()).collect();
-        assert_eq!(
-            items,
-            vec![
-                Item::Blocks { first: 0, end: 3 },
-                Item::Blocks { first: 3, end: 6 },
-                Item::Blocks { first: 6, end: 9 },
-                Item::Blocks { first: 9, end: 10 },
-            ]
-        );
-        let q = WorkQueue::split_blocks(0, 4);
-        assert_eq!(q.next(), None);
+        let pages: Vec<_> = split_blocks(&leaf(), 10, 4)
+            .into_iter()
+            .map(|i| match i {
+                Item::Blocks { first, end, .. } => (first, end),
+                Item::Index(..) => panic!("{i:?}"),
+            })
+            .collect();
+        assert_eq!(pages, vec![(0, 3), (3, 6), (6, 9), (9, 10)]);
+        assert!(split_blocks(&leaf(), 0, 4).is_empty());
+    }
+
+    #[test]
+    fn a_report_names_one_scan_or_mixed() {
+        let plan = |scan| LeafPlan {
+            leaf: "public.s".into(),
+            scan,
+            reason: String::new(),
+            pages: 1,
+        };
+        assert_eq!(overall_scan(&[plan(Scan::Blocks), plan(Scan::Blocks)]), Scan::Blocks);
+        assert_eq!(overall_scan(&[plan(Scan::Index), plan(Scan::Blocks)]), Scan::Mixed);
+        assert_eq!(overall_scan(&[]), Scan::Index);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::cleaner::{
-    BatchSizing, BatchStatement, Cleaner, DEFAULT_TARGET_BATCH_TIME, LockMode, Outcome, PassReport,
-    Scan, Settings, Shutdown, default_statement_timeout,
+    BatchSizing, BatchStatement, Cleaner, DEFAULT_TARGET_BATCH_TIME, LeafPlan, LockMode, Outcome,
+    PassReport, Scan, Settings, Shutdown, default_statement_timeout,
 };
 use crate::cli::{BatchStatementArg, CleanerArgs, LockModeArg, OutputFormat, PurgeArgs, ScanArg};
 use crate::config::{Config, Verbosity};
@@ -40,12 +40,14 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     out.verbose(&format!("using table \"{}\"", config.table));
 
     if args.dry_run {
-        let count = match cleaner.count() {
-            Ok(n) => n,
+        let planned = cleaner.plan_only().and_then(|plans| Ok((plans, cleaner.count()?)));
+        let (plans, count) = match planned {
+            Ok(planned) => planned,
             Err(e) => return interrupted(out, e),
         };
         let mut report = empty_report(Outcome::Completed);
         report.deleted = count.max(0) as u64;
+        report.plans = plans;
         return summary(out, args, &report, None, false);
     }
     let leading = match cleaner.try_lead() {
@@ -69,9 +71,10 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     let on_batch = |b: &crate::cleaner::BatchReport| match &bar {
         Some(bar) => bar.inc(b.deleted),
         None if verbose => out.verbose(&format!(
-            "batch: {} of {} rows in {:.1} ms",
+            "batch: {} rows deleted of {} {} asked for, in {:.1} ms",
             b.deleted,
             b.requested,
+            if b.pages { "pages" } else { "rows" },
             b.took.as_secs_f64() * 1000.0
         )),
         None => {}
@@ -87,6 +90,9 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
             return interrupted(out, e);
         }
     };
+    for line in plan_lines(&report.plans) {
+        out.verbose(&line);
+    }
     let mut stopped = report.outcome == Outcome::Stopped;
     if report.outcome == Outcome::Standby {
         out.note(&format!(
@@ -254,6 +260,13 @@ fn summary(
                 "deleted"
             };
             let mut line = format!("{verb} {} expired sessions", report.deleted);
+            if args.dry_run {
+                out.line(&line)?;
+                for plan in plan_lines(&report.plans) {
+                    out.line(&plan)?;
+                }
+                return Ok(());
+            }
             if !args.dry_run {
                 line.push_str(&format!(
                     " in {} batches ({} retried), {:.2}s, longest batch {:.0} ms",
@@ -275,15 +288,42 @@ fn summary(
         }
         _ => {
             let mut doc = report_json(report, args.dry_run);
-            if !args.dry_run {
+            if args.dry_run {
+                doc["would_delete"] = json!(report.deleted);
+                doc["deleted"] = json!(0);
+            } else {
                 doc["scan"] = json!(report.scan.as_str());
             }
+            doc["tables"] = plans_json(&report.plans);
             if let Some(v) = vacuumed {
                 doc["vacuumed"] = json!(v);
             }
             out.document(&doc)
         }
     }
+}
+
+/// One line per leaf of the table: how it is purged and why.
+fn plan_lines(plans: &[LeafPlan]) -> Vec<String> {
+    plans
+        .iter()
+        .map(|p| format!("scan of {}: {} ({})", p.leaf, p.scan.as_str(), p.reason))
+        .collect()
+}
+
+/// The per-leaf plans as a JSON array.
+pub(super) fn plans_json(plans: &[LeafPlan]) -> serde_json::Value {
+    plans
+        .iter()
+        .map(|p| {
+            json!({
+                "table": p.leaf,
+                "scan": p.scan.as_str(),
+                "reason": p.reason,
+                "pages": p.pages,
+            })
+        })
+        .collect()
 }
 
 /// Parses an optional duration flag, passing on its warning.

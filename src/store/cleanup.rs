@@ -5,7 +5,9 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::Store;
+use std::sync::Arc;
+
+use super::{BatchStatement, LockMode, PurgeRange, Step, Store};
 use crate::connect::Target;
 use crate::table::TableName;
 
@@ -15,6 +17,11 @@ pub const DEFAULT_CLEANUP_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// Rows deleted per statement by the background cleanup, so that no pass is one long
 /// transaction on a large backlog.
 const CLEANUP_BATCH: i64 = 5_000;
+/// How long a cleanup batch waits for a row lock before it fails (and the pass with it; the
+/// next pass tries again).
+const CLEANUP_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one cleanup batch may run.
+const CLEANUP_STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a background cleanup did over its life.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,20 +107,57 @@ impl Drop for Cleanup {
     }
 }
 
-/// Deletes every expired row in batches, stopping early when asked to.
+/// Pages per block batch of the background cleanup, in a leaf without an expiry index.
+const CLEANUP_PAGES: i64 = 1_024;
+
+/// Deletes every expired row in batches, leaf by leaf, stopping early when asked to: through
+/// the expiry index where a leaf has one, else in page order (reading a leaf without the index
+/// once per batch would make the pass quadratic).
 fn delete_all_expired(
     store: &mut Store,
     stopped: &mpsc::Receiver<()>,
 ) -> crate::error::Result<u64> {
+    let stop_asked = || !matches!(stopped.try_recv(), Err(mpsc::TryRecvError::Empty));
+    let layout = store.purge_layout()?;
+    let purger = store.purger(
+        LockMode::Session,
+        BatchStatement::Ctid,
+        CLEANUP_LOCK_TIMEOUT,
+        CLEANUP_STATEMENT_TIMEOUT,
+        false,
+    )?;
     let mut total = 0;
-    loop {
-        let batch = store.purge_batch(CLEANUP_BATCH, Duration::ZERO)?;
-        total += batch.deleted;
-        if batch.deleted < CLEANUP_BATCH as u64 {
-            return Ok(total);
+    for leaf in &layout.leaves {
+        let name: Arc<str> = Arc::from(leaf.quoted.as_str());
+        if leaf.expiry_index {
+            loop {
+                let step = Step::Index {
+                    leaf: name.clone(),
+                    limit: CLEANUP_BATCH,
+                    range: PurgeRange::default(),
+                };
+                let deleted = store.purge_step(&purger, step, Duration::ZERO)?.deleted;
+                total += deleted;
+                if deleted < CLEANUP_BATCH as u64 || stop_asked() {
+                    break;
+                }
+            }
+        } else {
+            for first in (0..leaf.pages).step_by(CLEANUP_PAGES as usize) {
+                let step = Step::Blocks {
+                    leaf: name.clone(),
+                    first,
+                    end: (first + CLEANUP_PAGES).min(leaf.pages),
+                };
+                total += store.purge_step(&purger, step, Duration::ZERO)?.deleted;
+                if stop_asked() {
+                    break;
+                }
+            }
         }
-        if !matches!(stopped.try_recv(), Err(mpsc::TryRecvError::Empty)) {
-            return Ok(total);
+        if stop_asked() {
+            break;
         }
     }
+    Ok(total)
 }

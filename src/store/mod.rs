@@ -18,6 +18,7 @@
 mod admin;
 mod cleanup;
 mod errors;
+mod leaves;
 mod purge;
 mod schema;
 
@@ -29,9 +30,9 @@ use postgres::{Client, Statement};
 
 pub use admin::{SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
+pub use leaves::{Layout, Leaf, TableKind};
 pub use purge::{
-    BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeBatch, PurgeEstimate, PurgeRange,
-    Purger, Step,
+    BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeRange, Purger, Sample, Step,
 };
 pub use schema::{SchemaCheck, create_sql, grant_sql};
 

@@ -176,10 +176,17 @@ fn dry_run_counts_and_deletes_nothing() {
     seed::rows(&db, "new", 3, 60.0);
     let out = Scsctl::new().db(&db).args(["purge", "--dry-run"]).run();
     out.success();
-    assert_eq!(out.stdout_str(), "would delete 42 expired sessions\n");
+    assert_eq!(
+        out.stdout_str(),
+        "would delete 42 expired sessions\n\
+         scan of public.sessions: index (1 pages, fewer than 128)\n"
+    );
     let doc = purge_json(&db, &["--dry-run"]);
-    assert_eq!(doc["deleted"], 42);
+    assert_eq!(doc["would_delete"], 42);
+    assert_eq!(doc["deleted"], 0);
     assert_eq!(doc["dry_run"], true);
+    assert_eq!(doc["tables"][0]["table"], "public.sessions");
+    assert_eq!(doc["tables"][0]["scan"], "index");
     assert_eq!(seed::counts_by_clock(&db), (42, 3));
 }
 
