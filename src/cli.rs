@@ -152,9 +152,15 @@ pub struct InitSchemaArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table (repeatable)
+    /// Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table and on each of its partitions
+    /// (repeatable)
     #[arg(long, value_name = "ROLE")]
     pub grant: Vec<String>,
+
+    /// Create the table hash-partitioned by token into N leaf partitions (<TABLE>_p0 …), the
+    /// expiry index on the parent; an existing table is checked, never converted
+    #[arg(long, value_name = "N")]
+    pub partitions: Option<u32>,
 }
 
 /// `get`.

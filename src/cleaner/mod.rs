@@ -1076,8 +1076,14 @@ mod tests {
             reason: String::new(),
             pages: 1,
         };
-        assert_eq!(overall_scan(&[plan(Scan::Blocks), plan(Scan::Blocks)]), Scan::Blocks);
-        assert_eq!(overall_scan(&[plan(Scan::Index), plan(Scan::Blocks)]), Scan::Mixed);
+        assert_eq!(
+            overall_scan(&[plan(Scan::Blocks), plan(Scan::Blocks)]),
+            Scan::Blocks
+        );
+        assert_eq!(
+            overall_scan(&[plan(Scan::Index), plan(Scan::Blocks)]),
+            Scan::Mixed
+        );
         assert_eq!(overall_scan(&[]), Scan::Index);
     }
 

@@ -7,14 +7,21 @@ use crate::cli::{InitSchemaArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::Output;
-use crate::store::{create_sql, grant_sql};
+use crate::store::{check_partitions, create_sql, grant_sql, partition_names};
 
 /// Creates or checks the table; exit 1 when an existing table is incompatible.
 pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<()> {
+    if let Some(n) = args.partitions {
+        check_partitions(&config.table, n)?;
+    }
     if args.dry_run {
-        let mut sql = create_sql(&config.table);
+        let mut sql = create_sql(&config.table, args.partitions);
+        let leaves = args
+            .partitions
+            .map(|n| partition_names(&config.table, n))
+            .unwrap_or_default();
         for role in &args.grant {
-            sql.extend(grant_sql(&config.table, role));
+            sql.extend(grant_sql(&config.table, &leaves, role));
         }
         return match out.format() {
             OutputFormat::Table => {
@@ -27,7 +34,7 @@ pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<(
         };
     }
     let mut store = connect_store(config, out)?;
-    let check = store.init_schema(&args.grant)?;
+    let check = store.init_schema_with(&args.grant, args.partitions)?;
     for warning in &check.warnings {
         out.warn(warning);
     }
@@ -39,10 +46,20 @@ pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<(
     if out.shows_results() {
         match out.format() {
             OutputFormat::Table => {
+                let shape = match (check.partitioned, check.leaves.len()) {
+                    (true, 1) => " (partitioned, 1 leaf partition)".to_owned(),
+                    (true, n) => format!(" (partitioned, {n} leaf partitions)"),
+                    (false, 0) => String::new(),
+                    (false, 1) => " (with 1 inheritance child)".to_owned(),
+                    (false, n) => format!(" (with {n} inheritance children)"),
+                };
                 let message = match status {
-                    "created" => format!("created table \"{}\" and its expiry index", config.table),
+                    "created" => format!(
+                        "created table \"{}\"{shape} and its expiry index",
+                        config.table
+                    ),
                     "ok" => format!(
-                        "table \"{}\" exists and has the shape SCS needs",
+                        "table \"{}\"{shape} exists and has the shape SCS needs",
                         config.table
                     ),
                     _ => format!("table \"{}\" exists but SCS cannot use it:", config.table),
@@ -61,6 +78,8 @@ pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<(
                 "problems": check.problems,
                 "warnings": check.warnings,
                 "granted": args.grant,
+                "partitioned": check.partitioned,
+                "leaves": check.leaves,
             }))?,
         }
     }

@@ -40,7 +40,9 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     out.verbose(&format!("using table \"{}\"", config.table));
 
     if args.dry_run {
-        let planned = cleaner.plan_only().and_then(|plans| Ok((plans, cleaner.count()?)));
+        let planned = cleaner
+            .plan_only()
+            .and_then(|plans| Ok((plans, cleaner.count()?)));
         let (plans, count) = match planned {
             Ok(planned) => planned,
             Err(e) => return interrupted(out, e),

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::open_store;
 use crate::cli::{OutputFormat, StatsArgs};
-use crate::config::Config;
+use crate::config::{Config, Verbosity};
 use crate::duration::rfc3339_micros;
 use crate::error::Result;
 use crate::output::Output;
@@ -32,6 +32,16 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
             "dead_tuples": s.dead_tuples,
             "last_vacuum": time(s.last_vacuum),
             "last_autovacuum": time(s.last_autovacuum),
+            "leaves": s.leaves.iter().map(|l| json!({
+                "table": l.name,
+                "live": l.live,
+                "expired": l.expired,
+                "table_bytes": l.table_bytes,
+                "index_bytes": l.index_bytes,
+                "dead_tuples": l.dead_tuples,
+                "last_vacuum": time(l.last_vacuum),
+                "last_autovacuum": time(l.last_autovacuum),
+            })).collect::<Vec<_>>(),
         })),
         OutputFormat::Table => {
             let never = || "never".to_owned();
@@ -53,6 +63,23 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
                     time(s.last_autovacuum).unwrap_or_else(never),
                 ),
             ])?;
+            if config.verbosity == Verbosity::Verbose && s.leaves.len() > 1 {
+                out.line("")?;
+                out.line("tables holding the rows")?;
+                let width = s.leaves.iter().map(|l| l.name.chars().count()).max();
+                let width = width.unwrap_or(0);
+                for l in &s.leaves {
+                    out.line(&format!(
+                        "{:<width$}  {:>10} live  {:>10} expired  {:>10} table  {:>10} indexes  {:>8} dead",
+                        l.name,
+                        l.live,
+                        l.expired,
+                        bytes(l.table_bytes as f64),
+                        bytes(l.index_bytes as f64),
+                        l.dead_tuples
+                    ))?;
+                }
+            }
             let width = terminal_width().saturating_sub(20).clamp(10, 60);
             out.line("")?;
             out.line("live sessions by time left (next 24 hours)")?;

@@ -109,6 +109,32 @@ pub struct Stats {
     pub live_by_hour: Vec<i64>,
     /// Expired sessions by age: within 1 h, 1–6 h, 6–24 h, 1–7 days, older.
     pub expired_by_age: Vec<i64>,
+    /// Each table that holds rows (the table itself when plain; each leaf partition of a
+    /// partitioned table; an inheritance parent and each child). The sizes, dead tuples and
+    /// vacuum times above are over all of them: sums, and for the vacuum times the least
+    /// recent (`None` when one never was).
+    pub leaves: Vec<LeafStats>,
+}
+
+/// Statistics of one table holding rows of the sessions table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeafStats {
+    /// `schema.name`.
+    pub name: String,
+    /// Live rows in it.
+    pub live: i64,
+    /// Expired rows in it.
+    pub expired: i64,
+    /// Its size on disk (heap and TOAST).
+    pub table_bytes: i64,
+    /// Its indexes' size on disk.
+    pub index_bytes: i64,
+    /// Its dead tuples.
+    pub dead_tuples: i64,
+    /// Its last manual VACUUM.
+    pub last_vacuum: Option<SystemTime>,
+    /// Its last autovacuum.
+    pub last_autovacuum: Option<SystemTime>,
 }
 
 impl Store {
@@ -421,11 +447,12 @@ impl Store {
         Ok(value)
     }
 
-    /// Statistics for `scsctl stats`, read in one statement.
+    /// Statistics for `scsctl stats`: the rows in one statement (one scan of the table), the
+    /// sizes and vacuum state of each leaf in another.
     pub fn stats(&mut self) -> Result<Stats> {
         let t = self.table.quoted();
         let sql = format!(
-            "WITH s AS (SELECT expiry, octet_length(data) AS len FROM {t}), \
+            "WITH s AS (SELECT tableoid, expiry, octet_length(data) AS len FROM {t}), \
                   b AS (SELECT \
                     count(*) FILTER (WHERE current_timestamp < expiry) AS live, \
                     count(*) FILTER (WHERE expiry <= current_timestamp) AS expired, \
@@ -443,17 +470,50 @@ impl Store {
                       count(*) FILTER (WHERE expiry <= current_timestamp - interval '6 hours' AND expiry > current_timestamp - interval '1 day'), \
                       count(*) FILTER (WHERE expiry <= current_timestamp - interval '1 day' AND expiry > current_timestamp - interval '7 days'), \
                       count(*) FILTER (WHERE expiry <= current_timestamp - interval '7 days')] AS ages \
-                    FROM s WHERE expiry <= current_timestamp) \
-             SELECT b.live, b.expired, b.oldest, b.newest, b.total, b.avg, \
-                    pg_table_size($1::text::regclass), pg_indexes_size($1::text::regclass), \
-                    coalesce(st.n_dead_tup, 0), st.last_vacuum, st.last_autovacuum, current_timestamp, \
-                    h.hours::int8[], a.ages \
-             FROM b, h, a LEFT JOIN pg_stat_user_tables st ON st.relid = $1::text::regclass"
+                    FROM s WHERE expiry <= current_timestamp), \
+                  l AS (SELECT coalesce(array_agg(relid), '{{}}') AS relids, \
+                               coalesce(array_agg(live), '{{}}') AS live, \
+                               coalesce(array_agg(expired), '{{}}') AS expired FROM ( \
+                    SELECT tableoid AS relid, \
+                           count(*) FILTER (WHERE current_timestamp < expiry) AS live, \
+                           count(*) FILTER (WHERE expiry <= current_timestamp) AS expired \
+                    FROM s GROUP BY 1) x) \
+             SELECT b.live, b.expired, b.oldest, b.newest, b.total, b.avg, current_timestamp, \
+                    h.hours::int8[], a.ages, l.relids::oid[], l.live::int8[], l.expired::int8[] \
+             FROM b, h, a, l"
         );
         let row = self
             .client
-            .query_typed_one(&sql, &[(&t, Type::TEXT)])
+            .query_typed_one(&sql, &[])
             .map_err(|e| table_error(&self.table, "cannot read table statistics", e))?;
+        let (relids, live, expired): (Vec<u32>, Vec<i64>, Vec<i64>) =
+            (row.get(9), row.get(10), row.get(11));
+        let count =
+            |oid: u32, of: &[i64]| relids.iter().position(|r| *r == oid).map_or(0, |i| of[i]);
+        let leaves: Vec<LeafStats> = self
+            .client
+            .query_typed(LEAF_STATS_SQL, &[(&t, Type::TEXT)])
+            .map_err(|e| table_error(&self.table, "cannot read table statistics", e))?
+            .iter()
+            .map(|r| LeafStats {
+                name: r.get(1),
+                live: count(r.get(0), &live),
+                expired: count(r.get(0), &expired),
+                table_bytes: r.get(2),
+                index_bytes: r.get(3),
+                dead_tuples: r.get(4),
+                last_vacuum: r.get(5),
+                last_autovacuum: r.get(6),
+            })
+            .collect();
+        let least_recent = |of: fn(&LeafStats) -> Option<SystemTime>| {
+            leaves
+                .iter()
+                .map(of)
+                .collect::<Option<Vec<_>>>()?
+                .into_iter()
+                .min()
+        };
         Ok(Stats {
             live: row.get(0),
             expired: row.get(1),
@@ -461,14 +521,27 @@ impl Store {
             newest_expiry: row.get(3),
             data_bytes_total: row.get(4),
             data_bytes_avg: row.get(5),
-            table_bytes: row.get(6),
-            index_bytes: row.get(7),
-            dead_tuples: row.get(8),
-            last_vacuum: row.get(9),
-            last_autovacuum: row.get(10),
-            now: row.get(11),
-            live_by_hour: row.get(12),
-            expired_by_age: row.get(13),
+            table_bytes: leaves.iter().map(|l| l.table_bytes).sum(),
+            index_bytes: leaves.iter().map(|l| l.index_bytes).sum(),
+            dead_tuples: leaves.iter().map(|l| l.dead_tuples).sum(),
+            last_vacuum: least_recent(|l| l.last_vacuum),
+            last_autovacuum: least_recent(|l| l.last_autovacuum),
+            now: row.get(6),
+            live_by_hour: row.get(7),
+            expired_by_age: row.get(8),
+            leaves,
         })
     }
 }
+
+/// Sizes, dead tuples and vacuum times of every table holding rows of the sessions table.
+const LEAF_STATS_SQL: &str = "\
+WITH RECURSIVE tree(relid) AS ( \
+    SELECT $1::text::regclass::oid \
+  UNION \
+    SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid) \
+SELECT c.oid, n.nspname || '.' || c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid), \
+       coalesce(st.n_dead_tup, 0), st.last_vacuum, st.last_autovacuum \
+FROM tree t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace \
+LEFT JOIN pg_stat_user_tables st ON st.relid = c.oid \
+WHERE c.relkind = 'r' ORDER BY 2";

@@ -82,7 +82,7 @@ fn relkind_name(kind: &str) -> &'static str {
 /// Every relation in the table's inheritance tree (partitions are inheritance children in the
 /// catalog), with what purging needs to know of each. `UNION` rather than `UNION ALL`: with
 /// multiple inheritance a child can be reached twice.
-const LAYOUT_SQL: &str = "\
+pub(super) const LAYOUT_SQL: &str = "\
 WITH RECURSIVE tree(relid, depth) AS ( \
     SELECT $1::text::regclass::oid, 0 \
   UNION \
@@ -178,7 +178,10 @@ impl Store {
             )));
         }
         // A plain table is named as given, and the server's own "permission denied" says it.
-        let denied = layout.leaves.iter().find(|l| named_directly && !l.accessible);
+        let denied = layout
+            .leaves
+            .iter()
+            .find(|l| named_directly && !l.accessible);
         if let Some(leaf) = denied {
             return Err(Error::Incompatible(format!(
                 "permission denied: this role may not select, update and delete in \"{}\", \

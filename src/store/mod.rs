@@ -28,13 +28,15 @@ use std::time::SystemTime;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Statement};
 
-pub use admin::{SessionRow, State, Stats};
+pub use admin::{LeafStats, SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
 pub use leaves::{Layout, Leaf, TableKind};
 pub use purge::{
     BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeRange, Purger, Sample, Step,
 };
-pub use schema::{SchemaCheck, create_sql, grant_sql};
+pub use schema::{
+    MAX_PARTITIONS, SchemaCheck, check_partitions, create_sql, grant_sql, partition_names,
+};
 
 use crate::connect::Target;
 use crate::error::Result;

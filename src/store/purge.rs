@@ -598,7 +598,9 @@ mod tests {
             assert!(sql.contains("ORDER BY expiry LIMIT $1 FOR UPDATE SKIP LOCKED"));
             assert!(sql.contains("expiry >= $3 AND expiry < $4"));
             assert!(sql.starts_with("WITH gone AS (DELETE FROM ONLY \"public\".\"s_p1\""));
-            assert!(sql.contains("SELECT ctid FROM ONLY") || sql.contains("SELECT token FROM ONLY"));
+            assert!(
+                sql.contains("SELECT ctid FROM ONLY") || sql.contains("SELECT token FROM ONLY")
+            );
             // Chosen by the sub-select, and checked again by the DELETE itself.
             let cutoff = "expiry < current_timestamp - $2 * interval '1 second'";
             assert_eq!(sql.matches(cutoff).count(), 2, "{sql}");

@@ -8,17 +8,38 @@ use super::errors::table_error;
 use crate::error::{Error, Result};
 use crate::table::{TableName, quote_ident};
 
+/// The most leaf partitions `init-schema --partitions` makes.
+pub const MAX_PARTITIONS: u32 = 1024;
+
 /// The statements that create the table, in order: the schema when the name is qualified,
-/// the table and the expiry index, each `IF NOT EXISTS`.
-pub fn create_sql(table: &TableName) -> Vec<String> {
+/// the table and the expiry index, each `IF NOT EXISTS`. With `partitions`, the table is
+/// partitioned by hash of `token` (the only partitioning SCS's SQL allows: the primary key
+/// must hold the partition key, and `ON CONFLICT (token)` must keep working) into that many
+/// leaves named `<table>_p<i>`, the expiry index on the parent (so on every leaf).
+pub fn create_sql(table: &TableName, partitions: Option<u32>) -> Vec<String> {
     let mut sql = Vec::new();
     if let Some(schema) = table.quoted_schema() {
         sql.push(format!("CREATE SCHEMA IF NOT EXISTS {schema}"));
     }
-    sql.push(format!(
-        "CREATE TABLE IF NOT EXISTS {} (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)",
-        table.quoted()
-    ));
+    let columns = "(token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)";
+    match partitions {
+        None => sql.push(format!(
+            "CREATE TABLE IF NOT EXISTS {} {columns}",
+            table.quoted()
+        )),
+        Some(n) => {
+            sql.push(format!(
+                "CREATE TABLE IF NOT EXISTS {} {columns} PARTITION BY HASH (token)",
+                table.quoted()
+            ));
+            for (i, leaf) in partition_names(table, n).iter().enumerate() {
+                sql.push(format!(
+                    "CREATE TABLE IF NOT EXISTS {leaf} PARTITION OF {} FOR VALUES WITH (MODULUS {n}, REMAINDER {i})",
+                    table.quoted()
+                ));
+            }
+        }
+    }
     sql.push(format!(
         "CREATE INDEX IF NOT EXISTS {} ON {} (expiry)",
         quote_ident(&table.index_name()),
@@ -27,8 +48,41 @@ pub fn create_sql(table: &TableName) -> Vec<String> {
     sql
 }
 
-/// The statements that let `role` use the table as an SCS app does.
-pub fn grant_sql(table: &TableName, role: &str) -> Vec<String> {
+/// The leaf partitions `init-schema --partitions n` makes, quoted: `<table>_p0` … in the
+/// table's schema.
+pub fn partition_names(table: &TableName, n: u32) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let leaf = quote_ident(&format!("{}_p{i}", table.name()));
+            match table.quoted_schema() {
+                Some(schema) => format!("{schema}.{leaf}"),
+                None => leaf,
+            }
+        })
+        .collect()
+}
+
+/// Checks `--partitions`: a count PostgreSQL can hash into, and leaf names it will not
+/// truncate.
+pub fn check_partitions(table: &TableName, n: u32) -> Result<()> {
+    if !(1..=MAX_PARTITIONS).contains(&n) {
+        return Err(Error::Usage(format!(
+            "--partitions takes a number from 1 to {MAX_PARTITIONS}, not {n}"
+        )));
+    }
+    let longest = format!("{}_p{}", table.name(), n - 1);
+    if longest.len() > 63 {
+        return Err(Error::Usage(format!(
+            "the partitions of \"{table}\" would be named like {longest:?}, longer than the 63 bytes PostgreSQL keeps: use a shorter table name"
+        )));
+    }
+    Ok(())
+}
+
+/// The statements that let `role` use the table as an SCS app does. `leaves` are the table's
+/// partitions or inheritance children (quoted), granted the same: scsctl's purge deletes from
+/// each directly, where the parent's privileges do not reach.
+pub fn grant_sql(table: &TableName, leaves: &[String], role: &str) -> Vec<String> {
     let mut sql = Vec::new();
     if let Some(schema) = table.quoted_schema() {
         sql.push(format!(
@@ -36,11 +90,12 @@ pub fn grant_sql(table: &TableName, role: &str) -> Vec<String> {
             quote_ident(role)
         ));
     }
-    sql.push(format!(
-        "GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}",
-        table.quoted(),
-        quote_ident(role)
-    ));
+    for name in std::iter::once(&table.quoted()).chain(leaves) {
+        sql.push(format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {}",
+            quote_ident(role)
+        ));
+    }
     sql
 }
 
@@ -53,6 +108,11 @@ pub struct SchemaCheck {
     pub problems: Vec<String>,
     /// Differences that SCS survives but an operator should fix (no index on expiry, …).
     pub warnings: Vec<String>,
+    /// The leaf partitions or inheritance children that hold rows besides the table itself
+    /// (`schema.name`), empty for a plain table.
+    pub leaves: Vec<String>,
+    /// Whether the table is partitioned.
+    pub partitioned: bool,
 }
 
 impl SchemaCheck {
@@ -77,6 +137,20 @@ impl Store {
     /// advisory lock serialises them, since `IF NOT EXISTS` alone races in the catalog), then
     /// checks the shape of what is there. An existing table is never altered.
     pub fn init_schema(&mut self, grants: &[String]) -> Result<SchemaCheck> {
+        self.init_schema_with(grants, None)
+    }
+
+    /// [`Store::init_schema`], creating a table hash-partitioned by `token` into `partitions`
+    /// leaves when it is missing ([`create_sql`]). An existing table that is not partitioned is
+    /// refused rather than converted.
+    pub fn init_schema_with(
+        &mut self,
+        grants: &[String],
+        partitions: Option<u32>,
+    ) -> Result<SchemaCheck> {
+        if let Some(n) = partitions {
+            check_partitions(&self.table, n)?;
+        }
         let table = self.table.clone();
         let mut tx = self
             .client
@@ -93,13 +167,26 @@ impl Store {
         let found = regclass(&mut tx, &table)?;
         let existed = found.is_some();
         if !existed {
-            for sql in create_sql(&table) {
+            for sql in create_sql(&table, partitions) {
                 tx.batch_execute(&sql)
                     .map_err(|e| Error::db(format!("cannot create table \"{table}\""), e))?;
             }
         }
+        if let (Some(oid), Some(_)) = (found, partitions) {
+            if relkind(&mut tx, oid)? == b'r' {
+                return Err(Error::Incompatible(format!(
+                    "table \"{table}\" exists and is not partitioned; scsctl does not convert a \
+                     table in place — create the partitioned table under another name \
+                     (scsctl init-schema --partitions N --table NEW), copy the rows \
+                     (INSERT INTO NEW SELECT token, data, expiry FROM {table}), then swap the \
+                     names in one transaction (ALTER TABLE … RENAME TO …) while the app is stopped"
+                )));
+            }
+        }
+        let leaf_names = leaf_names(&mut tx, &table)?;
         for role in grants {
-            for sql in grant_sql(&table, role) {
+            let quoted: Vec<String> = leaf_names.iter().map(|(q, _)| q.clone()).collect();
+            for sql in grant_sql(&table, &quoted, role) {
                 tx.batch_execute(&sql)
                     .map_err(|e| Error::db(format!("cannot grant access to role {role:?}"), e))?;
             }
@@ -111,24 +198,10 @@ impl Store {
         };
         let mut check = check_shape(&mut tx, &table, oid)?;
         check.existed = existed;
+        check.leaves = leaf_names.into_iter().map(|(_, name)| name).collect();
+        check_leaf_indexes(&mut tx, &table, &mut check)?;
         tx.commit()
             .map_err(|e| Error::db(format!("cannot create table \"{table}\""), e))?;
-        Ok(check)
-    }
-
-    /// Checks the shape of the table without changing anything. A missing table is an error
-    /// that says how to create it.
-    pub fn check_schema(&mut self) -> Result<SchemaCheck> {
-        let table = self.table.clone();
-        let mut tx = self
-            .client
-            .build_transaction()
-            .read_only(true)
-            .start()
-            .map_err(|e| table_error(&table, "cannot start a transaction", e))?;
-        let oid = regclass(&mut tx, &table)?.ok_or_else(|| missing(&table))?;
-        let mut check = check_shape(&mut tx, &table, oid)?;
-        check.existed = true;
         Ok(check)
     }
 }
@@ -159,6 +232,66 @@ fn check_granted(tx: &mut postgres::Transaction<'_>, table: &TableName, role: &s
     })
 }
 
+/// The relation's `relkind` letter.
+fn relkind(tx: &mut postgres::Transaction<'_>, oid: postgres::types::Oid) -> Result<u8> {
+    let kind: i8 = tx
+        .query_typed_one(
+            "SELECT relkind FROM pg_class WHERE oid = $1",
+            &[(&oid, Type::OID)],
+        )
+        .map_err(|e| Error::db("cannot inspect the table", e))?
+        .get(0);
+    Ok(kind as u8)
+}
+
+/// The tables holding rows of `table` besides itself (leaf partitions, inheritance children,
+/// at any depth): `(quoted, schema.name)`.
+fn leaf_names(
+    tx: &mut postgres::Transaction<'_>,
+    table: &TableName,
+) -> Result<Vec<(String, String)>> {
+    let rows = tx
+        .query_typed(super::leaves::LAYOUT_SQL, &[(&table.quoted(), Type::TEXT)])
+        .map_err(|e| Error::db("cannot read the table's partitions", e))?;
+    Ok(rows
+        .iter()
+        .filter(|r| r.get::<_, i32>(4) > 0 && r.get::<_, String>(1) == "r")
+        .map(|r| {
+            let (schema, name): (String, String) = (r.get(2), r.get(3));
+            (
+                format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+                format!("{schema}.{name}"),
+            )
+        })
+        .collect())
+}
+
+/// Warns of each leaf (partition or child) without an index led by `expiry`: the parent's
+/// index does not cover a child table, and a partition can be attached without one.
+fn check_leaf_indexes(
+    tx: &mut postgres::Transaction<'_>,
+    table: &TableName,
+    check: &mut SchemaCheck,
+) -> Result<()> {
+    let rows = tx
+        .query_typed(super::leaves::LAYOUT_SQL, &[(&table.quoted(), Type::TEXT)])
+        .map_err(|e| Error::db("cannot read the table's partitions", e))?;
+    let bare: Vec<String> = rows
+        .iter()
+        .filter(|r| r.get::<_, i32>(4) > 0 && r.get::<_, String>(1) == "r" && !r.get::<_, bool>(6))
+        .map(|r| format!("{}.{}", r.get::<_, String>(2), r.get::<_, String>(3)))
+        .collect();
+    if !bare.is_empty() {
+        check.warnings.push(format!(
+            "{} of {} leaf tables have no index led by expiry ({}): scsctl purges them in page order, reading each whole — create one on each (CREATE INDEX CONCURRENTLY … ON <leaf> (expiry))",
+            bare.len(),
+            check.leaves.len(),
+            bare.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 fn regclass(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<Option<u32>> {
     let row = tx
         .query_typed_one(
@@ -182,17 +315,12 @@ fn check_shape(
     oid: postgres::types::Oid,
 ) -> Result<SchemaCheck> {
     let mut check = SchemaCheck::default();
-    let kind: i8 = tx
-        .query_typed_one(
-            "SELECT relkind FROM pg_class WHERE oid = $1",
-            &[(&oid, Type::OID)],
-        )
-        .map_err(|e| Error::db("cannot inspect the table", e))?
-        .get(0);
-    if !matches!(kind as u8, b'r' | b'p') {
+    let kind = relkind(tx, oid)?;
+    check.partitioned = kind == b'p';
+    if !matches!(kind, b'r' | b'p') {
         check.problems.push(format!(
             "\"{table}\" is not a table (relkind '{}')",
-            kind as u8 as char
+            kind as char
         ));
         return Ok(check);
     }
@@ -268,7 +396,8 @@ fn check_shape(
             "token has a unique index but is not the PRIMARY KEY SCS's schema declares".to_owned(),
         );
     }
-    if expiry_attnum.is_some() {
+    // A partitioned table's own index is only a template; its leaves are checked one by one.
+    if expiry_attnum.is_some() && !check.partitioned {
         let indexed = indexes.iter().any(|i| {
             Some(i.get::<_, i16>(3)) == expiry_attnum && i.get::<_, bool>(4) && i.get::<_, bool>(5)
         });
