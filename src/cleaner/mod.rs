@@ -735,9 +735,10 @@ fn choose_scan(settings: &Settings, leaf: &Leaf, store: &mut Store) -> Result<(S
         return Ok((Scan::Index, "--batch-size counts rows".into()));
     }
     if leaf.pages < MIN_BLOCK_SCAN_PAGES {
+        let s = if leaf.pages == 1 { "" } else { "s" };
         return Ok((
             Scan::Index,
-            format!("{} pages, fewer than {MIN_BLOCK_SCAN_PAGES}", leaf.pages),
+            format!("{} page{s}, fewer than {MIN_BLOCK_SCAN_PAGES}", leaf.pages),
         ));
     }
     let percent = (100.0 * SAMPLE_PAGES / leaf.pages as f64).min(100.0);
@@ -895,7 +896,7 @@ impl Worker<'_> {
                 self.report.deleted += batch.deleted;
                 self.report.max_batch = self.report.max_batch.max(took);
                 let done = match step {
-                    Step::Index { .. } => batch.deleted,
+                    Step::Index { .. } => batch.chosen,
                     Step::Blocks { first, end, .. } => (end - first) as u64,
                 };
                 sizer.observe(requested, done, took);
@@ -939,7 +940,16 @@ impl Worker<'_> {
                         range,
                     };
                     match self.batch(step, &mut sizer, limit) {
-                        Ok(Flow::Done(batch)) if batch.deleted < limit as u64 => break Ok(None),
+                        Ok(Flow::Done(batch)) if batch.chosen < limit as u64 => break Ok(None),
+                        // Every row chosen was kept (by a trigger or a policy) and all had the
+                        // expiry the batch started at: the next batch would choose them again.
+                        Ok(Flow::Done(batch))
+                            if batch.deleted == 0
+                                && range.after.is_some()
+                                && batch.last_expiry == range.after =>
+                        {
+                            break Ok(None);
+                        }
                         Ok(Flow::Done(batch)) => range.after = batch.last_expiry.or(range.after),
                         Ok(Flow::Retry) => {}
                         Ok(Flow::End(outcome)) => break Ok(Some(outcome)),

@@ -118,9 +118,12 @@ impl Store {
             let relkind: String = row.get(1);
             let (schema, name): (String, String) = (row.get(2), row.get(3));
             let depth: i32 = row.get(4);
+            if depth == 0 {
+                row_security = row.get(8);
+            }
             match (depth, relkind.as_str()) {
                 (0, "p") => kind = TableKind::Partitioned,
-                (0, "r") => row_security = row.get(8),
+                (0, "r") => {}
                 (0, other) => {
                     return Err(Error::Incompatible(format!(
                         "\"{}\" is {}, not a table: scsctl purges and counts the table that \

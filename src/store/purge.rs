@@ -118,7 +118,10 @@ pub struct Sample {
 pub struct BatchOutcome {
     /// Rows deleted (0 when the lock was not held).
     pub deleted: u64,
-    /// The latest expiry among the deleted rows.
+    /// Rows an index batch chose and locked: as many as deleted unless a trigger or a
+    /// row-level security policy kept some. For a block batch, the rows deleted.
+    pub chosen: u64,
+    /// The latest expiry among the rows an index batch chose.
     pub last_expiry: Option<SystemTime>,
     /// False when, in [`LockMode::Transaction`], another cleaner held the lock and the batch
     /// did nothing.
@@ -175,31 +178,38 @@ const BATCH_TYPES: [Type; 4] = [
     Type::TIMESTAMPTZ,
 ];
 
-/// An index batch in `leaf`: the rows are chosen, locked and deleted by one statement, named by
-/// their `ctid` (or token) within the leaf alone, and their expiry is checked again by the
-/// DELETE itself, so that no statement can remove a row it did not choose or a row that is
-/// live by its own clock.
+/// An index batch in `leaf`: the rows are chosen and locked, then deleted by the same
+/// statement, named by their `ctid` (or token) within the leaf alone, and their expiry is
+/// checked again by the DELETE itself, so that no statement can remove a row it did not choose
+/// or a row that is live by its own clock. It returns how many rows were chosen, the latest
+/// expiry among them (where the next batch starts) and how many were deleted: fewer than
+/// chosen where a trigger or a row-level security policy keeps a row.
 fn batch_sql(leaf: &str, statement: BatchStatement) -> String {
     let expired = "expiry < current_timestamp - $2 * interval '1 second'";
-    let select = |col: &str| {
-        format!(
-            "SELECT {col} FROM ONLY {leaf} \
-             WHERE expiry >= $3 AND expiry < $4 AND {expired} \
-             ORDER BY expiry LIMIT $1 FOR UPDATE SKIP LOCKED"
-        )
+    let key = match statement {
+        BatchStatement::Ctid => "ctid",
+        BatchStatement::Key => "token",
     };
+    let chosen = format!(
+        "SELECT {key}, expiry FROM ONLY {leaf} \
+         WHERE expiry >= $3 AND expiry < $4 AND {expired} \
+         ORDER BY expiry LIMIT $1 FOR UPDATE SKIP LOCKED"
+    );
     let delete = match statement {
         BatchStatement::Ctid => format!(
-            "DELETE FROM ONLY {leaf} WHERE ctid = ANY(ARRAY({})) AND {expired} RETURNING expiry",
-            select("ctid")
+            "DELETE FROM ONLY {leaf} WHERE ctid = ANY(ARRAY(SELECT ctid FROM chosen)) \
+             AND {expired} RETURNING 1"
         ),
         BatchStatement::Key => format!(
-            "DELETE FROM ONLY {leaf} t USING ({}) b \
-             WHERE t.token = b.token AND t.{expired} RETURNING t.expiry",
-            select("token")
+            "DELETE FROM ONLY {leaf} t USING chosen b \
+             WHERE t.token = b.token AND t.{expired} RETURNING 1"
         ),
     };
-    format!("WITH gone AS ({delete}) SELECT count(*), max(expiry) FROM gone")
+    format!(
+        "WITH chosen AS MATERIALIZED ({chosen}), gone AS ({delete}) \
+         SELECT (SELECT count(*) FROM chosen), (SELECT max(expiry) FROM chosen), \
+                (SELECT count(*) FROM gone)"
+    )
 }
 
 /// A purge does not wait for its commits to reach disk: if the server crashes, the last
@@ -486,6 +496,7 @@ impl Store {
                 } else {
                     Ok(BatchOutcome {
                         deleted: 0,
+                        chosen: 0,
                         last_expiry: None,
                         locked: false,
                     })
@@ -527,8 +538,9 @@ impl Store {
                 let sql = batch_sql(leaf, purger.statement);
                 let row = self.client.query_typed_one(&sql, &typed(&params))?;
                 Ok(BatchOutcome {
-                    deleted: row.get::<_, i64>(0) as u64,
+                    chosen: row.get::<_, i64>(0) as u64,
                     last_expiry: row.get(1),
+                    deleted: row.get::<_, i64>(2) as u64,
                     locked: true,
                 })
             }
@@ -544,6 +556,7 @@ impl Store {
                 )?;
                 Ok(BatchOutcome {
                     deleted,
+                    chosen: deleted,
                     last_expiry: None,
                     locked: true,
                 })

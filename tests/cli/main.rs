@@ -25,6 +25,7 @@ mod put;
 mod scale_out;
 mod security;
 mod seed;
+mod shapes;
 mod stats;
 mod store;
 mod values;
