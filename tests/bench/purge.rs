@@ -5,8 +5,11 @@
 //! Run by hand: `cargo bench --bench purge`. Not part of `cargo test`.
 //!
 //! Environment:
-//! - `SCSCTL_BENCH_ROWS` (default 2,000,000): sessions seeded, about 320 bytes of data each,
-//!   half of them expired.
+//! - `SCSCTL_BENCH_ROWS` (default 2,000,000): sessions seeded, about 320 bytes of data each.
+//! - `SCSCTL_BENCH_EXPIRED` (default 0.5): the share of them that is expired.
+//! - `SCSCTL_BENCH_SHAPE` (default `plain`): the table each run purges — `plain` (SCS's table
+//!   with its expiry index), `noindex` (the same without the expiry index) or `hashN` (hash
+//!   partitioned by token into N leaves, the expiry index on the parent).
 //! - `SCSCTL_BENCH_ROUNDS` (default 3): alternating rounds; medians are reported.
 //! - `SCSCTL_BENCH_VARIANTS` (default `default;--jobs 2`): `;`-separated extra purge flags,
 //!   one variant each.
@@ -168,15 +171,17 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Seeds `seed` once; each run copies it into a fresh `sessions` table.
-fn seed(client: &mut Client, rows: u64) {
+/// Seeds `seed` once, `expired_share` of it expired; each run copies it into a fresh
+/// `sessions` table.
+fn seed(client: &mut Client, rows: u64, expired_share: f64) {
+    let per_mille = (expired_share * 1000.0).round() as i64;
     client
         .batch_execute(&format!(
             "CREATE TABLE seed (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL);
              INSERT INTO seed
                SELECT encode(sha256(i::text::bytea), 'base64'),
                       decode(repeat(md5(i::text), 20), 'hex'),
-                      CASE WHEN i % 2 = 0
+                      CASE WHEN (i::int8 * 7919) % 1000 < {per_mille}
                            THEN now() - interval '1 minute' - random() * interval '24 hours'
                            ELSE now() + interval '3 hours' + random() * interval '24 hours' END
                FROM generate_series(1, {rows}) i;"
@@ -185,14 +190,48 @@ fn seed(client: &mut Client, rows: u64) {
     client.batch_execute("VACUUM ANALYZE seed").unwrap();
 }
 
-fn reset(client: &mut Client) {
+/// The table a run purges: its DDL, as `SCSCTL_BENCH_SHAPE` names it.
+fn shape_sql(shape: &str) -> String {
+    let columns = "token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL";
+    match shape {
+        "plain" => format!(
+            "CREATE TABLE sessions ({columns}); \
+             INSERT INTO sessions SELECT * FROM seed ORDER BY token; \
+             CREATE INDEX sessions_expiry_idx ON sessions (expiry);"
+        ),
+        "noindex" => format!(
+            "CREATE TABLE sessions ({columns}); \
+             INSERT INTO sessions SELECT * FROM seed ORDER BY token;"
+        ),
+        _ => {
+            let n: u32 = shape
+                .strip_prefix("hash")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| {
+                    panic!("SCSCTL_BENCH_SHAPE: plain, noindex or hashN, not {shape}")
+                });
+            let mut sql = format!("CREATE TABLE sessions ({columns}) PARTITION BY HASH (token);");
+            for i in 0..n {
+                sql.push_str(&format!(
+                    "CREATE TABLE sessions_p{i} PARTITION OF sessions \
+                     FOR VALUES WITH (MODULUS {n}, REMAINDER {i});"
+                ));
+            }
+            sql.push_str(
+                "INSERT INTO sessions SELECT * FROM seed ORDER BY token; \
+                 CREATE INDEX sessions_expiry_idx ON sessions (expiry);",
+            );
+            sql
+        }
+    }
+}
+
+fn reset(client: &mut Client, shape: &str) {
     client
-        .batch_execute(
-            "DROP TABLE IF EXISTS sessions;
-             CREATE TABLE sessions (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL);
-             INSERT INTO sessions SELECT * FROM seed ORDER BY token;
-             CREATE INDEX sessions_expiry_idx ON sessions (expiry);",
-        )
+        .batch_execute(&format!(
+            "DROP TABLE IF EXISTS sessions; {}",
+            shape_sql(shape)
+        ))
         .unwrap();
     client.batch_execute("VACUUM ANALYZE sessions").unwrap();
     client.batch_execute("CHECKPOINT").unwrap();
@@ -419,6 +458,11 @@ fn main() {
         return;
     }
     let rows = env_num("SCSCTL_BENCH_ROWS", 2_000_000);
+    let expired_share: f64 = std::env::var("SCSCTL_BENCH_EXPIRED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.5);
+    let shape = std::env::var("SCSCTL_BENCH_SHAPE").unwrap_or_else(|_| "plain".into());
     let rounds = env_num("SCSCTL_BENCH_ROUNDS", 3).max(1);
     let rate = env_num("SCSCTL_BENCH_APP_RATE", 500);
     let idle_ms = env_num("SCSCTL_BENCH_IDLE_MS", 3000);
@@ -431,7 +475,15 @@ fn main() {
     eprintln!("starting a private cluster…");
     let cluster = Cluster::start();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        bench(&cluster, rows, rounds, rate, idle_ms, &variants)
+        let setup = Setup {
+            rows,
+            expired_share,
+            shape: &shape,
+            rounds,
+            rate,
+            idle_ms,
+        };
+        bench(&cluster, &setup, &variants)
     }));
     cluster.stop();
     if let Err(e) = result {
@@ -439,13 +491,31 @@ fn main() {
     }
 }
 
-fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, variants: &[String]) {
+/// What one benchmark run measures.
+struct Setup<'a> {
+    rows: u64,
+    expired_share: f64,
+    shape: &'a str,
+    rounds: u64,
+    rate: u64,
+    idle_ms: u64,
+}
+
+fn bench(cluster: &Cluster, setup: &Setup<'_>, variants: &[String]) {
+    let Setup {
+        rows,
+        expired_share,
+        shape,
+        rounds,
+        rate,
+        idle_ms,
+    } = *setup;
     let mut admin = cluster.client("postgres");
     admin.batch_execute("CREATE DATABASE bench").unwrap();
     let mut client = cluster.client("bench");
     eprintln!("seeding {rows} sessions…");
     let t = Instant::now();
-    seed(&mut client, rows);
+    seed(&mut client, rows, expired_share);
     eprintln!("seeded in {:.1}s", t.elapsed().as_secs_f64());
     let tokens: Arc<Vec<String>> = Arc::new(
         client
@@ -470,7 +540,7 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
             order.reverse();
         }
         for which in order {
-            reset(&mut client);
+            reset(&mut client, shape);
             let expected = expired(&mut client);
             // The app alone, for the idle p99: over a window at least as long as a run, so that
             // the idle p99 rests on as many samples as the p99 it is compared with.
@@ -563,8 +633,9 @@ fn bench(cluster: &Cluster, rows: u64, rounds: u64, rate: u64, idle_ms: u64, var
     let base = median(samples[0].iter().map(|s| s.seconds).collect());
     println!();
     println!(
-        "purge benchmark: {rows} sessions (half expired), {rounds} rounds, app load {rate} ops/s \
-         (Find 75 %, Commit 25 %); medians"
+        "purge benchmark: {rows} sessions ({:.0} % expired), table {shape}, {rounds} rounds, \
+         app load {rate} ops/s (Find 75 %, Commit 25 %); medians",
+        expired_share * 100.0
     );
     println!("app p99 idle: {idle_p99:.2} ms");
     println!(

@@ -280,3 +280,74 @@ fn zero_interval_disables_cleanup() {
     assert!(store.fetch("old").unwrap().is_some());
     assert!(store.stop_cleanup().is_none());
 }
+
+#[test]
+fn background_cleanup_works_leaf_by_leaf_on_partitioned_and_index_less_tables() {
+    let db = cluster().new_database();
+    let target = Target::resolve(Some(&db.url()), &Env::default()).unwrap();
+    let table = TableName::parse("sessions").unwrap();
+    let mut seed = Store::connect(&target, table.clone()).unwrap();
+    let check = seed.init_schema_with(&[], Some(4)).unwrap();
+    assert!(check.partitioned && check.leaves.len() == 4, "{check:?}");
+    db.client()
+        .batch_execute(
+            "INSERT INTO sessions SELECT 'old' || i, '\\x00', now() - interval '1 hour' FROM generate_series(1, 3000) i; \
+             INSERT INTO sessions SELECT 'live' || i, '\\x00', now() + interval '1 hour' FROM generate_series(1, 1000) i;",
+        )
+        .unwrap();
+    drop(seed);
+    let store = Store::open(&target, table, Duration::from_millis(100)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let counts = || -> (i64, i64) {
+        let row = db
+            .client()
+            .query_one(
+                "SELECT count(*) FILTER (WHERE token LIKE 'old%'), count(*) FILTER (WHERE token LIKE 'live%') FROM sessions",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    while counts().0 > 0 {
+        assert!(std::time::Instant::now() < deadline, "cleanup did not run");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let report = {
+        let mut store = store;
+        store.stop_cleanup().unwrap()
+    };
+    assert_eq!(counts(), (0, 1000), "live sessions are never cleaned");
+    assert_eq!(report.deleted, 3000, "{report:?}");
+
+    // The same on a table without an expiry index (page-order batches).
+    let bare = TableName::parse("bare").unwrap();
+    db.client()
+        .batch_execute(
+            "CREATE TABLE bare (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL); \
+             INSERT INTO bare SELECT 'old' || i, '\\x00', now() - interval '1 hour' FROM generate_series(1, 20000) i; \
+             INSERT INTO bare SELECT 'live' || i, '\\x00', now() + interval '1 hour' FROM generate_series(1, 500) i;",
+        )
+        .unwrap();
+    let mut store = Store::open(&target, bare, Duration::from_millis(100)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let old: i64 = db
+            .client()
+            .query_one("SELECT count(*) FROM bare WHERE token LIKE 'old%'", &[])
+            .unwrap()
+            .get(0);
+        if old == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{old} left");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let report = store.stop_cleanup().unwrap();
+    assert_eq!(report.deleted, 20_000, "{report:?}");
+    let live: i64 = db
+        .client()
+        .query_one("SELECT count(*) FROM bare", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(live, 500);
+}
