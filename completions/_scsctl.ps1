@@ -51,7 +51,8 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             break
         }
         'scsctl;init-schema' {
-            [CompletionResult]::new('--grant', '--grant', [CompletionResultType]::ParameterName, 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table (repeatable)')
+            [CompletionResult]::new('--grant', '--grant', [CompletionResultType]::ParameterName, 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table and on each of its partitions (repeatable)')
+            [CompletionResult]::new('--partitions', '--partitions', [CompletionResultType]::ParameterName, 'Create the table hash-partitioned by token into N leaf partitions (<TABLE>_p0 …), the expiry index on the parent; an existing table is checked, never converted')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')

@@ -429,13 +429,17 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__init__subcmd__schema)
-            opts="-d -t -o -q -v -h -V --dry-run --grant --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --dry-run --grant --partitions --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --grant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partitions)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -47,7 +47,8 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'scsctl;init-schema'= {
-            cand --grant 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table (repeatable)'
+            cand --grant 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table and on each of its partitions (repeatable)'
+            cand --partitions 'Create the table hash-partitioned by token into N leaf partitions (<TABLE>_p0 …), the expiry index on the parent; an existing table is checked, never converted'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'

@@ -48,7 +48,8 @@ complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "stats" -d 'Show count
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "man" -d 'Write man pages into a directory'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c scsctl -n "__fish_scsctl_using_subcommand init-schema" -l grant -d 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table (repeatable)' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand init-schema" -l grant -d 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table and on each of its partitions (repeatable)' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand init-schema" -l partitions -d 'Create the table hash-partitioned by token into N leaf partitions (<TABLE>_p0 …), the expiry index on the parent; an existing table is checked, never converted' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand init-schema" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand init-schema" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand init-schema" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
