@@ -450,6 +450,8 @@ impl Store {
     /// Statistics for `scsctl stats`: the rows in one statement (one scan of the table), the
     /// sizes and vacuum state of each leaf in another.
     pub fn stats(&mut self) -> Result<Stats> {
+        // A view or a foreign table is refused by name rather than by a missing column.
+        self.layout()?;
         let t = self.table.quoted();
         let sql = format!(
             "WITH s AS (SELECT tableoid, expiry, octet_length(data) AS len FROM {t}), \
