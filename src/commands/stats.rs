@@ -7,18 +7,98 @@ use serde_json::json;
 use super::open_store;
 use crate::cli::{OutputFormat, StatsArgs};
 use crate::config::{Config, Verbosity};
-use crate::duration::rfc3339_micros;
+use crate::duration::{relative, rfc3339_micros};
 use crate::error::Result;
 use crate::output::Output;
+use crate::store::{EXPIRED_BUCKETS, LIVE_BUCKETS};
 
-/// Labels of the expired-backlog buckets, matching [`crate::store::Stats::expired_by_age`].
-const AGE_LABELS: [&str; 5] = ["< 1h", "1-6h", "6-24h", "1-7d", "> 7d"];
+/// A bucket of a histogram: where it starts and ends (seconds; `None` is open), and its count.
+struct Bucket {
+    from: i64,
+    to: Option<i64>,
+    count: i64,
+}
+
+impl Bucket {
+    /// `2-3h`, `23h-1d`, `7-30d`, `30d+`.
+    fn label(&self) -> String {
+        let unit = |s: i64| {
+            if s == 0 {
+                "0".to_owned()
+            } else if s % 86_400 == 0 {
+                format!("{}d", s / 86_400)
+            } else {
+                format!("{}h", s / 3_600)
+            }
+        };
+        match self.to {
+            None => format!("{}+", unit(self.from)),
+            Some(to) => {
+                let (a, b) = (unit(self.from), unit(to));
+                // `1-2h` rather than `1h-2h` when both ends have the same unit.
+                match (a.chars().last(), b.chars().last()) {
+                    (Some(x), Some(y)) if x == y => format!("{}-{b}", &a[..a.len() - 1]),
+                    _ => format!("{a}-{b}"),
+                }
+            }
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({ "from_s": self.from, "to_s": self.to, "count": self.count, "label": self.label() })
+    }
+}
+
+/// The histogram of `counts` over buckets starting at `edges` (the last one open).
+fn buckets(edges: &[i64], counts: &[i64]) -> Vec<Bucket> {
+    edges
+        .iter()
+        .enumerate()
+        .map(|(i, &from)| Bucket {
+            from,
+            to: edges.get(i + 1).copied(),
+            count: counts.get(i).copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// Runs of empty buckets folded into one, and empty buckets after the last full one dropped,
+/// so that a chart shows where the sessions are without a screen of zeros.
+fn folded(buckets: &[Bucket]) -> Vec<Bucket> {
+    let last_full = buckets.iter().rposition(|b| b.count > 0);
+    let mut out: Vec<Bucket> = Vec::new();
+    for (i, b) in buckets.iter().enumerate() {
+        if last_full.is_none_or(|last| i > last) {
+            break;
+        }
+        match out.last_mut() {
+            Some(prev) if prev.count == 0 && b.count == 0 => prev.to = b.to,
+            _ => out.push(Bucket {
+                from: b.from,
+                to: b.to,
+                count: b.count,
+            }),
+        }
+    }
+    out
+}
 
 /// Shows table statistics.
 pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
     let mut store = open_store(config, out)?;
     let s = store.stats()?;
     let time = |t: Option<SystemTime>| t.map(rfc3339_micros);
+    let when = |t: Option<SystemTime>| {
+        t.map(|t| format!("{} ({})", rfc3339_micros(t), relative(t, s.now)))
+    };
+    let live = buckets(&LIVE_BUCKETS, &s.live_by_time_left);
+    let ages = buckets(&EXPIRED_BUCKETS, &s.expired_by_age);
+    let total = s.live + s.expired;
+    let expired_share = if total > 0 {
+        s.expired as f64 / total as f64
+    } else {
+        0.0
+    };
     match out.format() {
         OutputFormat::Json | OutputFormat::Ndjson => out.document(&json!({
             "live": s.live,
@@ -32,6 +112,9 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
             "dead_tuples": s.dead_tuples,
             "last_vacuum": time(s.last_vacuum),
             "last_autovacuum": time(s.last_autovacuum),
+            "expired_share": (expired_share * 1e6).round() / 1e6,
+            "live_by_time_left": live.iter().map(Bucket::json).collect::<Vec<_>>(),
+            "expired_by_age": ages.iter().map(Bucket::json).collect::<Vec<_>>(),
             "leaves": s.leaves.iter().map(|l| json!({
                 "table": l.name,
                 "live": l.live,
@@ -50,8 +133,9 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
                 ("table", config.table.to_string()),
                 ("live", s.live.to_string()),
                 ("expired", s.expired.to_string()),
-                ("oldest expiry", time(s.oldest_expiry).unwrap_or_else(none)),
-                ("newest expiry", time(s.newest_expiry).unwrap_or_else(none)),
+                ("expired share", format!("{:.1} %", expired_share * 100.0)),
+                ("oldest expiry", when(s.oldest_expiry).unwrap_or_else(none)),
+                ("newest expiry", when(s.newest_expiry).unwrap_or_else(none)),
                 ("data total", bytes(s.data_bytes_total as f64)),
                 ("data average", bytes(s.data_bytes_avg)),
                 ("table on disk", bytes(s.table_bytes as f64)),
@@ -82,24 +166,17 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
             }
             let width = terminal_width().saturating_sub(20).clamp(10, 60);
             out.line("")?;
-            out.line("live sessions by time left (next 24 hours)")?;
-            let hours: Vec<(String, i64)> = s
-                .live_by_hour
-                .iter()
-                .enumerate()
-                .map(|(h, n)| (format!("{h}-{}h", h + 1), *n))
-                .collect();
-            for line in bars(&hours, width) {
+            out.line("live sessions by time left")?;
+            let rows: Vec<(String, i64)> =
+                folded(&live).iter().map(|b| (b.label(), b.count)).collect();
+            for line in bars(&rows, width) {
                 out.line(&line)?;
             }
             out.line("")?;
             out.line("expired backlog by age")?;
-            let ages: Vec<(String, i64)> = AGE_LABELS
-                .iter()
-                .zip(&s.expired_by_age)
-                .map(|(l, n)| ((*l).to_owned(), *n))
-                .collect();
-            for line in bars(&ages, width) {
+            let rows: Vec<(String, i64)> =
+                folded(&ages).iter().map(|b| (b.label(), b.count)).collect();
+            for line in bars(&rows, width) {
                 out.line(&line)?;
             }
             Ok(())
@@ -165,6 +242,17 @@ mod tests {
         assert_eq!(lines[0], "a ████ 10");
         assert_eq!(lines[1], "b ██ 5");
         assert_eq!(lines[2], "c  0");
+    }
+
+    #[test]
+    fn buckets_are_labelled_and_empty_runs_folded() {
+        let b = buckets(&[0, 3_600, 7_200, 86_400, 172_800], &[0, 0, 5, 0, 0]);
+        let labels: Vec<String> = b.iter().map(Bucket::label).collect();
+        assert_eq!(labels, ["0-1h", "1-2h", "2h-1d", "1-2d", "2d+"]);
+        let f = folded(&b);
+        let shown: Vec<(String, i64)> = f.iter().map(|b| (b.label(), b.count)).collect();
+        assert_eq!(shown, [("0-2h".to_owned(), 0), ("2h-1d".to_owned(), 5)]);
+        assert!(folded(&buckets(&[0, 1], &[0, 0])).is_empty());
     }
 
     #[test]

@@ -78,6 +78,18 @@ impl State {
     }
 }
 
+/// Where the buckets of [`Stats::live_by_time_left`] start, in seconds of time left: by the hour
+/// for the first day, then 1–2 days, 2–7 days, 7–30 days and 30 days or more.
+pub const LIVE_BUCKETS: [i64; 28] = [
+    0, 3_600, 7_200, 10_800, 14_400, 18_000, 21_600, 25_200, 28_800, 32_400, 36_000, 39_600,
+    43_200, 46_800, 50_400, 54_000, 57_600, 61_200, 64_800, 68_400, 72_000, 75_600, 79_200, 82_800,
+    86_400, 172_800, 604_800, 2_592_000,
+];
+
+/// Where the buckets of [`Stats::expired_by_age`] start, in seconds since expiry: within the
+/// hour, 1–6 hours, 6–24 hours, 1–7 days, 7 days or more.
+pub const EXPIRED_BUCKETS: [i64; 5] = [0, 3_600, 21_600, 86_400, 604_800];
+
 /// Statistics of the sessions table, for `scsctl stats`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
@@ -105,9 +117,10 @@ pub struct Stats {
     pub last_autovacuum: Option<SystemTime>,
     /// The database clock when the statistics were read.
     pub now: SystemTime,
-    /// Live sessions by hours left: index 0 expires within the hour, 23 within 23–24 h.
-    pub live_by_hour: Vec<i64>,
-    /// Expired sessions by age: within 1 h, 1–6 h, 6–24 h, 1–7 days, older.
+    /// Live sessions by time left, one count per bucket of [`LIVE_BUCKETS`]: every live
+    /// session is in one (an `infinity` expiry in the last).
+    pub live_by_time_left: Vec<i64>,
+    /// Expired sessions by age, one count per bucket of [`EXPIRED_BUCKETS`].
     pub expired_by_age: Vec<i64>,
     /// Each table that holds rows (the table itself when plain; each leaf partition of a
     /// partitioned table; an inheritance parent and each child). The sizes, dead tuples and
@@ -461,18 +474,16 @@ impl Store {
                     min(expiry) AS oldest, max(expiry) AS newest, \
                     coalesce(sum(len), 0)::int8 AS total, coalesce(avg(len), 0)::float8 AS avg \
                   FROM s), \
-                  h AS (SELECT coalesce(array_agg(coalesce(c, 0) ORDER BY i), '{{}}') AS hours FROM \
-                    generate_series(0, 23) i LEFT JOIN (\
-                      SELECT floor(extract(epoch FROM expiry - current_timestamp) / 3600)::int AS i, count(*) AS c \
-                      FROM s WHERE current_timestamp < expiry AND expiry < current_timestamp + interval '24 hours' \
-                      GROUP BY 1) x USING (i)), \
-                  a AS (SELECT ARRAY[\
-                      count(*) FILTER (WHERE expiry > current_timestamp - interval '1 hour'), \
-                      count(*) FILTER (WHERE expiry <= current_timestamp - interval '1 hour' AND expiry > current_timestamp - interval '6 hours'), \
-                      count(*) FILTER (WHERE expiry <= current_timestamp - interval '6 hours' AND expiry > current_timestamp - interval '1 day'), \
-                      count(*) FILTER (WHERE expiry <= current_timestamp - interval '1 day' AND expiry > current_timestamp - interval '7 days'), \
-                      count(*) FILTER (WHERE expiry <= current_timestamp - interval '7 days')] AS ages \
-                    FROM s WHERE expiry <= current_timestamp), \
+                  h AS (SELECT array_agg(coalesce(c, 0) ORDER BY i) AS buckets FROM \
+                    generate_series(1, {live_n}) i LEFT JOIN (\
+                      SELECT width_bucket(extract(epoch FROM expiry) - extract(epoch FROM current_timestamp), \
+                                          '{live_edges}'::float8[]) AS i, count(*) AS c \
+                      FROM s WHERE current_timestamp < expiry GROUP BY 1) x USING (i)), \
+                  a AS (SELECT array_agg(coalesce(c, 0) ORDER BY i) AS ages FROM \
+                    generate_series(1, {age_n}) i LEFT JOIN (\
+                      SELECT width_bucket(extract(epoch FROM current_timestamp) - extract(epoch FROM expiry), \
+                                          '{age_edges}'::float8[]) AS i, count(*) AS c \
+                      FROM s WHERE expiry <= current_timestamp GROUP BY 1) x USING (i)), \
                   l AS (SELECT coalesce(array_agg(relid), '{{}}') AS relids, \
                                coalesce(array_agg(live), '{{}}') AS live, \
                                coalesce(array_agg(expired), '{{}}') AS expired FROM ( \
@@ -481,8 +492,12 @@ impl Store {
                            count(*) FILTER (WHERE expiry <= current_timestamp) AS expired \
                     FROM s GROUP BY 1) x) \
              SELECT b.live, b.expired, b.oldest, b.newest, b.total, b.avg, current_timestamp, \
-                    h.hours::int8[], a.ages, l.relids::oid[], l.live::int8[], l.expired::int8[] \
-             FROM b, h, a, l"
+                    h.buckets::int8[], a.ages::int8[], l.relids::oid[], l.live::int8[], l.expired::int8[] \
+             FROM b, h, a, l",
+            live_n = LIVE_BUCKETS.len(),
+            live_edges = pg_array(&LIVE_BUCKETS),
+            age_n = EXPIRED_BUCKETS.len(),
+            age_edges = pg_array(&EXPIRED_BUCKETS),
         );
         let row = self
             .client
@@ -529,11 +544,17 @@ impl Store {
             last_vacuum: least_recent(|l| l.last_vacuum),
             last_autovacuum: least_recent(|l| l.last_autovacuum),
             now: row.get(6),
-            live_by_hour: row.get(7),
+            live_by_time_left: row.get(7),
             expired_by_age: row.get(8),
             leaves,
         })
     }
+}
+
+/// `{a,b,c}`: an array literal of numbers.
+fn pg_array(values: &[i64]) -> String {
+    let items: Vec<String> = values.iter().map(i64::to_string).collect();
+    format!("{{{}}}", items.join(","))
 }
 
 /// Sizes, dead tuples and vacuum times of every table holding rows of the sessions table.

@@ -28,7 +28,7 @@ use std::time::SystemTime;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Statement};
 
-pub use admin::{LeafStats, SessionRow, State, Stats};
+pub use admin::{EXPIRED_BUCKETS, LIVE_BUCKETS, LeafStats, SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
 pub use leaves::{Layout, Leaf, TableKind};
 pub use purge::{

@@ -40,7 +40,51 @@ fn counts_and_sizes() {
     };
     assert!(line("0-1h ").ends_with(" 1"), "{text}");
     assert!(line("5-6h ").ends_with(" 1"), "{text}");
-    assert!(line("1-2h ").ends_with(" 0"), "{text}");
+    // Empty hours between them are folded into one row, and none is shown past the last.
+    assert!(line("1-5h ").ends_with(" 0"), "{text}");
+    assert!(!text.contains("6-7h"), "{text}");
     assert!(line("1-6h ").ends_with(" 1"), "{text}");
-    assert!(line("< 1h ").ends_with(" 0"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("expired share") && l.contains("33.3 %")),
+        "{text}"
+    );
+    assert_eq!(v["expired_share"], 0.333333);
+}
+
+#[test]
+fn every_live_session_is_in_a_bucket_however_far_its_expiry() {
+    let db = seed::fresh();
+    for (token, secs) in [("h", 1800), ("d", 3 * 86_400), ("m", 90 * 86_400)] {
+        seed::row(&db, token, &[0u8; 10], secs);
+    }
+    db.client()
+        .execute(
+            "INSERT INTO sessions VALUES ('inf', '\\x00', 'infinity'), ('old', '\\x00', '-infinity')",
+            &[],
+        )
+        .unwrap();
+    let out = Scsctl::new().db(&db).args(["stats", "-o", "json"]).run();
+    out.success();
+    let v = out.json();
+    let sum = |key: &str| -> i64 {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["count"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(sum("live_by_time_left"), 4, "{v}");
+    assert_eq!(sum("expired_by_age"), 1, "{v}");
+    let last = v["live_by_time_left"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["label"].as_str(), last["count"].as_i64()),
+        (Some("30d+"), Some(2))
+    );
 }
