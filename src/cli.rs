@@ -19,7 +19,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   (alexedwards/scs with postgresstore): create it, inspect, create or revoke \
                   sessions, list them, purge expired rows from cron, and run a cleanup daemon.\n\n\
                   Connection settings follow psql: a postgres:// URL or key=value conninfo in \
-                  --database-url or DATABASE_URL, else the PG* environment and ~/.pgpass.",
+                  --database-url or DATABASE_URL (service=NAME reads pg_service.conf), else the PG* \
+                  environment, and ~/.pgpass.",
     after_help = "Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 cannot connect, 130 interrupted.",
     propagate_version = true,
     max_term_width = 100

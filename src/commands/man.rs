@@ -104,6 +104,9 @@ TLS settings with libpq's meaning (disable, allow, prefer, require, verify\-ca, 
 \fBPGCONNECT_TIMEOUT\fR, \fBPGAPPNAME\fR, \fBPGPASSFILE\fR
 Connect timeout (default 10 s), application name (default scsctl), password file (default ~/.pgpass, ignored when group or world readable).
 .TP
+\fBPGSERVICE\fR, \fBPGSERVICEFILE\fR, \fBPGSYSCONFDIR\fR
+The connection service to use when the URL or conninfo names none (\fBservice=\fR\fIname\fR), the user's service file (default ~/.pg_service.conf) and the directory of the system's pg_service.conf (default /etc/postgresql\-common). The user's file is searched first; the service's settings fill what the URL leaves out, before the other PG* variables. An unknown service is a usage error.
+.TP
 \fBSCSCTL_TABLE\fR, \fBSCSCTL_OUTPUT\fR, \fBSCSCTL_HASHED_TOKENS\fR
 As \fB\-\-table\fR, \fB\-\-output\fR and \fB\-\-hashed\-tokens\fR (set to 1).
 .TP
@@ -118,7 +121,7 @@ fn examples(sub: Option<&str>) -> String {
             "scsctl \\-d postgres://app@db/app init\\-schema\n",
             "scsctl get 'V5qN...'\n.fi\n",
             ".PP\nPurge expired sessions every night from cron, printing nothing unless it fails:\n.PP\n.nf\n",
-            "15 3 * * * DATABASE_URL=postgres://app@db/app scsctl purge \\-q\n.fi\n"
+            "15 3 * * * PGPASSFILE=/etc/scsctl/pgpass PGHOST=db PGUSER=scsctl_cleaner PGDATABASE=app /usr/local/bin/scsctl purge \\-q\n.fi\n"
         ),
         Some("init-schema") => concat!(
             ".nf\nscsctl init\\-schema \\-\\-dry\\-run\n",
@@ -147,15 +150,17 @@ fn examples(sub: Option<&str>) -> String {
         ),
         Some("purge") => concat!(
             "From cron, nightly, silent unless it fails:\n.PP\n.nf\n",
-            "15 3 * * * DATABASE_URL=postgres://app@db/app scsctl purge \\-q \\-\\-max\\-duration 10m\n.fi\n",
+            "15 3 * * * PGPASSFILE=/etc/scsctl/pgpass PGHOST=db PGUSER=scsctl_cleaner PGDATABASE=app /usr/local/bin/scsctl purge \\-q \\-\\-max\\-duration 10m\n.fi\n",
+            ".PP\nA systemd service and timer doing the same are in the source's contrib/systemd.\n",
             ".PP\nSee what would go:\n.PP\n.nf\nscsctl purge \\-\\-dry\\-run \\-\\-grace 1h\n.fi\n"
         ),
         Some("watch-cleanup") => concat!(
-            "A systemd unit (several hosts may run it; one cleans at a time):\n.PP\n.nf\n",
-            "[Unit]\nDescription=scsctl session cleanup\nAfter=network\\-online.target\n\n",
-            "[Service]\nEnvironment=DATABASE_URL=postgres://app@db/app\n",
-            "ExecStart=/usr/local/bin/scsctl watch\\-cleanup \\-\\-interval 5m \\-\\-log\\-format json\n",
-            "Restart=always\nDynamicUser=yes\n\n[Install]\nWantedBy=multi\\-user.target\n.fi\n"
+            "A systemd unit (several hosts may run it; one cleans at a time). The password file ",
+            "reaches it as a credential, the other settings through an environment file; the ",
+            "source's contrib/systemd has the full, hardened unit:\n.PP\n.nf\n",
+            "[Service]\nExecStart=/usr/local/bin/scsctl watch\\-cleanup \\-\\-interval 5m \\-\\-log\\-format json\n",
+            "EnvironmentFile=/etc/scsctl/scsctl.env\nLoadCredential=pgpass:/etc/scsctl/pgpass\n",
+            "Environment=PGPASSFILE=%d/pgpass\nRestart=always\nDynamicUser=yes\n.fi\n"
         ),
         Some("stats") => ".nf\nscsctl stats\nscsctl stats \\-o json | jq .expired\n.fi\n",
         Some("completions") => concat!(

@@ -29,6 +29,7 @@ pub const KEYS: &[&str] = &[
     "keepalives_idle",
     "keepalives_interval",
     "keepalives_count",
+    "service",
 ];
 
 /// The parameters a connection string set explicitly (an empty value still counts as set,
@@ -44,7 +45,7 @@ impl Params {
         self.values.get(key).map(String::as_str)
     }
 
-    fn set(&mut self, key: &str, value: String, origin: &str) -> Result<()> {
+    pub(super) fn set(&mut self, key: &str, value: String, origin: &str) -> Result<()> {
         let Some(known) = KEYS.iter().find(|k| **k == key) else {
             return Err(Error::Usage(format!(
                 "invalid connection option {} in {origin}",

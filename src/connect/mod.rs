@@ -23,6 +23,7 @@ mod conninfo;
 mod env;
 mod pgpass;
 mod resolve;
+mod service;
 mod tls;
 
 use std::fmt;

@@ -1,5 +1,6 @@
 //! From a connection string and an [`Env`] to a [`Target`]: the connection string first,
-//! then the `PG*` variables, then libpq's defaults; the password file; the TLS files.
+//! then the service file's section (`service=`, `PGSERVICE`), then the `PG*` variables, then
+//! libpq's defaults; the password file; the TLS files.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use postgres::config::TargetSessionAttrs;
 
 use super::conninfo::{self, Params};
-use super::{Endpoint, Env, SslMode, Target, pgpass, plain_failure, tls};
+use super::{Endpoint, Env, SslMode, Target, pgpass, plain_failure, service, tls};
 use crate::error::{DbFailure, Error, Result};
 
 /// The connection-string keys and the environment variables that fill them when absent.
@@ -34,18 +35,26 @@ pub(super) const DEFAULT_PORT: u16 = 5432;
 const DEFAULT_APPLICATION_NAME: &str = "scsctl";
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Looks a key up in the connection string, then in the environment; remembers where the
-/// value came from for error messages.
+/// Where a value found in the service file came from, for error messages.
+const FROM_SERVICE: &str = "the service file";
+
+/// Looks a key up in the connection string, then in the service's settings, then in the
+/// environment (libpq's order); remembers where the value came from for error messages.
 pub(super) struct Lookup<'a> {
     pub(super) params: &'a Params,
+    pub(super) service: Option<&'a service::Service>,
     pub(super) env: &'a Env,
 }
 
 impl<'a> Lookup<'a> {
-    /// The value and its origin ("PGPORT", or the key itself for the connection string).
+    /// The value and its origin ("PGPORT", "the service file", or the key itself for the
+    /// connection string).
     fn get(&self, key: &'static str) -> Option<(&'a str, &'static str)> {
         if let Some(value) = self.params.get(key) {
             return Some((value, key));
+        }
+        if let Some(value) = self.service.and_then(|s| s.params.get(key)) {
+            return Some((value, FROM_SERVICE));
         }
         let var = ENV_VARS.iter().find(|(k, _)| *k == key)?.1;
         self.env.get(var).map(|value| (value, var))
@@ -58,8 +67,13 @@ impl<'a> Lookup<'a> {
 
     /// A usage error for a bad value of `key`, naming the variable it came from if any.
     fn invalid(&self, key: &'static str, value: &str, expected: &str) -> Error {
-        let from = match self.get(key) {
-            Some((_, origin)) if origin != key => format!(" (from {origin})"),
+        let from = match (self.get(key), self.service) {
+            (Some((_, FROM_SERVICE)), Some(service)) => format!(
+                " (from service \"{}\" in \"{}\")",
+                service.name,
+                service.path.display()
+            ),
+            (Some((_, origin)), _) if origin != key => format!(" (from {origin})"),
             _ => String::new(),
         };
         Error::Usage(format!(
@@ -81,8 +95,10 @@ impl<'a> Lookup<'a> {
 /// Resolves once; the [`Target`] then connects as often as asked.
 pub(super) fn resolve(database_url: Option<&str>, env: &Env) -> Result<Target> {
     let params = conninfo::parse(database_url.unwrap_or(""))?;
+    let service = service::find(&params, env)?;
     let look = Lookup {
         params: &params,
+        service: service.as_ref(),
         env,
     };
     let ssl_mode = ssl_mode(&look)?;

@@ -378,6 +378,7 @@ fn tls_defaults_and_errors() {
     let e = env(&[("HOME", home)]);
     let look = Lookup {
         params: &look_params,
+        service: None,
         env: &e,
     };
     let settings = tls_settings(&look, SslMode::Require).unwrap();
@@ -386,6 +387,7 @@ fn tls_defaults_and_errors() {
     let look_params = conninfo::parse("sslrootcert=system").unwrap();
     let look = Lookup {
         params: &look_params,
+        service: None,
         env: &e,
     };
     let settings = tls_settings(&look, SslMode::VerifyFull).unwrap();
@@ -404,6 +406,7 @@ fn tls_defaults_and_errors() {
     let none = Params::default();
     let look = Lookup {
         params: &none,
+        service: None,
         env: &e,
     };
     let settings = tls_settings(&look, SslMode::VerifyCa).unwrap();
@@ -586,4 +589,79 @@ fn every_host_is_tried_and_reported() {
         err.contains("127.0.0.1:1:") && err.contains("127.0.0.1:2:"),
         "{err}"
     );
+}
+
+/// A directory holding `pg_service.conf` with `text`, for PGSYSCONFDIR.
+fn service_dir(tag: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("scsctl-svc-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("pg_service.conf"), text).unwrap();
+    dir
+}
+
+#[test]
+fn service_settings_sit_between_the_connection_string_and_the_environment() {
+    let dir = service_dir(
+        "precedence",
+        "[app]\nhost=svc-host\nport=6000\ndbname=svcdb\nuser=svcuser\nsslmode=disable\n",
+    );
+    let sysconf = dir.to_str().unwrap();
+    let vars = [
+        ("PGSYSCONFDIR", sysconf),
+        ("PGSERVICEFILE", "/nonexistent/pg_service.conf"),
+        ("PGHOST", "env-host"),
+        ("PGUSER", "env-user"),
+        ("PGAPPNAME", "env-app"),
+    ];
+    for input in [
+        "service=app port=7000",
+        "postgres:///?service=app&port=7000",
+    ] {
+        let t = resolve(input, &vars);
+        // The connection string beats the service; the service beats the environment; the
+        // environment fills what both leave unset.
+        assert_eq!(config(&t).get_ports(), &[7000], "{input}");
+        assert_eq!(host(&t, 0), "svc-host", "{input}");
+        assert_eq!(config(&t).get_user(), Some("svcuser"));
+        assert_eq!(config(&t).get_dbname(), Some("svcdb"));
+        assert_eq!(config(&t).get_application_name(), Some("env-app"));
+        assert_eq!(t.ssl_mode(), SslMode::Disable);
+    }
+    // PGSERVICE names the service when the connection string does not.
+    let mut with_env = vars.to_vec();
+    with_env.push(("PGSERVICE", "app"));
+    let t = Target::resolve(None, &env(&with_env)).unwrap();
+    assert_eq!(host(&t, 0), "svc-host");
+    assert_eq!(config(&t).get_ports(), &[6000]);
+    // Without a service the file is not read.
+    let t = Target::resolve(None, &env(&vars)).unwrap();
+    assert_eq!(host(&t, 0), "env-host");
+
+    let msg = usage("service=nope", &vars);
+    assert!(
+        msg.starts_with("definition of service \"nope\" not found in"),
+        "{msg}"
+    );
+    std::fs::write(dir.join("pg_service.conf"), "[bad]\nport=x\n").unwrap();
+    let msg = usage("service=bad", &vars);
+    assert!(
+        msg.contains(&format!(
+            "invalid port value \"x\" (from service \"bad\" in \"{sysconf}/pg_service.conf\")"
+        )),
+        "{msg}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_password_from_the_service_file_is_used_and_never_described() {
+    let dir = service_dir("password", "[s]\nhost=h\npassword=svc-secret\n");
+    let vars = [
+        ("PGSYSCONFDIR", dir.to_str().unwrap()),
+        ("PGPASSWORD", "env-secret"),
+    ];
+    let t = resolve("service=s", &vars);
+    assert_eq!(password(&t, 0).as_deref(), Some("svc-secret"));
+    assert!(!t.describe().contains("secret"), "{}", t.describe());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,6 +1,6 @@
 //! The connection path against the harness's TLS cluster, through the library API
 //! (`Target::resolve(...).connect()`): every sslmode, certificates, client certificates in
-//! both key forms, the Unix socket, the password file and the PG* environment.
+//! both key forms, the Unix socket, the password file, service files and the PG* environment.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use std::time::Duration;
 use scsctl::connect::{Env, Target};
 use scsctl::error::{Error, exit};
 
-use crate::support::{Certs, TestDb, cluster, random_hex};
+use crate::support::{Certs, Scsctl, TestDb, cluster, random_hex};
 
 /// An empty home directory of its own, so neither root's `~/.pgpass` nor its
 /// `~/.postgresql/` can change the outcome.
@@ -412,6 +412,81 @@ fn password_file_end_to_end() {
     let err = connect_fails(&t);
     assert!(err.contains("password"), "{err}");
     assert!(!err.contains(&password), "{err}");
+}
+
+#[test]
+fn service_files_end_to_end() {
+    let db = crate::seed::fresh();
+    crate::seed::row(&db, "svc-token", b"x", 600);
+    let c = cluster();
+    let port = c.port();
+    let home = Home::new();
+    let section = format!(
+        "host={}\nport={port}\nuser={}\ndbname={}\nsslmode=disable\n",
+        c.host(),
+        c.admin_user(),
+        db.name
+    );
+    // The user file has [app]; the system file has [app] too (never reached) and [sys].
+    home.write_private(
+        ".pg_service.conf",
+        &format!("# the user's services\n[other]\nport=1\n\n[app]\n{section}"),
+        0o600,
+    );
+    home.write_private(
+        "etc/pg_service.conf",
+        &format!("[app]\nport=1\n[sys]\n{section}"),
+        0o644,
+    );
+    home.write_private(
+        ".pgpass",
+        &format!("*:*:*:*:{}\n", c.admin_password()),
+        0o600,
+    );
+    let sysconfdir = home.path().join("etc");
+    let run = |target: Option<&str>, vars: &[(&str, &str)]| {
+        let mut cmd = Scsctl::new()
+            .env("HOME", home.path())
+            .env("PGSYSCONFDIR", &sysconfdir);
+        if let Some(target) = target {
+            cmd = cmd.arg("-d").arg(target);
+        }
+        for (k, v) in vars {
+            cmd = cmd.env(k, v);
+        }
+        cmd.args(["get", "svc-token"]).run()
+    };
+    // The service's settings beat the environment's (PGHOST and PGPORT lead nowhere).
+    let wrong_env = [("PGHOST", "192.0.2.1"), ("PGPORT", "1")];
+    run(Some("service=app"), &wrong_env).success();
+    run(Some("postgres:///?service=app"), &wrong_env).success();
+    run(None, &[("PGSERVICE", "app"), ("PGHOST", "192.0.2.1")]).success();
+    // The system file, for a service the user file does not define.
+    run(Some("service=sys"), &[]).success();
+    // PGSERVICEFILE replaces ~/.pg_service.conf: [app] is then found in the system file.
+    let elsewhere = home.write_private("services", "[unrelated]\n", 0o600);
+    let out = run(
+        Some("service=app connect_timeout=2"),
+        &[("PGSERVICEFILE", &p(&elsewhere))],
+    );
+    out.code(4);
+    assert!(out.stderr.contains("port=1 "), "{}", out.stderr);
+    // An explicit key beats the service's.
+    let out = run(Some("service=app dbname=scsctl_no_such_db"), &[]);
+    out.code(4);
+    assert!(out.stderr.contains("scsctl_no_such_db"), "{}", out.stderr);
+    // An unknown service is a usage error naming the files looked in.
+    let out = run(Some("service=nope"), &[]);
+    out.code(2);
+    assert!(
+        out.stderr.contains(&format!(
+            "definition of service \"nope\" not found in \"{}\" or \"{}\"",
+            p(&home.path().join(".pg_service.conf")),
+            p(&sysconfdir.join("pg_service.conf"))
+        )),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod support;
 mod codec;
 mod concurrency;
 mod connect;
+mod contrib;
 mod delete;
 mod errors;
 mod faults;
