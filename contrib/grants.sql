@@ -32,6 +32,16 @@ GRANT USAGE ON SCHEMA :"schema" TO :"cleaner";
 GRANT SELECT (token, data, expiry, ctid), UPDATE (expiry), DELETE
     ON TABLE :"schema".:"table" TO :"cleaner";
 
+-- A partitioned table (scsctl init-schema --partitions) or an inheritance parent: scsctl
+-- purges each leaf partition or child table directly, where the parent's privileges do not
+-- reach, so grant the same on every one of them (psql's \gexec runs each generated GRANT):
+--   SELECT format('GRANT SELECT (token, data, expiry, ctid), UPDATE (expiry), DELETE ON TABLE %s TO %I',
+--                 c.oid::regclass, :'cleaner')
+--   FROM pg_partition_tree(:'schema' || '.' || :'table') p JOIN pg_class c ON c.oid = p.relid
+--   WHERE p.isleaf \gexec
+-- (for inheritance children, list them from pg_inherits). Without it purge says which table
+-- the role may not delete from.
+
 -- Optional (PostgreSQL 15 and later; run as a superuser): lets the batches compress their
 -- WAL (`SET wal_compression = lz4`), which writes about a quarter of the WAL on a large
 -- backlog. Without it scsctl purges as before (`purge -o json` says "wal_compression": false).
