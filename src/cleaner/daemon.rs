@@ -12,6 +12,10 @@ use crate::error::Error;
 pub const RECONNECT_MIN: Duration = Duration::from_secs(1);
 /// The longest wait before reconnecting.
 pub const RECONNECT_MAX: Duration = Duration::from_secs(60);
+/// How often a copy standing by says so again while nothing changes.
+pub const STANDBY_REPEAT: Duration = Duration::from_secs(300);
+/// How often a long pass reports how far it has got.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 /// How often the daemon runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,10 +56,21 @@ pub enum Event<'a> {
     },
     /// This copy took the cleaner lock and is now the active cleaner.
     Active,
-    /// Another copy holds the cleaner lock; this one checks again in `retry_in`.
+    /// Another copy holds the cleaner lock; this one checks again in `retry_in`. Sent when
+    /// this copy starts standing by, when the holder changes, and every [`STANDBY_REPEAT`]
+    /// while nothing does (not at every check).
     Standby {
         /// The wait before the next attempt.
         retry_in: Duration,
+        /// Who holds the lock, as far as `pg_stat_activity` shows it to this role.
+        holder: Option<String>,
+    },
+    /// A long pass is still running (every [`PROGRESS_EVERY`]).
+    Progress {
+        /// Rows deleted so far in this pass.
+        deleted: u64,
+        /// How long the pass has run.
+        elapsed: Duration,
     },
     /// A pass ran.
     Pass {
@@ -73,17 +88,39 @@ pub enum Event<'a> {
         /// Whether the connection was lost (the next attempt reconnects).
         connection_lost: bool,
     },
-    /// A stop was requested; the lock has been released.
-    Stopped,
+    /// A stop was requested; the lock, if this copy held it, has been released.
+    Stopped {
+        /// Whether this copy held the cleaner lock.
+        released: bool,
+    },
+}
+
+/// Whether an error met before the daemon ever completed a pass means it can never work: the
+/// table is missing, is not a table, or has the wrong shape. Later, the same error is retried
+/// (the table may be being migrated).
+fn fatal_at_start(error: &Error, ever_passed: bool) -> bool {
+    !ever_passed && matches!(error, Error::Incompatible(_))
 }
 
 /// Runs passes every interval until a stop is requested on the cleaner's [`super::Shutdown`].
-/// Never returns an error: database failures are reported through `on_event` and retried.
-pub fn watch(cleaner: &mut Cleaner, settings: &WatchSettings, on_event: &mut dyn FnMut(Event<'_>)) {
+/// Database failures are reported through `on_event` and retried; the one error returned is a
+/// table that cannot be purged, met before the first pass (so a typo in `--table` fails at
+/// once instead of retrying forever). `on_progress` is called after each batch of a pass
+/// with what it did, from the worker that ran it.
+pub fn watch(
+    cleaner: &mut Cleaner,
+    settings: &WatchSettings,
+    on_event: &mut dyn FnMut(Event<'_>),
+    on_progress: &(dyn Fn(Event<'_>) + Sync),
+) -> Result<(), Error> {
     let shutdown = cleaner.shutdown.clone();
     let mut backoff = RECONNECT_MIN;
     let mut ever_connected = false;
+    let mut ever_passed = false;
+    let mut ever_held = false;
     let mut was_active = false;
+    // The holder last reported and when, while standing by.
+    let mut standby_said: Option<(Option<String>, std::time::Instant)> = None;
     let standby_wait = settings.interval / 2;
     loop {
         if shutdown.is_stopped() {
@@ -100,6 +137,10 @@ pub fn watch(cleaner: &mut Cleaner, settings: &WatchSettings, on_event: &mut dyn
                     backoff = RECONNECT_MIN;
                 }
                 Err(Error::Interrupted) => break,
+                Err(error) if fatal_at_start(&error, ever_passed) => {
+                    cleaner.release();
+                    return Err(error);
+                }
                 Err(error) => {
                     let retry_in = backoff;
                     on_event(Event::ConnectFailed {
@@ -118,9 +159,11 @@ pub fn watch(cleaner: &mut Cleaner, settings: &WatchSettings, on_event: &mut dyn
             Ok(true) => {
                 if !was_active && cleaner.settings.lock_mode == super::LockMode::Session {
                     on_event(Event::Active);
+                    ever_held = true;
                 }
                 was_active = true;
-                cleaner.pass(&|_| {})
+                standby_said = None;
+                pass_with_progress(cleaner, on_progress)
             }
             Ok(false) => Ok(PassReport::empty(Outcome::Standby)),
             Err(e) => Err(e),
@@ -136,10 +179,22 @@ pub fn watch(cleaner: &mut Cleaner, settings: &WatchSettings, on_event: &mut dyn
             Ok(report) if report.outcome == Outcome::Standby && report.deleted == 0 => {
                 was_active = false;
                 let retry_in = settings.jitter.apply(standby_wait);
-                on_event(Event::Standby { retry_in });
+                let holder = cleaner.lock_holder().unwrap_or(None);
+                let due = match &standby_said {
+                    None => true,
+                    Some((said, at)) => *said != holder || at.elapsed() >= STANDBY_REPEAT,
+                };
+                if due {
+                    on_event(Event::Standby {
+                        retry_in,
+                        holder: holder.clone(),
+                    });
+                    standby_said = Some((holder, std::time::Instant::now()));
+                }
                 retry_in
             }
             Ok(report) => {
+                ever_passed = true;
                 let next_in = settings.jitter.apply(settings.interval);
                 on_event(Event::Pass {
                     report: &report,
@@ -149,6 +204,10 @@ pub fn watch(cleaner: &mut Cleaner, settings: &WatchSettings, on_event: &mut dyn
             }
             Err(Error::Interrupted) => break,
             Err(_) if shutdown.is_stopped() => break,
+            Err(error) if fatal_at_start(&error, ever_passed) => {
+                cleaner.release();
+                return Err(error);
+            }
             Err(error) => {
                 let connection_lost = is_connection_lost(&error) || !cleaner.is_connected();
                 if connection_lost {
@@ -174,7 +233,31 @@ pub fn watch(cleaner: &mut Cleaner, settings: &WatchSettings, on_event: &mut dyn
         }
     }
     cleaner.release();
-    on_event(Event::Stopped);
+    on_event(Event::Stopped {
+        released: ever_held,
+    });
+    Ok(())
+}
+
+/// One pass, reporting its progress every [`PROGRESS_EVERY`].
+fn pass_with_progress(
+    cleaner: &mut Cleaner,
+    on_progress: &(dyn Fn(Event<'_>) + Sync),
+) -> Result<PassReport, Error> {
+    let started = std::time::Instant::now();
+    let deleted = AtomicU64::new(0);
+    let next = std::sync::Mutex::new(started + PROGRESS_EVERY);
+    cleaner.pass(&|batch| {
+        let so_far = deleted.fetch_add(batch.deleted, Ordering::Relaxed) + batch.deleted;
+        let mut next = next.lock().unwrap_or_else(|p| p.into_inner());
+        if std::time::Instant::now() >= *next {
+            *next += PROGRESS_EVERY;
+            on_progress(Event::Progress {
+                deleted: so_far,
+                elapsed: started.elapsed(),
+            });
+        }
+    })
 }
 
 /// A uniform random number in [0, 1): xorshift seeded from the OS, enough for spreading waits.

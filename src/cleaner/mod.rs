@@ -507,6 +507,16 @@ impl Cleaner {
         Ok(self.holding)
     }
 
+    /// Who holds the table's cleaner lock, as `pg_stat_activity` shows it to this role
+    /// (application name, host, pid), or `None` when nobody does or it cannot be seen.
+    pub fn lock_holder(&mut self) -> Result<Option<String>> {
+        self.connect()?;
+        self.guard(|c| {
+            let lock = c.purger.lock();
+            c.store.lock_holder(lock)
+        })
+    }
+
     /// Releases the cleaner lock, if held (best effort: the server releases it anyway when the
     /// connection closes).
     pub fn release(&mut self) {

@@ -24,9 +24,15 @@ pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result
     shutdown.install_signals()?;
     let lock_mode = settings.lock_mode;
     let mut cleaner = Cleaner::new(target.clone(), config.table.clone(), settings, shutdown);
-    let mut log = Log {
+    let line = || Line {
         format: args.log_format,
         quiet: config.verbosity == Verbosity::Quiet,
+        table: config.table.to_string(),
+        out,
+    };
+    let progress = line();
+    let mut log = Log {
+        line: line(),
         table: config.table.to_string(),
         out,
         metrics: Metrics::default(),
@@ -52,13 +58,27 @@ pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result
         interval,
         jitter: Jitter(args.jitter),
     };
-    watch(&mut cleaner, &watch_settings, &mut |event| log.event(event));
-    Ok(())
+    watch(
+        &mut cleaner,
+        &watch_settings,
+        &mut |event| log.event(event),
+        &|event| {
+            if let Event::Progress { deleted, elapsed } = event {
+                progress.info(
+                    "progress",
+                    &format!(
+                        "pass in progress: {deleted} rows deleted in {}",
+                        secs(elapsed)
+                    ),
+                    json!({"deleted": deleted, "elapsed_ms": millis(elapsed)}),
+                );
+            }
+        },
+    )
 }
 
 struct Log<'a> {
-    format: LogFormat,
-    quiet: bool,
+    line: Line<'a>,
     table: String,
     out: &'a Output,
     metrics: Metrics,
@@ -95,19 +115,24 @@ impl Log<'_> {
                     json!({}),
                 );
             }
-            Event::Standby { retry_in } => {
+            Event::Standby { retry_in, holder } => {
                 self.metrics.active = false;
+                let who = holder
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
                 self.info(
                     "standby",
                     &format!(
-                        "another cleaner holds table \"{}\"; standing by, retrying in {}",
+                        "another cleaner{who} holds table \"{}\"; standing by, checking every {}",
                         self.table,
                         secs(retry_in)
                     ),
-                    json!({"retry_in_seconds": retry_in.as_secs_f64()}),
+                    json!({"retry_in_seconds": retry_in.as_secs_f64(), "holder": holder}),
                 );
                 self.write_metrics();
             }
+            Event::Progress { .. } => {}
             Event::Pass { report, next_in } => {
                 self.metrics.record_pass(report);
                 // In transaction lock mode there is no lasting lock: a pass that ran is active.
@@ -153,14 +178,54 @@ impl Log<'_> {
                 );
                 self.write_metrics();
             }
-            Event::Stopped => {
+            Event::Stopped { released } => {
                 self.metrics.active = false;
                 self.write_metrics();
-                self.info("stopped", "stopping: lock released", json!({}));
+                let message = if released {
+                    "stopping: lock released"
+                } else {
+                    "stopping"
+                };
+                self.info("stopped", message, json!({"released": released}));
             }
         }
     }
 
+    fn info(&self, event: &str, message: &str, fields: Value) {
+        self.line.info(event, message, fields);
+    }
+
+    fn error(&self, event: &str, message: &str, fields: Value) {
+        self.line.error(event, message, fields);
+    }
+
+    fn write_metrics(&mut self) {
+        let Some(path) = &self.metrics_file else {
+            return;
+        };
+        match self.metrics.write_atomic(path, &self.table) {
+            Ok(()) => self.metrics_error_shown = false,
+            Err(e) => {
+                // Once per run of failures: a full disk should not flood the log.
+                if !self.metrics_error_shown {
+                    self.out.warn(&escape(&e.to_string()));
+                    self.metrics_error_shown = true;
+                }
+            }
+        }
+    }
+}
+
+/// Writes log lines; shared by the daemon's events and the progress of a pass, which is
+/// reported from the purge's worker threads.
+struct Line<'a> {
+    format: LogFormat,
+    quiet: bool,
+    table: String,
+    out: &'a Output,
+}
+
+impl Line<'_> {
     fn info(&self, event: &str, message: &str, fields: Value) {
         if !self.quiet {
             self.emit("info", event, message, fields);
@@ -191,22 +256,10 @@ impl Log<'_> {
         };
         self.out.log(&line);
     }
+}
 
-    fn write_metrics(&mut self) {
-        let Some(path) = &self.metrics_file else {
-            return;
-        };
-        match self.metrics.write_atomic(path, &self.table) {
-            Ok(()) => self.metrics_error_shown = false,
-            Err(e) => {
-                // Once per run of failures: a full disk should not flood the log.
-                if !self.metrics_error_shown {
-                    self.out.warn(&escape(&e.to_string()));
-                    self.metrics_error_shown = true;
-                }
-            }
-        }
-    }
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 fn secs(d: Duration) -> String {

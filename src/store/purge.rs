@@ -323,6 +323,31 @@ impl Store {
         Ok(row.get(0))
     }
 
+    /// Who else holds `lock`: the holder's application name, client host and backend pid as
+    /// `pg_stat_activity` shows them to this role (a role without `pg_read_all_stats` sees
+    /// only its own sessions' details), or `None` when no other session holds it.
+    pub fn lock_holder(&mut self, lock: CleanerLock) -> Result<Option<String>> {
+        // An advisory lock on two int4 keys is listed with classid = key 1, objid = key 2 and
+        // objsubid = 2.
+        let row = self
+            .client
+            .query_typed_opt(
+                "SELECT coalesce(nullif(a.application_name, ''), '?'), \
+                        coalesce(a.client_hostname, host(a.client_addr), 'local socket'), l.pid \
+                 FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
+                   AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid \
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                   AND l.pid <> pg_backend_pid() LIMIT 1",
+                &[(&lock.class, Type::INT4), (&lock.key, Type::INT4)],
+            )
+            .map_err(|e| Error::db("cannot look up the cleaner lock's holder", e))?;
+        Ok(row.map(|r| {
+            let (app, host, pid): (String, String, i32) = (r.get(0), r.get(1), r.get(2));
+            format!("{app} on {host}, pid {pid}")
+        }))
+    }
+
     /// Releases `lock` if this session holds it.
     pub fn unlock(&mut self, lock: CleanerLock) -> Result<()> {
         self.client

@@ -256,3 +256,65 @@ fn one_active_cleaner_and_takeover_after_sigkill() {
     out.success();
     assert_eq!(seed::counts_by_clock(&db), (0, 0));
 }
+
+#[test]
+fn a_standby_names_the_holder_once_and_does_not_claim_a_lock_it_never_held() {
+    let db = seed::fresh();
+    let a = daemon(&db, &[]);
+    assert!(wait_for_log(&a, "active cleaner", Duration::from_secs(10)));
+    let b = daemon(&db, &[]);
+    assert!(wait_for_log(&b, "standing by", Duration::from_secs(10)));
+    // The interval is 300 ms: a standby checks every 150 ms, and would have said so a dozen
+    // times by now; it says it once, naming who holds the lock.
+    std::thread::sleep(Duration::from_secs(2));
+    b.terminate();
+    let out = b.wait_with_output(EXIT);
+    out.success();
+    let standby: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("standing by"))
+        .collect();
+    assert_eq!(standby.len(), 1, "{}", out.stderr);
+    assert!(
+        standby[0].contains("another cleaner (scsctl on 127.0.0.1, pid "),
+        "{}",
+        standby[0]
+    );
+    assert!(out.stderr.contains("stopping"), "{}", out.stderr);
+    assert!(!out.stderr.contains("lock released"), "{}", out.stderr);
+    a.terminate();
+    let out = a.wait_with_output(EXIT);
+    out.success();
+    assert!(
+        out.stderr.contains("stopping: lock released"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_missing_or_wrong_table_fails_at_startup() {
+    let db = cluster_db();
+    for (table, says) in [
+        ("nosuch", "does not exist"),
+        ("wrong", "column expiry is timestamp;"),
+    ] {
+        let out = Scsctl::new()
+            .db(&db)
+            .args(["--table", table, "watch-cleanup", "--interval", "1s"])
+            .timeout(Duration::from_secs(20))
+            .run();
+        out.code(1).stderr_contains(says);
+    }
+}
+
+fn cluster_db() -> TestDb {
+    let db = crate::support::cluster().new_database();
+    db.client()
+        .batch_execute(
+            "CREATE TABLE wrong (token text PRIMARY KEY, data bytea NOT NULL, expiry timestamp NOT NULL)",
+        )
+        .unwrap();
+    db
+}
