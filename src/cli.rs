@@ -338,14 +338,16 @@ pub struct CleanerArgs {
     pub jobs: u8,
 
     /// How the one-cleaner-per-table lock is held: `session` (held for the run; direct
-    /// connections and session-mode poolers) or `transaction` (taken by each batch; for
-    /// PgBouncer in transaction mode)
-    #[arg(long, value_enum, default_value_t = LockModeArg::Session, value_name = "MODE")]
+    /// connections and session-mode poolers), `transaction` (taken by each batch, nothing left
+    /// on the server connection; for PgBouncer in transaction mode) or `auto` (session when the
+    /// server listens on the port dialed or --jobs is above 1, else transaction)
+    #[arg(long, value_enum, default_value_t = LockModeArg::Auto, value_name = "MODE")]
     pub lock_mode: LockModeArg,
 
-    /// How expired rows are found: `index` (the oldest first, through the expiry index),
-    /// `blocks` (heap pages in order, for a large backlog) or `auto` (blocks when the planner
-    /// expects a fifth of the table or more to be expired; index with --batch-size)
+    /// How expired rows are found, per table or partition: `index` (the oldest first, through
+    /// the expiry index), `blocks` (heap pages in order, for a large backlog or a table without
+    /// an expiry index) or `auto` (blocks where no index is led by expiry or a sample of the
+    /// pages finds a fifth or more expired; index with --batch-size)
     #[arg(long, value_enum, default_value_t = ScanArg::Auto, value_name = "HOW")]
     pub scan: ScanArg,
 
@@ -357,6 +359,8 @@ pub struct CleanerArgs {
 /// `--lock-mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LockModeArg {
+    /// Session on a direct connection (or with --jobs), else transaction.
+    Auto,
     /// A session-level advisory lock held for the whole run.
     Session,
     /// A transaction-level advisory lock taken by each batch (behind a transaction pooler).

@@ -133,8 +133,12 @@ pub struct Settings {
     pub max_duration: Option<Duration>,
     /// Connections deleting disjoint slices of the expiry range at once (1 = serial).
     pub jobs: usize,
-    /// How the cleaner lock is held.
+    /// How the cleaner lock is held (once connected, the mode chosen when `auto_lock_mode`).
     pub lock_mode: LockMode,
+    /// Choose the lock mode on connecting: [`LockMode::Session`] when the connection is
+    /// known to be direct (the server listens on the port dialed) or `jobs` is above 1, else
+    /// [`LockMode::Transaction`], which leaves nothing on a pooled server connection.
+    pub auto_lock_mode: bool,
     /// The SQL each index batch runs.
     pub statement: BatchStatement,
     /// How expired rows are found.
@@ -158,6 +162,7 @@ impl Default for Settings {
             max_duration: None,
             jobs: 1,
             lock_mode: LockMode::Session,
+            auto_lock_mode: false,
             statement: BatchStatement::Ctid,
             scan: Scan::Auto,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
@@ -342,8 +347,13 @@ impl Conn {
         // A table of the wrong shape (`expiry timestamp` without time zone, say) is refused
         // before anything is deleted from it, as every other command does.
         store.probe()?;
+        let mode = if settings.auto_lock_mode {
+            choose_lock_mode(target, &mut store, settings.jobs)?.0
+        } else {
+            settings.lock_mode
+        };
         let purger = store.purger(
-            settings.lock_mode,
+            mode,
             settings.statement,
             settings.lock_timeout,
             settings.statement_timeout,
@@ -372,6 +382,43 @@ impl Conn {
             purger,
             registration,
         }
+    }
+}
+
+/// The lock mode for `settings.auto_lock_mode`, and why: a session lock only where the server
+/// listens on the port dialed (a direct connection) or parallel workers need one. Behind a
+/// pooler in transaction mode a session lock, `SET` or prepared statement would stay on a
+/// server connection that other clients get next — and a session lock left by a killed
+/// scsctl would keep every later cleaner standing by — so anything else gets transaction
+/// locks. A port mapping (a container's published port) is mistaken for a pooler, which
+/// costs only the per-run election.
+pub fn choose_lock_mode(
+    target: &Target,
+    store: &mut Store,
+    jobs: usize,
+) -> Result<(LockMode, String)> {
+    if jobs > 1 {
+        return Ok((
+            LockMode::Session,
+            "--jobs needs one session lock for all its workers".into(),
+        ));
+    }
+    let server = store.server_port()?;
+    let dialed = target.ports();
+    if !dialed.is_empty() && dialed.iter().all(|p| *p == server) {
+        Ok((
+            LockMode::Session,
+            format!("a direct connection: the server listens on port {server}, the one dialed"),
+        ))
+    } else {
+        let dialed: Vec<String> = dialed.iter().map(u16::to_string).collect();
+        Ok((
+            LockMode::Transaction,
+            format!(
+                "the server listens on port {server} but scsctl dialed {}: a pooler may be in between",
+                dialed.join(", ")
+            ),
+        ))
     }
 }
 
@@ -446,6 +493,7 @@ impl Cleaner {
         let conn = aside(&self.shutdown, move || {
             Conn::open(&target, &table, &settings, &shutdown)
         })?;
+        self.settings.lock_mode = conn.purger.mode();
         self.primary = Some(conn);
         self.holding = false;
         Ok(())

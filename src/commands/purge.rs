@@ -38,6 +38,13 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
         return interrupted(out, e);
     }
     out.verbose(&format!("using table \"{}\"", config.table));
+    out.verbose(&format!(
+        "lock mode: {}",
+        match cleaner.settings().lock_mode {
+            LockMode::Session => "session",
+            LockMode::Transaction => "transaction",
+        }
+    ));
 
     if args.dry_run {
         let planned = cleaner
@@ -97,10 +104,16 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     }
     let mut stopped = report.outcome == Outcome::Stopped;
     if report.outcome == Outcome::Standby {
-        out.note(&format!(
-            "another cleaner is purging table \"{}\"; stopped after {} rows",
-            config.table, report.deleted
-        ));
+        out.note(&match report.deleted {
+            0 => format!(
+                "another cleaner is purging table \"{}\"; nothing to do",
+                config.table
+            ),
+            n => format!(
+                "another cleaner is purging table \"{}\"; stopped after {n} rows",
+                config.table
+            ),
+        });
     }
     let vacuumed = if args.vacuum && !stopped && report.deleted >= args.vacuum_threshold {
         out.verbose(&format!("VACUUM (ANALYZE) \"{}\"", config.table));
@@ -173,7 +186,7 @@ pub(super) fn settings(
         ));
     }
     let lock_mode = match cleaner.lock_mode {
-        LockModeArg::Session => LockMode::Session,
+        LockModeArg::Session | LockModeArg::Auto => LockMode::Session,
         LockModeArg::Transaction => LockMode::Transaction,
     };
     if lock_mode == LockMode::Transaction && cleaner.jobs > 1 {
@@ -190,6 +203,7 @@ pub(super) fn settings(
         max_duration,
         jobs: usize::from(cleaner.jobs),
         lock_mode,
+        auto_lock_mode: cleaner.lock_mode == LockModeArg::Auto,
         statement: match cleaner.batch_statement {
             BatchStatementArg::Ctid => BatchStatement::Ctid,
             BatchStatementArg::Key => BatchStatement::Key,

@@ -22,7 +22,11 @@ pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result
     let target = super::resolve_target(config, out)?;
     let shutdown = Shutdown::new();
     shutdown.install_signals()?;
-    let lock_mode = settings.lock_mode;
+    let lock_mode = match (settings.auto_lock_mode, settings.lock_mode) {
+        (true, _) => "auto",
+        (false, LockMode::Session) => "session",
+        (false, LockMode::Transaction) => "transaction",
+    };
     let mut cleaner = Cleaner::new(target.clone(), config.table.clone(), settings, shutdown);
     let line = || Line {
         format: args.log_format,
@@ -47,10 +51,7 @@ pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result
             target.describe(),
             humantime::format_duration(interval),
             args.jitter,
-            match lock_mode {
-                LockMode::Session => "session",
-                LockMode::Transaction => "transaction",
-            }
+            lock_mode
         ),
         json!({"interval_seconds": interval.as_secs_f64()}),
     );

@@ -252,6 +252,14 @@ impl Target {
         self.description.clone()
     }
 
+    /// The port dialed for each host (for a Unix socket, the number in its file name).
+    pub fn ports(&self) -> Vec<u16> {
+        self.endpoints
+            .iter()
+            .filter_map(|e| e.config.get_ports().first().copied())
+            .collect()
+    }
+
     /// The sslmode in force.
     pub fn ssl_mode(&self) -> SslMode {
         self.ssl_mode

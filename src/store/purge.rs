@@ -348,6 +348,17 @@ impl Store {
         }))
     }
 
+    /// The port the server says it listens on (`current_setting('port')`). Where it differs
+    /// from the port dialed, something stands in between: a pooler such as PgBouncer, or a
+    /// port mapping.
+    pub fn server_port(&mut self) -> Result<u16> {
+        let row = self
+            .client
+            .query_typed_one("SELECT current_setting('port')::int4", &[])
+            .map_err(|e| Error::db("cannot read the server's port", e))?;
+        Ok(u16::try_from(row.get::<_, i32>(0)).unwrap_or(0))
+    }
+
     /// Releases `lock` if this session holds it.
     pub fn unlock(&mut self, lock: CleanerLock) -> Result<()> {
         self.client
