@@ -172,16 +172,16 @@ impl Store {
                     .map_err(|e| Error::db(format!("cannot create table \"{table}\""), e))?;
             }
         }
-        if let (Some(oid), Some(_)) = (found, partitions) {
-            if relkind(&mut tx, oid)? == b'r' {
-                return Err(Error::Incompatible(format!(
-                    "table \"{table}\" exists and is not partitioned; scsctl does not convert a \
-                     table in place — create the partitioned table under another name \
-                     (scsctl init-schema --partitions N --table NEW), copy the rows \
-                     (INSERT INTO NEW SELECT token, data, expiry FROM {table}), then swap the \
-                     names in one transaction (ALTER TABLE … RENAME TO …) while the app is stopped"
-                )));
-            }
+        if let (Some(oid), Some(_)) = (found, partitions)
+            && relkind(&mut tx, oid)? == b'r'
+        {
+            return Err(Error::Incompatible(format!(
+                "table \"{table}\" exists and is not partitioned; scsctl does not convert a \
+                 table in place — create the partitioned table under another name \
+                 (scsctl init-schema --partitions N --table NEW), copy the rows \
+                 (INSERT INTO NEW SELECT token, data, expiry FROM {table}), then swap the \
+                 names in one transaction (ALTER TABLE … RENAME TO …) while the app is stopped"
+            )));
         }
         let leaf_names = leaf_names(&mut tx, &table)?;
         for role in grants {
