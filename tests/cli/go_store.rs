@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 
 use crate::codec::go_peer;
-use crate::support::{Output, Scsctl, TestDb, cluster, random_hex};
+use crate::support::{Output, Scsctl, TestDb, cluster, random_hex, skip};
 
 /// The Go peer's store on one database: `go-peer db CONN [--table T] [--hash-tokens] OP ...`.
 struct Go {
@@ -22,11 +22,21 @@ struct Go {
 }
 
 impl Go {
-    /// `None` when `go` is not installed (go_peer prints the note).
+    /// `None` when `go` is not installed (go_peer prints the note), or when the server wants
+    /// TLS, which the Go peer's client does not speak (an external `SCSCTL_TEST_DATABASE_URL`).
     fn on(db: &TestDb) -> Option<Go> {
+        let peer = go_peer()?;
+        let conn = db.url();
+        if ["require", "verify-ca", "verify-full"]
+            .iter()
+            .any(|m| conn.contains(&format!("sslmode={m}")))
+        {
+            skip("go_store", "the Go peer's PostgreSQL client has no TLS");
+            return None;
+        }
         Some(Go {
-            peer: go_peer()?,
-            conn: db.url(),
+            peer,
+            conn,
             flags: Vec::new(),
         })
     }
