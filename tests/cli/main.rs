@@ -16,6 +16,7 @@ mod errors;
 mod faults;
 mod generated;
 mod get;
+mod go_store;
 mod harness;
 mod hostile;
 mod init_schema;

@@ -5,12 +5,14 @@
 //	go run . fixtures DIR   write NAME.gob + NAME.json pairs and MANIFEST.jsonl
 //	go run . decode         read a blob on stdin, print its JSON view (exit 1 on bad data)
 //	go run . bench FILE...  decode the blobs repeatedly, print sessions/s
+//	go run . db CONN ...    an SCS app's postgresstore on a real table (see db.go)
 package main
 
 import (
 	"bytes"
 	"encoding/gob"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,7 +56,7 @@ func printJSON(w io.Writer, v interface{}) error {
 func main() {
 	register()
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go-peer fixtures DIR | decode | bench FILE...")
+		fmt.Fprintln(os.Stderr, "usage: go-peer fixtures DIR | decode | bench FILE... | db CONN ...")
 		os.Exit(2)
 	}
 	var err error
@@ -84,10 +86,20 @@ func main() {
 		err = printJSON(os.Stdout, view(deadline, values))
 	case "bench":
 		err = bench(os.Args[2:])
+	case "db":
+		err = dbCommand(os.Args[2:], os.Stdin, os.Stdout)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
-	if err != nil {
+	var usage errUsage
+	switch {
+	case err == nil:
+	case errors.Is(err, errNotFound):
+		os.Exit(3)
+	case errors.As(err, &usage):
+		fmt.Fprintln(os.Stderr, "go-peer:", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "go-peer:", err)
 		os.Exit(1)
 	}
