@@ -614,7 +614,7 @@ _scsctl() {
                     return 0
                     ;;
                 --lock-mode)
-                    COMPREPLY=($(compgen -W "session transaction" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto session transaction" -- "${cur}"))
                     return 0
                     ;;
                 --scan)
@@ -812,7 +812,7 @@ _scsctl() {
                     return 0
                     ;;
                 --lock-mode)
-                    COMPREPLY=($(compgen -W "session transaction" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto session transaction" -- "${cur}"))
                     return 0
                     ;;
                 --scan)

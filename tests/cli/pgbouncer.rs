@@ -308,3 +308,73 @@ fn one_cleaner_at_a_time_through_pgbouncer() {
     out.success();
     assert_eq!(seed::counts_by_name(&db), (0, 10));
 }
+
+#[test]
+fn the_default_purge_works_through_pgbouncer_run_after_run_and_leaves_nothing_behind() {
+    let c = cluster();
+    let db = c.new_database();
+    seed::init(&db);
+    let Some(bouncer) = PgBouncer::start(c, 2, &[]) else {
+        return;
+    };
+    let url = through(&bouncer, &db);
+    let _poison = poison_pool(&url, 2);
+    // Another client of the pool, interleaved with the purges: it would see any setting or lock
+    // a purge left on a server connection.
+    let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let settings = |client: &mut postgres::Client| -> Vec<String> {
+        client
+            .simple_query(
+                "SELECT current_setting('lock_timeout') || ' ' || current_setting('statement_timeout') \
+                 || ' ' || current_setting('synchronous_commit') || ' ' || \
+                 (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory')",
+            )
+            .unwrap()
+            .into_iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .collect()
+    };
+    let clean = settings(&mut other);
+    for run in 0..6 {
+        seed::old_and_live(&db, 200, 0);
+        let args: &[&str] = match run % 3 {
+            0 => &["purge", "-o", "json"],
+            1 => &["purge", "-o", "json", "--scan", "blocks"],
+            _ => &["purge", "-o", "json", "--batch-size", "30"],
+        };
+        let out = Scsctl::new().arg("-d").arg(&url).args(args).run();
+        out.success();
+        assert_eq!(
+            out.json()["deleted"],
+            200,
+            "run {run}: {}",
+            out.stdout_str()
+        );
+        assert_eq!(seed::counts_by_name(&db).0, 0, "run {run}");
+        for _ in 0..4 {
+            assert_eq!(settings(&mut other), clean, "run {run} left state behind");
+        }
+    }
+    // The daemon too, run twice, with a direct client writing in between.
+    for _ in 0..2 {
+        seed::old_and_live(&db, 100, 0);
+        let daemon = Scsctl::new()
+            .arg("-d")
+            .arg(&url)
+            .args(["watch-cleanup", "--interval", "300ms"])
+            .spawn();
+        assert!(
+            wait_until(Duration::from_secs(20), || seed::counts_by_name(&db).0 == 0),
+            "{}",
+            daemon.stderr_so_far()
+        );
+        daemon.terminate();
+        let out = daemon.wait_with_output(Duration::from_secs(10));
+        out.success();
+        assert!(!out.stderr.contains("error"), "{}", out.stderr);
+        assert_eq!(settings(&mut other), clean);
+    }
+}
