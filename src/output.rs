@@ -334,6 +334,13 @@ pub fn hex_preview(bytes: &[u8], max: usize) -> String {
     out
 }
 
+/// A duration for JSON: milliseconds, rounded to the microsecond, so that no float noise
+/// (`0.33765100000000003`) reaches a script. Every duration in scsctl's JSON is one of these,
+/// under a key ending `_ms`.
+pub fn json_ms(d: std::time::Duration) -> f64 {
+    (d.as_nanos() as f64 / 1_000.0).round() / 1_000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

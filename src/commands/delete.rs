@@ -23,7 +23,7 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
         } else {
             store.delete_expired()?
         };
-        return report(out, count, args.dry_run, &[]);
+        return report(out, count, args.dry_run, None);
     }
     if !args.filter.is_empty() {
         return delete_where(config, args, out);
@@ -43,7 +43,7 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
         .filter(|(_, s)| !found.contains(s.as_str()))
         .map(|(t, _)| t.as_str())
         .collect();
-    report(out, found.len() as u64, args.dry_run, &missing)?;
+    report(out, found.len() as u64, args.dry_run, Some(&missing))?;
     if missing.is_empty() {
         Ok(())
     } else {
@@ -92,7 +92,7 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
         out.warn(&warning);
     }
     if tokens.is_empty() {
-        report(out, 0, args.dry_run, &[])?;
+        report(out, 0, args.dry_run, None)?;
         return Err(Error::NotFound(format!(
             "no session matches {}",
             args.filter.join(" and ")
@@ -137,10 +137,12 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
 
 fn report_tokens(out: &mut Output, tokens: &[String], dry_run: bool) -> Result<()> {
     if out.format() == OutputFormat::Table {
-        return report(out, tokens.len() as u64, dry_run, &[]);
+        return report(out, tokens.len() as u64, dry_run, None);
     }
     if out.shows_results() {
-        out.document(&json!({ "deleted": tokens.len(), "dry_run": dry_run, "tokens": tokens }))?;
+        let mut doc = counts_json(tokens.len() as u64, dry_run);
+        doc["tokens"] = json!(tokens);
+        out.document(&doc)?;
     }
     Ok(())
 }
@@ -156,7 +158,18 @@ fn delete_in_chunks(store: &mut Store, stored: &[String]) -> Result<Vec<String>>
     Ok(deleted)
 }
 
-fn report(out: &mut Output, count: u64, dry_run: bool, missing: &[&str]) -> Result<()> {
+/// `deleted` (or, for a dry run, `would_delete` with `deleted: 0`) and `dry_run`.
+fn counts_json(count: u64, dry_run: bool) -> serde_json::Value {
+    if dry_run {
+        json!({ "deleted": 0, "would_delete": count, "dry_run": true })
+    } else {
+        json!({ "deleted": count, "dry_run": false })
+    }
+}
+
+/// Prints the count; `missing` is the named tokens that had no row (`None` when no token was
+/// named, so JSON has no empty list that means nothing).
+fn report(out: &mut Output, count: u64, dry_run: bool, missing: Option<&[&str]>) -> Result<()> {
     if !out.shows_results() {
         return Ok(());
     }
@@ -166,7 +179,13 @@ fn report(out: &mut Output, count: u64, dry_run: bool, missing: &[&str]) -> Resu
             let noun = if count == 1 { "session" } else { "sessions" };
             out.line(&format!("{verb} {count} {noun}"))
         }
-        _ => out.document(&json!({ "deleted": count, "dry_run": dry_run, "missing": missing })),
+        _ => {
+            let mut doc = counts_json(count, dry_run);
+            if let Some(missing) = missing {
+                doc["missing"] = json!(missing);
+            }
+            out.document(&doc)
+        }
     }
 }
 

@@ -69,14 +69,14 @@ fn connect_store(config: &Config, out: &Output) -> Result<Store> {
     Ok(store)
 }
 
-/// The figures of a cleaner pass as JSON members (deleted, batches, retries, duration, longest
-/// batch), for `purge -o json` and `watch-cleanup`'s JSON log lines to add their own to.
+/// The figures of a cleaner pass as JSON members (deleted, batches, retries, duration and longest
+/// batch in milliseconds), for `purge -o json` and `watch-cleanup`'s JSON log lines to add their own to.
 pub(crate) fn pass_figures(report: &crate::cleaner::PassReport) -> serde_json::Value {
     serde_json::json!({
         "deleted": report.deleted,
         "batches": report.batches,
         "retries": report.retries,
-        "duration_seconds": report.duration.as_secs_f64(),
-        "max_batch_ms": report.max_batch.as_secs_f64() * 1000.0,
+        "duration_ms": crate::output::json_ms(report.duration),
+        "max_batch_ms": crate::output::json_ms(report.max_batch),
     })
 }

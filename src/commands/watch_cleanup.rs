@@ -10,7 +10,7 @@ use crate::cleaner::{Cleaner, Event, Jitter, LockMode, Metrics, Shutdown, WatchS
 use crate::cli::{LogFormat, WatchCleanupArgs};
 use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
-use crate::output::{Output, escape};
+use crate::output::{Output, escape, json_ms};
 
 /// Runs purge passes every interval until SIGINT or SIGTERM; exits 0 then.
 pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result<()> {
@@ -53,7 +53,7 @@ pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result
             args.jitter,
             lock_mode
         ),
-        json!({"interval_seconds": interval.as_secs_f64()}),
+        json!({"interval_ms": json_ms(interval)}),
     );
     let watch_settings = WatchSettings {
         interval,
@@ -71,7 +71,7 @@ pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result
                         "pass in progress: {deleted} rows deleted in {}",
                         secs(elapsed)
                     ),
-                    json!({"deleted": deleted, "elapsed_ms": millis(elapsed)}),
+                    json!({"deleted": deleted, "elapsed_ms": json_ms(elapsed)}),
                 );
             }
         },
@@ -104,7 +104,7 @@ impl Log<'_> {
                 self.error(
                     "connect_failed",
                     &format!("{error}; retrying in {}", secs(retry_in)),
-                    json!({"error": error.to_string(), "retry_in_seconds": retry_in.as_secs_f64()}),
+                    json!({"error": error.to_string(), "retry_in_ms": json_ms(retry_in)}),
                 );
                 self.write_metrics();
             }
@@ -129,7 +129,7 @@ impl Log<'_> {
                         self.table,
                         secs(retry_in)
                     ),
-                    json!({"retry_in_seconds": retry_in.as_secs_f64(), "holder": holder}),
+                    json!({"retry_in_ms": json_ms(retry_in), "holder": holder}),
                 );
                 self.write_metrics();
             }
@@ -152,7 +152,7 @@ impl Log<'_> {
                     {
                         let mut doc = super::pass_figures(report);
                         doc["outcome"] = json!(report.outcome.as_str());
-                        doc["next_in_seconds"] = json!(next_in.as_secs_f64());
+                        doc["next_in_ms"] = json!(json_ms(next_in));
                         doc
                     },
                 );
@@ -174,7 +174,7 @@ impl Log<'_> {
                     json!({
                         "error": error.to_string(),
                         "connection_lost": connection_lost,
-                        "retry_in_seconds": retry_in.as_secs_f64(),
+                        "retry_in_ms": json_ms(retry_in),
                     }),
                 );
                 self.write_metrics();
@@ -257,10 +257,6 @@ impl Line<'_> {
         };
         self.out.log(&line);
     }
-}
-
-fn millis(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 fn secs(d: Duration) -> String {

@@ -98,3 +98,21 @@ fn expired_removes_only_expired_rows_and_nothing_to_do_is_success() {
     out.success();
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn json_of_bulk_deletes_has_no_empty_fields_and_dry_runs_say_would_delete() {
+    let db = seed::fresh();
+    seed::rows(&db, "old", 7, -60.0);
+    let json = |args: &[&str]| {
+        let out = Scsctl::new().db(&db).args(args).args(["-o", "json"]).run();
+        out.success();
+        out.json()
+    };
+    let dry = json(&["delete", "--expired", "--dry-run"]);
+    assert_eq!(
+        dry,
+        serde_json::json!({"deleted": 0, "would_delete": 7, "dry_run": true})
+    );
+    let done = json(&["delete", "--expired"]);
+    assert_eq!(done, serde_json::json!({"deleted": 7, "dry_run": false}));
+}

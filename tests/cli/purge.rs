@@ -217,7 +217,7 @@ fn json_summary_has_every_figure() {
         "deleted",
         "batches",
         "retries",
-        "duration_seconds",
+        "duration_ms",
         "max_batch_ms",
         "dry_run",
         "outcome",
@@ -618,4 +618,22 @@ fn transaction_lock_mode_works_behind_pgbouncer_in_transaction_pooling() {
     out.success();
     assert!(!out.stderr.contains("error"), "{}", out.stderr);
     assert_eq!(seed::counts_by_clock(&db), (0, 10));
+}
+
+#[test]
+fn json_durations_are_milliseconds_rounded_to_the_microsecond() {
+    let db = seed::fresh();
+    seed::rows(&db, "old", 300, -60.0);
+    let doc = purge_json(&db, &["--batch-size", "100"]);
+    for (key, value) in doc.as_object().unwrap() {
+        assert!(!key.ends_with("_seconds"), "{key} in {doc}");
+        if key.ends_with("_ms") {
+            let ms = value.as_f64().unwrap();
+            let text = value.to_string();
+            let decimals = text.split('.').nth(1).map_or(0, str::len);
+            assert!(decimals <= 3, "{key} = {text}: more than microseconds");
+            assert!(ms >= 0.0);
+        }
+    }
+    assert!(doc["duration_ms"].as_f64().unwrap() >= doc["max_batch_ms"].as_f64().unwrap());
 }

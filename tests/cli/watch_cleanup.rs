@@ -73,7 +73,7 @@ fn passes_every_interval_with_log_lines_and_metrics() {
         if v["event"] == "pass" {
             passes += 1;
             deleted += v["deleted"].as_u64().unwrap();
-            assert!(v["duration_seconds"].is_number());
+            assert!(v["duration_ms"].is_number());
         }
     }
     assert_eq!(deleted, 340);
