@@ -25,7 +25,7 @@ fn main() {
             let lines = e.message_lines();
             for (i, line) in lines.iter().enumerate() {
                 let prefix = if i == 0 { "scsctl: error: " } else { "  " };
-                eprintln!("{prefix}{}", scsctl::output::escape(line));
+                scsctl::output::stderr_line(&format!("{prefix}{}", scsctl::output::escape(line)));
             }
             e.exit_code()
         }

@@ -14,6 +14,22 @@ use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
 use crate::gob::json::is_terminal_control;
 
+/// Writes `text` and a newline to stderr in one write, ignoring failure: a closed or broken
+/// stderr (`scsctl watch-cleanup 2>&1 | head -2`) must neither panic nor stop scsctl, so
+/// what cannot be written is dropped. Never use `eprintln!`, which panics then.
+pub fn stderr_line(text: &str) {
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    stderr_text(&line);
+}
+
+/// Writes `text` to stderr as is, ignoring failure (see [`stderr_line`]).
+pub fn stderr_text(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
 /// Where results go: stdout in the chosen format, notes and warnings on stderr.
 pub struct Output {
     format: OutputFormat,
@@ -47,20 +63,20 @@ impl Output {
 
     /// Prints `scsctl: warning: …` on stderr; warnings show even with `--quiet`.
     pub fn warn(&self, message: &str) {
-        eprintln!("scsctl: warning: {}", escape(message));
+        stderr_line(&format!("scsctl: warning: {}", escape(message)));
     }
 
     /// Prints a note on stderr unless `--quiet` (for example "another cleaner is running").
     pub fn note(&self, message: &str) {
         if self.verbosity != Verbosity::Quiet {
-            eprintln!("scsctl: {}", escape(message));
+            stderr_line(&format!("scsctl: {}", escape(message)));
         }
     }
 
     /// Prints what is being done on stderr, with `--verbose` only.
     pub fn verbose(&self, message: &str) {
         if self.verbosity == Verbosity::Verbose {
-            eprintln!("scsctl: {}", escape(message));
+            stderr_line(&format!("scsctl: {}", escape(message)));
         }
     }
 
@@ -68,7 +84,7 @@ impl Output {
     /// agrees.
     pub fn confirm(&mut self, question: &str) -> Result<bool> {
         self.flush()?;
-        eprint!("scsctl: {} [y/N] ", escape(question));
+        stderr_text(&format!("scsctl: {} [y/N] ", escape(question)));
         let mut answer = String::new();
         io::stdin()
             .read_line(&mut answer)
@@ -82,7 +98,7 @@ impl Output {
     /// Writes one daemon log line on stderr as is (escaped for the terminal, no prefix), so
     /// that JSON log lines stay parseable. Shown even with `--quiet`: callers decide.
     pub fn log(&self, line: &str) {
-        eprintln!("{}", escape(line));
+        stderr_line(&escape(line));
     }
 
     /// Writes one line of plain text to stdout (escaped for the terminal).

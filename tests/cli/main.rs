@@ -20,6 +20,7 @@ mod hostile;
 mod init_schema;
 mod list;
 mod pgbouncer;
+mod pipes;
 mod purge;
 mod put;
 mod scale_out;
