@@ -152,7 +152,10 @@ impl Error {
     /// everything else keeps the server's SQLSTATE, message and hint.
     pub fn db(context: impl Into<String>, err: postgres::Error) -> Error {
         let failure = DbFailure::from_postgres(&err);
-        if err.is_closed() || failure.code.as_deref().is_some_and(is_connection_class) {
+        if err.is_closed()
+            || failure.code.as_deref().is_some_and(is_connection_class)
+            || (failure.code.is_none() && is_lost_connection(&err))
+        {
             return Error::Connect {
                 context: format!("{}: lost the connection to the server", context.into()),
                 failure,
@@ -202,8 +205,108 @@ impl Error {
     }
 }
 
+/// Whether a client-side error (no SQLSTATE) means the connection is gone, whatever way the
+/// operating system said so: the server's end may be seen as a reset (ECONNRESET, os error
+/// 104), an abort, a broken pipe on the next write, or an end of stream in the middle of a
+/// message, depending on where the socket was when the server died. The driver's own
+/// "connection closed" counts too.
+pub fn is_lost_connection(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    let mut current = Some(err);
+    while let Some(cause) = current {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        if let Some(pg) = cause.downcast_ref::<postgres::Error>()
+            && pg.is_closed()
+        {
+            return true;
+        }
+        if cause.to_string() == "connection closed" {
+            return true;
+        }
+        current = cause.source();
+    }
+    false
+}
+
 /// SQLSTATE classes 08 (connection exception) and 57P01–57P03 (server shutting down or
 /// starting up) mean the server went away, not that the command was wrong.
 fn is_connection_class(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error as IoError, ErrorKind};
+
+    /// An error that wraps another, as the driver wraps the socket's error.
+    #[derive(Debug)]
+    struct Wrapper(Box<dyn std::error::Error + Send + Sync>);
+
+    impl fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("error communicating with the server")
+        }
+    }
+
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    #[test]
+    fn every_way_a_socket_says_the_server_is_gone_is_a_lost_connection() {
+        for kind in [
+            ErrorKind::ConnectionReset,
+            ErrorKind::ConnectionAborted,
+            ErrorKind::BrokenPipe,
+            ErrorKind::UnexpectedEof,
+        ] {
+            let direct = IoError::from(kind);
+            assert!(is_lost_connection(&direct), "{kind:?}");
+            let wrapped = Wrapper(Box::new(IoError::from(kind)));
+            assert!(is_lost_connection(&wrapped), "wrapped {kind:?}");
+        }
+        // ECONNRESET as the OS reports it: "Connection reset by peer (os error 104)".
+        let reset = Wrapper(Box::new(IoError::from_raw_os_error(libc::ECONNRESET)));
+        assert!(is_lost_connection(&reset));
+        let closed = Wrapper(Box::new(IoError::other("connection closed")));
+        assert!(is_lost_connection(&closed));
+        // Other I/O failures are not.
+        for other in [
+            IoError::from(ErrorKind::PermissionDenied),
+            IoError::from(ErrorKind::InvalidData),
+            IoError::other("bytes remaining on stream"),
+        ] {
+            assert!(!is_lost_connection(&Wrapper(Box::new(other))));
+        }
+    }
+
+    #[test]
+    fn lost_connections_exit_4() {
+        assert!(is_connection_class("08006"));
+        assert!(is_connection_class("57P01"));
+        assert!(!is_connection_class("42P01"));
+        let lost = Error::Connect {
+            context: "cannot list: lost the connection to the server".into(),
+            failure: DbFailure {
+                code: None,
+                message: "Connection reset by peer (os error 104)".into(),
+                detail: None,
+                hint: None,
+            },
+        };
+        assert_eq!(lost.exit_code(), exit::CONNECT);
+    }
 }
