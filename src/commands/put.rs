@@ -26,8 +26,16 @@ pub fn run(config: &Config, args: &PutArgs, out: &mut Output) -> Result<()> {
     };
     let stored = config.tokens.stored(&token);
     let mut store = open_store(config, out)?;
+    let mut merged_into_expired = None;
     if args.merge {
-        merge(&mut store, &stored, expiry, values)?;
+        let expired = merge(&mut store, &stored, expiry, values)?;
+        if expired {
+            out.warn(&format!(
+                "session {} had expired; merged into an empty session",
+                token::for_message(&token)
+            ));
+        }
+        merged_into_expired = Some(expired);
     } else {
         let data = match &args.data_file {
             Some(path) => read_data(path)?,
@@ -43,28 +51,42 @@ pub fn run(config: &Config, args: &PutArgs, out: &mut Output) -> Result<()> {
     }
     match out.format() {
         OutputFormat::Table => out.line(&token),
-        _ => out.document(&json!({ "token": token, "expiry": rfc3339_micros(expiry) })),
+        _ => {
+            let mut doc = json!({ "token": token, "expiry": rfc3339_micros(expiry) });
+            if let Some(expired) = merged_into_expired {
+                doc["merged_into_expired"] = json!(expired);
+            }
+            out.document(&doc)
+        }
     }
 }
 
 /// Read-modify-write in one transaction with the row locked, so that concurrent merges of the
-/// same session both land. A missing session is created with just the given values.
+/// same session both land. A missing session is created with just the given values, and so is
+/// one that has expired by the database clock: SCS would not find it, so its old values must
+/// not come back to life. Returns whether the row was there but expired.
 fn merge(
     store: &mut Store,
     token: &str,
     expiry: SystemTime,
     values: Vec<(String, Iface)>,
-) -> Result<()> {
+) -> Result<bool> {
     store.transaction(|tx, table| {
-        let existing = match Store::lock_for_update(tx, table, token)? {
-            Some(data) => data,
+        let (existing, expired) = match Store::lock_for_update(tx, table, token)? {
+            Some((data, true)) => (data, false),
+            // Expired: what SCS would find is no session at all.
+            Some((_, false)) => (encode(&Session::new(expiry))?, true),
             // No row yet: create an empty one, then lock and read whatever is there. When two
             // merges create the same session, the second waits for the first and then reads
             // (and keeps) the first one's values.
             None => {
                 let empty = encode(&Session::new(expiry))?;
                 Store::insert_if_absent_in(tx, table, token, &empty, expiry)?;
-                Store::lock_for_update(tx, table, token)?.unwrap_or_default()
+                match Store::lock_for_update(tx, table, token)? {
+                    Some((data, true)) => (data, false),
+                    // Ours with an expiry already past, or another's that is expired.
+                    _ => (empty, false),
+                }
             }
         };
         let mut session = match session::decode(&existing) {
@@ -88,7 +110,8 @@ fn merge(
         let data = session
             .encode()
             .map_err(|e| Error::Data(format!("cannot encode the merged session: {e}")))?;
-        Store::commit_in(tx, table, token, &data, expiry)
+        Store::commit_in(tx, table, token, &data, expiry)?;
+        Ok(expired)
     })
 }
 
