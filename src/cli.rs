@@ -190,13 +190,19 @@ pub struct PutArgs {
     #[arg(long, value_name = "TIME")]
     pub expires_at: Option<String>,
 
-    /// Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time
+    /// Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time. A key containing ':' needs its type given: 'a:b:string=x' sets the key a:b
     #[arg(long, value_name = "KEY[:TYPE]=VALUE", conflicts_with = "data_file")]
     pub set: Vec<String>,
 
-    /// Store these raw bytes as the session data ('-' for stdin)
+    /// Store the session data from this file ('-' for stdin); it must be an SCS session in gob
+    /// unless --raw is given
     #[arg(long, value_name = "PATH")]
     pub data_file: Option<PathBuf>,
+
+    /// With --data-file: store the bytes as they are, even when they are not SCS gob (which
+    /// the Go app will then fail to decode); without it such data is refused
+    #[arg(long, requires = "data_file")]
+    pub raw: bool,
 
     /// Keep the existing values and set only the given keys, atomically
     #[arg(long, conflicts_with = "data_file")]
@@ -397,7 +403,7 @@ pub enum LogFormat {
                   flight, release the lock and exit 0 within a second."
 )]
 pub struct WatchCleanupArgs {
-    /// Time between purge passes, e.g. 5m
+    /// Time between purge passes, e.g. 5m; at least 100ms
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub interval: String,
 

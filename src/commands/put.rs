@@ -25,6 +25,11 @@ pub fn run(config: &Config, args: &PutArgs, out: &mut Output) -> Result<()> {
         None => token::generate()?,
     };
     let stored = config.tokens.stored(&token);
+    // Read and checked before connecting: bad input changes nothing.
+    let file_data = match &args.data_file {
+        Some(path) => Some(checked_data(path, args.raw)?),
+        None => None,
+    };
     let mut store = open_store(config, out)?;
     let mut merged_into_expired = None;
     if args.merge {
@@ -37,8 +42,8 @@ pub fn run(config: &Config, args: &PutArgs, out: &mut Output) -> Result<()> {
         }
         merged_into_expired = Some(expired);
     } else {
-        let data = match &args.data_file {
-            Some(path) => read_data(path)?,
+        let data = match file_data {
+            Some(data) => data,
             None => encode(&new_session(expiry, values))?,
         };
         store.commit(&stored, &data, expiry)?;
@@ -133,8 +138,8 @@ fn encode(session: &Session) -> Result<Vec<u8>> {
 fn parse_values(sets: &[String], out: &Output) -> Result<Vec<(String, Iface)>> {
     let mut values = Vec::with_capacity(sets.len());
     for arg in sets {
-        let (key, value) =
-            session::parse_set(arg).map_err(|e| Error::Usage(format!("--set {arg:?}: {e}")))?;
+        // The message names the argument itself.
+        let (key, value) = session::parse_set(arg).map_err(Error::Usage)?;
         if value.name == "time.Time" {
             out.warn(&format!(
                 "--set {key}: a time.Time value is only readable by apps that gob.Register(time.Time{{}})"
@@ -159,6 +164,32 @@ fn expiry(args: &PutArgs, out: &Output) -> Result<SystemTime> {
         Some(at) => parse_time("--expires-at", at),
         None => Err(Error::Usage("put needs --ttl or --expires-at".into())),
     }
+}
+
+/// Reads `--data-file` and, unless `raw`, refuses bytes that are not an SCS session in gob
+/// (checked with scsctl's own decoder): a typo'd path or a stray file would otherwise become a
+/// session the Go app cannot read.
+fn checked_data(path: &std::path::Path, raw: bool) -> Result<Vec<u8>> {
+    let data = read_data(path)?;
+    if raw {
+        return Ok(data);
+    }
+    let name = if path.as_os_str() == "-" {
+        "stdin".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let why = match session::decode(&data) {
+        Decoded::Gob(_) => return Ok(data),
+        _ if data.is_empty() => "it is empty".to_owned(),
+        Decoded::Corrupt(e) => format!("it is gob that cannot be decoded: {e}"),
+        Decoded::ScsV1Json { .. } => "it is SCS's old JSON encoding, not gob".to_owned(),
+        Decoded::Unknown => format!("{} bytes that are not SCS gob", data.len()),
+    };
+    Err(Error::Data(format!(
+        "--data-file {name:?} is not SCS session data ({why}); nothing was written; \
+         add --raw to store the bytes as they are"
+    )))
 }
 
 fn read_data(path: &std::path::Path) -> Result<Vec<u8>> {

@@ -18,6 +18,7 @@ mod get;
 mod harness;
 mod hostile;
 mod init_schema;
+mod input;
 mod list;
 mod pgbouncer;
 mod pipes;

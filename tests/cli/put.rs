@@ -17,7 +17,7 @@ fn new_token_is_printed_alone_and_find_returns_the_data() {
     std::fs::write(&file, data).unwrap();
     let out = Scsctl::new()
         .db(&db)
-        .args(["put", "--new-token", "--ttl", "1h", "--data-file"])
+        .args(["put", "--new-token", "--ttl", "1h", "--raw", "--data-file"])
         .arg(&file)
         .run();
     out.success();
@@ -48,6 +48,7 @@ fn data_from_stdin_and_json_output() {
             "given-token",
             "--expires-at",
             "2030-01-02T03:04:05Z",
+            "--raw",
             "--data-file",
             "-",
             "-o",
@@ -80,6 +81,7 @@ fn past_expiry_warns_but_writes() {
             "old",
             "--expires-at",
             "2001-01-01T00:00:00Z",
+            "--raw",
             "--data-file",
             "-",
         ])
@@ -100,7 +102,7 @@ fn bad_durations_are_usage_errors_and_write_nothing() {
     for ttl in ["30", "-5m", "soon"] {
         let out = Scsctl::new()
             .db(&db)
-            .args(["put", "t", "--ttl", ttl, "--data-file", "-"])
+            .args(["put", "t", "--ttl", ttl, "--raw", "--data-file", "-"])
             .stdin(b"x".to_vec())
             .run();
         out.code(2);
@@ -109,7 +111,7 @@ fn bad_durations_are_usage_errors_and_write_nothing() {
     assert_eq!(seed::count(&db), 0);
     let out = Scsctl::new()
         .db(&db)
-        .args(["put", "t", "--ttl", "5M", "--data-file", "-"])
+        .args(["put", "t", "--ttl", "5M", "--raw", "--data-file", "-"])
         .stdin(b"x".to_vec())
         .run();
     out.success();
@@ -131,6 +133,7 @@ fn hashed_tokens_store_the_hash_and_print_the_token() {
             "abc",
             "--ttl",
             "1h",
+            "--raw",
             "--data-file",
             "-",
         ])
