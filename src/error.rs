@@ -131,13 +131,26 @@ pub enum Error {
     /// The reader of stdout went away (`scsctl list | head`): not a failure (exit 0).
     #[error("output closed")]
     BrokenPipe,
+    /// clap's usage error (exit 2): its message, then its tips and usage lines.
+    #[error("{message}")]
+    CommandLine {
+        /// clap's one-line message, without its `error: `.
+        message: String,
+        /// What clap prints after that line (tips, usage, "For more information …").
+        usage: String,
+    },
+    /// An error the command has already put in its JSON document on stdout (as
+    /// `init-schema -o json` does with `"error"` and `"exit_code"`); stderr still gets it.
+    #[error("{0}")]
+    InDocument(Box<Error>),
 }
 
 impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) => exit::USAGE,
+            Error::Usage(_) | Error::CommandLine { .. } => exit::USAGE,
+            Error::InDocument(inner) => inner.exit_code(),
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::Connect { .. } => exit::CONNECT,
             Error::Interrupted => exit::INTERRUPTED,
@@ -175,23 +188,71 @@ impl Error {
         }
     }
 
-    /// The message as lines for a terminal: what failed, then the server's `detail: …` and
-    /// `hint: …` when it sent them. The lines are not escaped: server text (a detail quoting a
-    /// row, say) may hold any character, so a caller printing them escapes each.
-    pub fn message_lines(&self) -> Vec<String> {
+    /// What failed, on one line: the context and the server's message with its SQLSTATE. Not
+    /// escaped: server text may hold any character, so a caller printing it escapes it.
+    pub fn headline(&self) -> String {
         match self {
             Error::Database { context, failure } | Error::Connect { context, failure } => {
                 let mut first = format!("{context}: {}", failure.message);
                 if let Some(code) = &failure.code {
                     first.push_str(&format!(" (SQLSTATE {code})"));
                 }
-                let mut lines = vec![first];
-                lines.extend(failure.detail.iter().map(|d| format!("detail: {d}")));
-                lines.extend(failure.hint.iter().map(|h| format!("hint: {h}")));
-                lines
+                first
             }
-            other => vec![other.to_string()],
+            Error::InDocument(inner) => inner.headline(),
+            other => other.to_string(),
         }
+    }
+
+    /// What to do about it: the server's HINT, or scsctl's own (a refused connection, a failed
+    /// authentication, a peer that is not PostgreSQL).
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Database { failure, .. } | Error::Connect { failure, .. } => {
+                failure.hint.as_deref()
+            }
+            Error::InDocument(inner) => inner.hint(),
+            _ => None,
+        }
+    }
+
+    /// The server's DETAIL, if it sent one.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Database { failure, .. } | Error::Connect { failure, .. } => {
+                failure.detail.as_deref()
+            }
+            Error::InDocument(inner) => inner.detail(),
+            _ => None,
+        }
+    }
+
+    /// The message as lines for a terminal: the headline, then `hint: …` when there is one,
+    /// then the server's `detail: …`. The lines are not escaped (see [`Error::headline`]).
+    pub fn message_lines(&self) -> Vec<String> {
+        let mut lines = vec![self.headline()];
+        lines.extend(self.hint().map(|h| format!("hint: {h}")));
+        lines.extend(self.detail().map(|d| format!("detail: {d}")));
+        lines
+    }
+
+    /// The error as the JSON object `-o json` and `-o ndjson` print on stdout:
+    /// `{"error": …, "exit_code": …}`, with `"hint"` and `"detail"` when there are.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut doc = serde_json::json!({
+            "error": self.headline(),
+            "exit_code": self.exit_code(),
+        });
+        if let Some(hint) = self.hint() {
+            doc["hint"] = hint.into();
+        }
+        if let Some(detail) = self.detail() {
+            doc["detail"] = detail.into();
+        }
+        if let Some(code) = self.sqlstate() {
+            doc["sqlstate"] = code.into();
+        }
+        doc
     }
 
     /// The SQLSTATE of a database error, if this is one.

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::Value;
@@ -13,6 +14,44 @@ use crate::cli::OutputFormat;
 use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
 use crate::gob::json::is_terminal_control;
+
+/// Whether what was written to stdout so far ends inside a line (an NDJSON row cut by the
+/// error, or a JSON array left open), so that an error's JSON object starts a line of its own.
+static STDOUT_MID_LINE: AtomicBool = AtomicBool::new(false);
+
+/// Reports an error, once: `scsctl: error: …` on stderr, `hint: …` on the next line when there
+/// is one, the server's detail indented after it (clap's tips and usage for a usage error);
+/// every line escaped, so no byte of server text can forge a line or drive the terminal. With
+/// `json` (`-o json` or `-o ndjson`) the error is also a JSON object on stdout, on a line of its
+/// own. Nothing here can fail or panic: what cannot be written is dropped.
+pub fn report_error(err: &Error, json: bool) {
+    let mut text = format!("scsctl: error: {}\n", escape(&err.headline()));
+    if let Some(hint) = err.hint() {
+        text.push_str(&format!("hint: {}\n", escape(hint)));
+    }
+    if let Some(detail) = err.detail() {
+        text.push_str(&format!("  detail: {}\n", escape(detail)));
+    }
+    if let Error::CommandLine { usage, .. } = err {
+        for line in usage.lines() {
+            text.push_str(&escape(line));
+            text.push('\n');
+        }
+    }
+    stderr_text(&text);
+    if json && !matches!(err, Error::InDocument(_)) {
+        let Ok(doc) = to_json(&err.to_json()) else {
+            return;
+        };
+        let start = if STDOUT_MID_LINE.load(Ordering::Relaxed) {
+            "\n"
+        } else {
+            ""
+        };
+        let mut stdout = io::stdout().lock();
+        let _ = writeln!(stdout, "{start}{doc}").and_then(|()| stdout.flush());
+    }
+}
 
 /// Writes `text` and a newline to stderr in one write, ignoring failure: a closed or broken
 /// stderr (`scsctl watch-cleanup 2>&1 | head -2`) must neither panic nor stop scsctl, so
@@ -132,6 +171,18 @@ impl Output {
         self.write(b"\n")
     }
 
+    /// Writes a result document that ends in `err` (a `delete` with missing tokens, an
+    /// interrupted `purge`): the error's `"error"`, `"exit_code"`, … members go into the one
+    /// document, and the error comes back marked [`Error::InDocument`] so that it is not
+    /// printed on stdout a second time.
+    pub fn document_with_error(&mut self, mut doc: Value, err: Error) -> Result<Error> {
+        if let (Some(members), Value::Object(extra)) = (doc.as_object_mut(), err.to_json()) {
+            members.extend(extra);
+        }
+        self.document(&doc)?;
+        Ok(Error::InDocument(Box::new(err)))
+    }
+
     /// Writes a JSON value the way the format asks: a document for `json`, a line for `ndjson`.
     pub fn document(&mut self, value: &Value) -> Result<()> {
         match self.format {
@@ -223,6 +274,9 @@ impl Output {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some(last) = bytes.last() {
+            STDOUT_MID_LINE.store(*last != b'\n', Ordering::Relaxed);
+        }
         self.stdout.write_all(bytes).map_err(write_error)
     }
 }

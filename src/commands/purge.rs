@@ -31,6 +31,7 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
             let mut report = empty_report(Outcome::Stopped);
             report.duration = started.elapsed();
             summary(out, args, &report, None, true)?;
+            return Err(stopped_error(out));
         }
         Err(e)
     };
@@ -119,7 +120,7 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     cleaner.release();
     summary(out, args, &report, vacuumed, stopped)?;
     if stopped {
-        return Err(Error::Interrupted);
+        return Err(stopped_error(out));
     }
     Ok(())
 }
@@ -234,6 +235,15 @@ fn report_json(report: &PassReport, dry_run: bool) -> serde_json::Value {
     doc
 }
 
+/// The error of an interrupted run whose summary is printed: in JSON the summary document
+/// already holds it.
+fn stopped_error(out: &Output) -> Error {
+    match out.format() {
+        OutputFormat::Table => Error::Interrupted,
+        _ => Error::InDocument(Box::new(Error::Interrupted)),
+    }
+}
+
 fn summary(
     out: &mut Output,
     args: &PurgeArgs,
@@ -280,6 +290,11 @@ fn summary(
             }
             if let Some(v) = vacuumed {
                 doc["vacuumed"] = json!(v);
+            }
+            if stopped {
+                // One document: the interruption's "error" and "exit_code" go into it.
+                out.document_with_error(doc, Error::Interrupted)?;
+                return Ok(());
             }
             out.document(&doc)
         }

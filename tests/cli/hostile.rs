@@ -520,7 +520,7 @@ fn the_servers_detail_and_hint_get_lines_of_their_own_and_cannot_fake_one() {
     );
     assert_eq!(
         lines[1],
-        "  hint: give one in the URL, PGPASSWORD or the password file (~/.pgpass)"
+        "hint: give one in the URL, PGPASSWORD or the password file (~/.pgpass)"
     );
 }
 
