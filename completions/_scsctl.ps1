@@ -95,8 +95,8 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
         'scsctl;put' {
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire after this long, e.g. 30m, 24h, 7days')
             [CompletionResult]::new('--expires-at', '--expires-at', [CompletionResultType]::ParameterName, 'Expire at this RFC 3339 time')
-            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time')
-            [CompletionResult]::new('--data-file', '--data-file', [CompletionResultType]::ParameterName, 'Store these raw bytes as the session data (''-'' for stdin)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time. A key containing '':'' needs its type given: ''a:b:string=x'' sets the key a:b')
+            [CompletionResult]::new('--data-file', '--data-file', [CompletionResultType]::ParameterName, 'Store the session data from this file (''-'' for stdin); it must be an SCS session in gob unless --raw is given')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
@@ -105,6 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment turns it off')
             [CompletionResult]::new('--new-token', '--new-token', [CompletionResultType]::ParameterName, 'Make a new token as SCS does (32 random bytes, base64url)')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'With --data-file: store the bytes as they are, even when they are not SCS gob (which the Go app will then fail to decode); without it such data is refused')
             [CompletionResult]::new('--merge', '--merge', [CompletionResultType]::ParameterName, 'Keep the existing values and set only the given keys, atomically')
             [CompletionResult]::new('--hashed-tokens', '--hashed-tokens', [CompletionResultType]::ParameterName, 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
@@ -198,7 +199,7 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             break
         }
         'scsctl;watch-cleanup' {
-            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between purge passes, e.g. 5m')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between purge passes, e.g. 5m; at least 100ms')
             [CompletionResult]::new('--jitter', '--jitter', [CompletionResultType]::ParameterName, 'Spread passes by up to this percentage of the interval')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
             [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Rewrite this Prometheus textfile after each pass')

@@ -661,7 +661,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__put)
-            opts="-d -t -o -q -v -h -V --new-token --ttl --expires-at --set --data-file --merge --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --new-token --ttl --expires-at --set --data-file --raw --merge --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -89,8 +89,8 @@ set edit:completion:arg-completer[scsctl] = {|@words|
         &'scsctl;put'= {
             cand --ttl 'Expire after this long, e.g. 30m, 24h, 7days'
             cand --expires-at 'Expire at this RFC 3339 time'
-            cand --set 'Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time'
-            cand --data-file 'Store these raw bytes as the session data (''-'' for stdin)'
+            cand --set 'Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time. A key containing '':'' needs its type given: ''a:b:string=x'' sets the key a:b'
+            cand --data-file 'Store the session data from this file (''-'' for stdin); it must be an SCS session in gob unless --raw is given'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'
@@ -99,6 +99,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
             cand --color 'When to use colour; NO_COLOR in the environment turns it off'
             cand --new-token 'Make a new token as SCS does (32 random bytes, base64url)'
+            cand --raw 'With --data-file: store the bytes as they are, even when they are not SCS gob (which the Go app will then fail to decode); without it such data is refused'
             cand --merge 'Keep the existing values and set only the given keys, atomically'
             cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
             cand -q 'Print nothing on success'
@@ -188,7 +189,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --version 'Print version'
         }
         &'scsctl;watch-cleanup'= {
-            cand --interval 'Time between purge passes, e.g. 5m'
+            cand --interval 'Time between purge passes, e.g. 5m; at least 100ms'
             cand --jitter 'Spread passes by up to this percentage of the interval'
             cand --log-format 'Log line format on stderr'
             cand --metrics-file 'Rewrite this Prometheus textfile after each pass'

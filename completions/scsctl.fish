@@ -80,8 +80,8 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand get" -s h -l help -d 'Prin
 complete -c scsctl -n "__fish_scsctl_using_subcommand get" -s V -l version -d 'Print version'
 complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l ttl -d 'Expire after this long, e.g. 30m, 24h, 7days' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l expires-at -d 'Expire at this RFC 3339 time' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l set -d 'Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l data-file -d 'Store these raw bytes as the session data (\'-\' for stdin)' -r -F
+complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l set -d 'Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time. A key containing \':\' needs its type given: \'a:b:string=x\' sets the key a:b' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l data-file -d 'Store the session data from this file (\'-\' for stdin); it must be an SCS session in gob unless --raw is given' -r -F
 complete -c scsctl -n "__fish_scsctl_using_subcommand put" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand put" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand put" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
@@ -91,6 +91,7 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l color -d 'When to 
 always\t'Always'
 never\t'Never'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l new-token -d 'Make a new token as SCS does (32 random bytes, base64url)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l raw -d 'With --data-file: store the bytes as they are, even when they are not SCS gob (which the Go app will then fail to decode); without it such data is refused'
 complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l merge -d 'Keep the existing values and set only the given keys, atomically'
 complete -c scsctl -n "__fish_scsctl_using_subcommand put" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand put" -s q -l quiet -d 'Print nothing on success'
@@ -165,7 +166,7 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s q -l quiet -d 'P
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s V -l version -d 'Print version'
-complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l interval -d 'Time between purge passes, e.g. 5m' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l interval -d 'Time between purge passes, e.g. 5m; at least 100ms' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l jitter -d 'Spread passes by up to this percentage of the interval' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l log-format -d 'Log line format on stderr' -r -f -a "text\t'One human-readable line per event'
 json\t'One JSON object per line, for log shippers'"

@@ -197,13 +197,19 @@ pub struct PutArgs {
     #[arg(long, value_name = "TIME")]
     pub expires_at: Option<String>,
 
-    /// Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time
+    /// Set a value, KEY[:TYPE]=VALUE; TYPE: string (default), int, int64, int32, uint, float64, bool, bytes, time. A key containing ':' needs its type given: 'a:b:string=x' sets the key a:b
     #[arg(long, value_name = "KEY[:TYPE]=VALUE", conflicts_with = "data_file")]
     pub set: Vec<String>,
 
-    /// Store these raw bytes as the session data ('-' for stdin)
+    /// Store the session data from this file ('-' for stdin); it must be an SCS session in gob
+    /// unless --raw is given
     #[arg(long, value_name = "PATH")]
     pub data_file: Option<PathBuf>,
+
+    /// With --data-file: store the bytes as they are, even when they are not SCS gob (which
+    /// the Go app will then fail to decode); without it such data is refused
+    #[arg(long, requires = "data_file")]
+    pub raw: bool,
 
     /// Keep the existing values and set only the given keys, atomically
     #[arg(long, conflicts_with = "data_file")]
@@ -408,7 +414,7 @@ pub enum LogFormat {
                   flight, release the lock and exit 0 within a second."
 )]
 pub struct WatchCleanupArgs {
-    /// Time between purge passes, e.g. 5m
+    /// Time between purge passes, e.g. 5m; at least 100ms
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub interval: String,
 
@@ -490,6 +496,73 @@ where
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     <Cli as clap::Parser>::try_parse_from(protect_tokens(&command(), args))
+}
+
+/// clap's usage error as scsctl reports errors: its first line (`error: …`) becomes the
+/// message, the tips and usage lines after it are kept.
+///
+/// clap's usage line shows every option that had a value, and an option read from the
+/// environment counts: with `DATABASE_URL` set, `Usage: scsctl get --database-url <URL>
+/// <TOKEN>` reads as if `--database-url` were required. So the arguments are parsed once more
+/// by a copy of the command that reads no environment; when that fails the same way, its
+/// error (whose usage line shows only what was typed) is the one reported.
+pub fn usage_error(err: &clap::Error, args: &[std::ffi::OsString]) -> crate::Error {
+    let mut without_env = command().mut_args(|a| a.env(None));
+    let reparsed = without_env.try_get_matches_from_mut(protect_tokens(&command(), args.to_vec()));
+    let (message, usage) = split_clap_error(err);
+    if let Err(other) = reparsed
+        && other.kind() == err.kind()
+    {
+        let (other_message, other_usage) = split_clap_error(&other);
+        if other_message == message {
+            return crate::Error::CommandLine {
+                message,
+                usage: other_usage,
+            };
+        }
+    }
+    crate::Error::CommandLine { message, usage }
+}
+
+fn split_clap_error(err: &clap::Error) -> (String, String) {
+    let text = err.render().to_string();
+    let mut lines = text.lines().peekable();
+    let first = lines.next().unwrap_or_default();
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    // "the following required arguments were not provided:" lists them on the lines after;
+    // they belong on the one line.
+    if message.ends_with(':') {
+        while let Some(item) = lines.next_if(|l| l.starts_with("  ") && !l.trim().is_empty()) {
+            message.push(' ');
+            message.push_str(item.trim());
+        }
+    }
+    let rest: Vec<&str> = lines.collect();
+    (message, rest.join("\n").trim_end().to_owned())
+}
+
+/// Whether the command line (or `SCSCTL_OUTPUT`) asks for JSON or NDJSON output, read without
+/// clap: a usage error has to know it although the arguments did not parse.
+pub fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    let json = |v: &str| matches!(v, "json" | "ndjson");
+    let mut found = std::env::var("SCSCTL_OUTPUT").is_ok_and(|v| json(&v));
+    let mut iter = args.iter().skip(1).map(|a| a.to_str().unwrap_or(""));
+    while let Some(arg) = iter.next() {
+        match arg {
+            "--" => break,
+            "-o" | "--output" => found = iter.next().is_some_and(json),
+            _ => {
+                if let Some(v) = arg
+                    .strip_prefix("--output=")
+                    .or_else(|| arg.strip_prefix("-o="))
+                    .or_else(|| arg.strip_prefix("-o"))
+                {
+                    found = json(v);
+                }
+            }
+        }
+    }
+    found
 }
 
 fn looks_like_token(arg: &str) -> bool {

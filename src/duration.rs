@@ -30,8 +30,12 @@ pub fn parse_duration(flag: &str, text: &str) -> Result<ParsedDuration> {
             "invalid value {text:?} for {flag}: a number needs a unit ({UNITS})"
         )));
     }
-    let duration = humantime::parse_duration(trimmed)
-        .map_err(|e| Error::Usage(format!("invalid value {text:?} for {flag}: {e} ({UNITS})")))?;
+    let duration = humantime::parse_duration(trimmed).map_err(|e| {
+        // humantime lists its units too ("…, supported units: ns, us, …"); say them once.
+        let e = e.to_string();
+        let e = e.split(", supported units").next().unwrap_or_default();
+        Error::Usage(format!("invalid value {text:?} for {flag}: {e} ({UNITS})"))
+    })?;
     let warning = uses_months(trimmed).then(|| {
         format!(
             "{flag} {text:?} is read as months ('M'; minutes are 'm'): {}",
@@ -154,6 +158,8 @@ mod tests {
                 matches!(err, Error::Usage(ref m) if m.contains("units")),
                 "{bad}: {err}"
             );
+            // One list of units, not humantime's and ours.
+            assert_eq!(err.to_string().matches("units").count(), 1, "{bad}: {err}");
         }
     }
 

@@ -131,13 +131,26 @@ pub enum Error {
     /// The reader of stdout went away (`scsctl list | head`): not a failure (exit 0).
     #[error("output closed")]
     BrokenPipe,
+    /// clap's usage error (exit 2): its message, then its tips and usage lines.
+    #[error("{message}")]
+    CommandLine {
+        /// clap's one-line message, without its `error: `.
+        message: String,
+        /// What clap prints after that line (tips, usage, "For more information …").
+        usage: String,
+    },
+    /// An error the command has already put in its JSON document on stdout (as
+    /// `init-schema -o json` does with `"error"` and `"exit_code"`); stderr still gets it.
+    #[error("{0}")]
+    InDocument(Box<Error>),
 }
 
 impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) => exit::USAGE,
+            Error::Usage(_) | Error::CommandLine { .. } => exit::USAGE,
+            Error::InDocument(inner) => inner.exit_code(),
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::Connect { .. } => exit::CONNECT,
             Error::Interrupted => exit::INTERRUPTED,
@@ -152,7 +165,10 @@ impl Error {
     /// everything else keeps the server's SQLSTATE, message and hint.
     pub fn db(context: impl Into<String>, err: postgres::Error) -> Error {
         let failure = DbFailure::from_postgres(&err);
-        if err.is_closed() || failure.code.as_deref().is_some_and(is_connection_class) {
+        if err.is_closed()
+            || failure.code.as_deref().is_some_and(is_connection_class)
+            || (failure.code.is_none() && is_lost_connection(&err))
+        {
             return Error::Connect {
                 context: format!("{}: lost the connection to the server", context.into()),
                 failure,
@@ -172,23 +188,71 @@ impl Error {
         }
     }
 
-    /// The message as lines for a terminal: what failed, then the server's `detail: …` and
-    /// `hint: …` when it sent them. The lines are not escaped: server text (a detail quoting a
-    /// row, say) may hold any character, so a caller printing them escapes each.
-    pub fn message_lines(&self) -> Vec<String> {
+    /// What failed, on one line: the context and the server's message with its SQLSTATE. Not
+    /// escaped: server text may hold any character, so a caller printing it escapes it.
+    pub fn headline(&self) -> String {
         match self {
             Error::Database { context, failure } | Error::Connect { context, failure } => {
                 let mut first = format!("{context}: {}", failure.message);
                 if let Some(code) = &failure.code {
                     first.push_str(&format!(" (SQLSTATE {code})"));
                 }
-                let mut lines = vec![first];
-                lines.extend(failure.detail.iter().map(|d| format!("detail: {d}")));
-                lines.extend(failure.hint.iter().map(|h| format!("hint: {h}")));
-                lines
+                first
             }
-            other => vec![other.to_string()],
+            Error::InDocument(inner) => inner.headline(),
+            other => other.to_string(),
         }
+    }
+
+    /// What to do about it: the server's HINT, or scsctl's own (a refused connection, a failed
+    /// authentication, a peer that is not PostgreSQL).
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Database { failure, .. } | Error::Connect { failure, .. } => {
+                failure.hint.as_deref()
+            }
+            Error::InDocument(inner) => inner.hint(),
+            _ => None,
+        }
+    }
+
+    /// The server's DETAIL, if it sent one.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Database { failure, .. } | Error::Connect { failure, .. } => {
+                failure.detail.as_deref()
+            }
+            Error::InDocument(inner) => inner.detail(),
+            _ => None,
+        }
+    }
+
+    /// The message as lines for a terminal: the headline, then `hint: …` when there is one,
+    /// then the server's `detail: …`. The lines are not escaped (see [`Error::headline`]).
+    pub fn message_lines(&self) -> Vec<String> {
+        let mut lines = vec![self.headline()];
+        lines.extend(self.hint().map(|h| format!("hint: {h}")));
+        lines.extend(self.detail().map(|d| format!("detail: {d}")));
+        lines
+    }
+
+    /// The error as the JSON object `-o json` and `-o ndjson` print on stdout:
+    /// `{"error": …, "exit_code": …}`, with `"hint"` and `"detail"` when there are.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut doc = serde_json::json!({
+            "error": self.headline(),
+            "exit_code": self.exit_code(),
+        });
+        if let Some(hint) = self.hint() {
+            doc["hint"] = hint.into();
+        }
+        if let Some(detail) = self.detail() {
+            doc["detail"] = detail.into();
+        }
+        if let Some(code) = self.sqlstate() {
+            doc["sqlstate"] = code.into();
+        }
+        doc
     }
 
     /// The SQLSTATE of a database error, if this is one.
@@ -202,8 +266,108 @@ impl Error {
     }
 }
 
+/// Whether a client-side error (no SQLSTATE) means the connection is gone, whatever way the
+/// operating system said so: the server's end may be seen as a reset (ECONNRESET, os error
+/// 104), an abort, a broken pipe on the next write, or an end of stream in the middle of a
+/// message, depending on where the socket was when the server died. The driver's own
+/// "connection closed" counts too.
+pub fn is_lost_connection(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    let mut current = Some(err);
+    while let Some(cause) = current {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        if let Some(pg) = cause.downcast_ref::<postgres::Error>()
+            && pg.is_closed()
+        {
+            return true;
+        }
+        if cause.to_string() == "connection closed" {
+            return true;
+        }
+        current = cause.source();
+    }
+    false
+}
+
 /// SQLSTATE classes 08 (connection exception) and 57P01–57P03 (server shutting down or
 /// starting up) mean the server went away, not that the command was wrong.
 fn is_connection_class(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error as IoError, ErrorKind};
+
+    /// An error that wraps another, as the driver wraps the socket's error.
+    #[derive(Debug)]
+    struct Wrapper(Box<dyn std::error::Error + Send + Sync>);
+
+    impl fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("error communicating with the server")
+        }
+    }
+
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    #[test]
+    fn every_way_a_socket_says_the_server_is_gone_is_a_lost_connection() {
+        for kind in [
+            ErrorKind::ConnectionReset,
+            ErrorKind::ConnectionAborted,
+            ErrorKind::BrokenPipe,
+            ErrorKind::UnexpectedEof,
+        ] {
+            let direct = IoError::from(kind);
+            assert!(is_lost_connection(&direct), "{kind:?}");
+            let wrapped = Wrapper(Box::new(IoError::from(kind)));
+            assert!(is_lost_connection(&wrapped), "wrapped {kind:?}");
+        }
+        // ECONNRESET as the OS reports it: "Connection reset by peer (os error 104)".
+        let reset = Wrapper(Box::new(IoError::from_raw_os_error(libc::ECONNRESET)));
+        assert!(is_lost_connection(&reset));
+        let closed = Wrapper(Box::new(IoError::other("connection closed")));
+        assert!(is_lost_connection(&closed));
+        // Other I/O failures are not.
+        for other in [
+            IoError::from(ErrorKind::PermissionDenied),
+            IoError::from(ErrorKind::InvalidData),
+            IoError::other("bytes remaining on stream"),
+        ] {
+            assert!(!is_lost_connection(&Wrapper(Box::new(other))));
+        }
+    }
+
+    #[test]
+    fn lost_connections_exit_4() {
+        assert!(is_connection_class("08006"));
+        assert!(is_connection_class("57P01"));
+        assert!(!is_connection_class("42P01"));
+        let lost = Error::Connect {
+            context: "cannot list: lost the connection to the server".into(),
+            failure: DbFailure {
+                code: None,
+                message: "Connection reset by peer (os error 104)".into(),
+                detail: None,
+                hint: None,
+            },
+        };
+        assert_eq!(lost.exit_code(), exit::CONNECT);
+    }
 }

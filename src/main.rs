@@ -1,32 +1,28 @@
-//! The `scsctl` binary: parse, run, print the error once, exit with its code.
+//! The `scsctl` binary: parse, run, report the error once, exit with its code.
 
 use scsctl::error::{Error, exit};
+use scsctl::output::report_error;
 
 fn main() {
-    let cli = match scsctl::cli::parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match scsctl::cli::parse_from(args.clone()) {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help and version to stdout (exit 0) and usage errors to stderr.
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+        // Help and version go to stdout (exit 0).
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            std::process::exit(code);
+            std::process::exit(exit::OK);
+        }
+        Err(e) => {
+            let err = scsctl::cli::usage_error(&e, &args);
+            report_error(&err, scsctl::cli::wants_json(&args));
+            std::process::exit(err.exit_code());
         }
     };
+    let json = cli.global.output != scsctl::cli::OutputFormat::Table;
     let code = match scsctl::commands::run(cli) {
-        Ok(()) => exit::OK,
-        Err(Error::BrokenPipe) => exit::OK,
+        Ok(()) | Err(Error::BrokenPipe) => exit::OK,
         Err(e) => {
-            // The server's detail and hint on lines of their own; each line escaped, so no
-            // byte of server text can break a line or drive the terminal.
-            let lines = e.message_lines();
-            for (i, line) in lines.iter().enumerate() {
-                let prefix = if i == 0 { "scsctl: error: " } else { "  " };
-                eprintln!("{prefix}{}", scsctl::output::escape(line));
-            }
+            report_error(&e, json);
             e.exit_code()
         }
     };

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::Value;
@@ -13,6 +14,60 @@ use crate::cli::OutputFormat;
 use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
 use crate::gob::json::is_terminal_control;
+
+/// Whether what was written to stdout so far ends inside a line (an NDJSON row cut by the
+/// error, or a JSON array left open), so that an error's JSON object starts a line of its own.
+static STDOUT_MID_LINE: AtomicBool = AtomicBool::new(false);
+
+/// Reports an error, once: `scsctl: error: …` on stderr, `hint: …` on the next line when there
+/// is one, the server's detail indented after it (clap's tips and usage for a usage error);
+/// every line escaped, so no byte of server text can forge a line or drive the terminal. With
+/// `json` (`-o json` or `-o ndjson`) the error is also a JSON object on stdout, on a line of its
+/// own. Nothing here can fail or panic: what cannot be written is dropped.
+pub fn report_error(err: &Error, json: bool) {
+    let mut text = format!("scsctl: error: {}\n", escape(&err.headline()));
+    if let Some(hint) = err.hint() {
+        text.push_str(&format!("hint: {}\n", escape(hint)));
+    }
+    if let Some(detail) = err.detail() {
+        text.push_str(&format!("  detail: {}\n", escape(detail)));
+    }
+    if let Error::CommandLine { usage, .. } = err {
+        for line in usage.lines() {
+            text.push_str(&escape(line));
+            text.push('\n');
+        }
+    }
+    stderr_text(&text);
+    if json && !matches!(err, Error::InDocument(_)) {
+        let Ok(doc) = to_json(&err.to_json()) else {
+            return;
+        };
+        let start = if STDOUT_MID_LINE.load(Ordering::Relaxed) {
+            "\n"
+        } else {
+            ""
+        };
+        let mut stdout = io::stdout().lock();
+        let _ = writeln!(stdout, "{start}{doc}").and_then(|()| stdout.flush());
+    }
+}
+
+/// Writes `text` and a newline to stderr in one write, ignoring failure: a closed or broken
+/// stderr (`scsctl watch-cleanup 2>&1 | head -2`) must neither panic nor stop scsctl, so
+/// what cannot be written is dropped. Never use `eprintln!`, which panics then.
+pub fn stderr_line(text: &str) {
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    stderr_text(&line);
+}
+
+/// Writes `text` to stderr as is, ignoring failure (see [`stderr_line`]).
+pub fn stderr_text(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
 
 /// Where results go: stdout in the chosen format, notes and warnings on stderr.
 pub struct Output {
@@ -47,20 +102,20 @@ impl Output {
 
     /// Prints `scsctl: warning: …` on stderr; warnings show even with `--quiet`.
     pub fn warn(&self, message: &str) {
-        eprintln!("scsctl: warning: {}", escape(message));
+        stderr_line(&format!("scsctl: warning: {}", escape(message)));
     }
 
     /// Prints a note on stderr unless `--quiet` (for example "another cleaner is running").
     pub fn note(&self, message: &str) {
         if self.verbosity != Verbosity::Quiet {
-            eprintln!("scsctl: {}", escape(message));
+            stderr_line(&format!("scsctl: {}", escape(message)));
         }
     }
 
     /// Prints what is being done on stderr, with `--verbose` only.
     pub fn verbose(&self, message: &str) {
         if self.verbosity == Verbosity::Verbose {
-            eprintln!("scsctl: {}", escape(message));
+            stderr_line(&format!("scsctl: {}", escape(message)));
         }
     }
 
@@ -68,7 +123,7 @@ impl Output {
     /// agrees.
     pub fn confirm(&mut self, question: &str) -> Result<bool> {
         self.flush()?;
-        eprint!("scsctl: {} [y/N] ", escape(question));
+        stderr_text(&format!("scsctl: {} [y/N] ", escape(question)));
         let mut answer = String::new();
         io::stdin()
             .read_line(&mut answer)
@@ -82,7 +137,7 @@ impl Output {
     /// Writes one daemon log line on stderr as is (escaped for the terminal, no prefix), so
     /// that JSON log lines stay parseable. Shown even with `--quiet`: callers decide.
     pub fn log(&self, line: &str) {
-        eprintln!("{}", escape(line));
+        stderr_line(&escape(line));
     }
 
     /// Writes one line of plain text to stdout (escaped for the terminal).
@@ -114,6 +169,18 @@ impl Output {
         let text = to_json(value)?;
         self.write(text.as_bytes())?;
         self.write(b"\n")
+    }
+
+    /// Writes a result document that ends in `err` (a `delete` with missing tokens, an
+    /// interrupted `purge`): the error's `"error"`, `"exit_code"`, … members go into the one
+    /// document, and the error comes back marked [`Error::InDocument`] so that it is not
+    /// printed on stdout a second time.
+    pub fn document_with_error(&mut self, mut doc: Value, err: Error) -> Result<Error> {
+        if let (Some(members), Value::Object(extra)) = (doc.as_object_mut(), err.to_json()) {
+            members.extend(extra);
+        }
+        self.document(&doc)?;
+        Ok(Error::InDocument(Box::new(err)))
     }
 
     /// Writes a JSON value the way the format asks: a document for `json`, a line for `ndjson`.
@@ -207,6 +274,9 @@ impl Output {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some(last) = bytes.last() {
+            STDOUT_MID_LINE.store(*last != b'\n', Ordering::Relaxed);
+        }
         self.stdout.write_all(bytes).map_err(write_error)
     }
 }

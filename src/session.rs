@@ -553,18 +553,26 @@ fn set_type_list() -> String {
 /// Parses `--set KEY[:TYPE]=VALUE` into a key and an interface value of the Go type an app
 /// reads (`GetInt` reads only `int`, so `int64` and `int32` are stored under their own names).
 ///
-/// The key ends at the first `=`. `:TYPE` is split off only when the text after the last `:`
-/// before `=` is one of [`SET_TYPES`]; otherwise the colon belongs to the key
-/// (`flash:msg=hi` sets key `flash:msg` to the string `hi`; `a:int=1` sets `a` to int 1;
-/// `a:int:string=1` sets key `a:int` to the string `1`). TYPE defaults to `string`. `bytes`
-/// takes standard padded base64, `time` RFC 3339.
+/// The key ends at the first `=`. When the text before `=` holds a `:`, what follows the last
+/// `:` is TYPE and must be one of [`SET_TYPES`]: `userID:integer=42` is an error rather than a
+/// string under the key `userID:integer`. A key that itself contains `:` therefore takes an
+/// explicit type (`flash:msg:string=hi` sets key `flash:msg` to the string `hi`; `a:int=1` sets
+/// `a` to int 1). TYPE defaults to `string`. `bytes` takes standard padded base64, `time`
+/// RFC 3339.
 pub fn parse_set(arg: &str) -> Result<(String, Iface), String> {
     let Some((left, text)) = arg.split_once('=') else {
         return Err(format!("--set {arg:?}: expected KEY[:TYPE]=VALUE"));
     };
     let (key, ty) = match left.rsplit_once(':') {
         Some((k, t)) if SET_TYPES.iter().any(|s| s.0 == t) => (k, t),
-        _ => (left, "string"),
+        Some((k, t)) => {
+            return Err(format!(
+                "--set {arg:?}: unknown type {t:?}; valid types: {}; a key containing ':' needs \
+                 its type given, e.g. --set '{k}:{t}:string=…' for the key \"{k}:{t}\"",
+                set_type_list()
+            ));
+        }
+        None => (left, "string"),
     };
     if key.is_empty() {
         return Err(format!(
@@ -718,10 +726,25 @@ impl Filter {
     /// Parses `KEY=VALUE` / `KEY:TYPE=VALUE`.
     pub fn parse(arg: &str) -> Result<Filter, String> {
         let Some((left, value)) = arg.split_once('=') else {
+            let hint = if arg.contains(['<', '>', '~']) {
+                " (only = is supported)"
+            } else {
+                ""
+            };
             return Err(format!(
-                "--where {arg:?}: expected KEY=VALUE or KEY:TYPE=VALUE"
+                "--where {arg:?}: expected KEY=VALUE or KEY:TYPE=VALUE{hint}"
             ));
         };
+        // `role!=admin` would otherwise filter on a key named `role!`.
+        if let Some(op) = left
+            .chars()
+            .last()
+            .filter(|c| matches!(c, '!' | '<' | '>' | '~'))
+        {
+            return Err(format!(
+                "--where {arg:?}: \"{op}=\" is not supported; only KEY=VALUE (equality) is"
+            ));
+        }
         let (key, go_type) = match left.rsplit_once(':') {
             Some((k, t)) if looks_like_type(t) => (k, Some(t.to_owned())),
             _ => (left, None),
@@ -991,7 +1014,15 @@ mod tests {
             (k.as_str(), v),
             ("n", Iface::new("int", INT, Value::Int(42)))
         );
-        let (k, v) = parse_set("flash:msg=a=b").unwrap();
+        let err = parse_set("userID:integer=42").unwrap_err();
+        assert!(
+            err.contains("unknown type \"integer\"; valid types: string, int, int64, int32, uint, float64, bool, bytes, time"),
+            "{err}"
+        );
+        assert!(err.contains("--set 'userID:integer:string=…'"), "{err}");
+        assert_eq!(err.matches("--set \"").count(), 1, "said once: {err}");
+        assert!(parse_set("flash:msg=a=b").is_err());
+        let (k, v) = parse_set("flash:msg:string=a=b").unwrap();
         assert_eq!(
             (k.as_str(), v),
             (
@@ -1066,6 +1097,15 @@ mod tests {
         assert!(m("authenticated:bool=true"));
         assert!(Filter::parse("a..b=1").is_err());
         assert!(Filter::parse("nokey").is_err());
+        for op in ["role!=admin", "n<=5", "n>=5", "name~=x"] {
+            let err = Filter::parse(op).unwrap_err();
+            assert!(err.contains("only KEY=VALUE (equality) is"), "{op}: {err}");
+        }
+        assert!(
+            Filter::parse("n>5")
+                .unwrap_err()
+                .contains("only = is supported")
+        );
         assert_eq!(
             Filter::parse("flash:msg=x").unwrap().path,
             vec!["flash:msg"]

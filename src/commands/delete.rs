@@ -23,7 +23,7 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
         } else {
             store.delete_expired()?
         };
-        return report(out, count, args.dry_run, None);
+        return report(out, count, args.dry_run, None, None);
     }
     if !args.filter.is_empty() {
         return delete_where(config, args, out);
@@ -43,10 +43,7 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
         .filter(|(_, s)| !found.contains(s.as_str()))
         .map(|(t, _)| t.as_str())
         .collect();
-    report(out, found.len() as u64, args.dry_run, Some(&missing))?;
-    if missing.is_empty() {
-        Ok(())
-    } else {
+    let error = (!missing.is_empty()).then(|| {
         let shown: Vec<String> = missing
             .iter()
             .take(5)
@@ -57,13 +54,14 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
         } else {
             String::new()
         };
-        Err(Error::NotFound(format!(
+        Error::NotFound(format!(
             "{} of {} tokens had no session: {}{more}",
             missing.len(),
             tokens.len(),
             shown.join(", ")
-        )))
-    }
+        ))
+    });
+    report(out, found.len() as u64, args.dry_run, Some(&missing), error)
 }
 
 /// Above this many sessions, `delete --where` asks first (or needs `--yes`).
@@ -92,11 +90,8 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
         out.warn(&warning);
     }
     if tokens.is_empty() {
-        report(out, 0, args.dry_run, None)?;
-        return Err(Error::NotFound(format!(
-            "no session matches {}",
-            args.filter.join(" and ")
-        )));
+        let error = Error::NotFound(format!("no session matches {}", args.filter.join(" and ")));
+        return report(out, 0, args.dry_run, None, Some(error));
     }
     if args.dry_run {
         if out.shows_results() && out.format() == OutputFormat::Table {
@@ -137,7 +132,7 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
 
 fn report_tokens(out: &mut Output, tokens: &[String], dry_run: bool) -> Result<()> {
     if out.format() == OutputFormat::Table {
-        return report(out, tokens.len() as u64, dry_run, None);
+        return report(out, tokens.len() as u64, dry_run, None, None);
     }
     if out.shows_results() {
         let mut doc = counts_json(tokens.len() as u64, dry_run);
@@ -167,26 +162,36 @@ fn counts_json(count: u64, dry_run: bool) -> serde_json::Value {
     }
 }
 
-/// Prints the count; `missing` is the named tokens that had no row (`None` when no token was
-/// named, so JSON has no empty list that means nothing).
-fn report(out: &mut Output, count: u64, dry_run: bool, missing: Option<&[&str]>) -> Result<()> {
-    if !out.shows_results() {
-        return Ok(());
-    }
-    match out.format() {
-        OutputFormat::Table => {
-            let verb = if dry_run { "would delete" } else { "deleted" };
-            let noun = if count == 1 { "session" } else { "sessions" };
-            out.line(&format!("{verb} {count} {noun}"))
-        }
-        _ => {
-            let mut doc = counts_json(count, dry_run);
-            if let Some(missing) = missing {
-                doc["missing"] = json!(missing);
+/// Says how many sessions went, then ends in `error` if there is one (in JSON, inside the one
+/// document). `missing` is the named tokens that had no row (`None` when no token was named, so
+/// that JSON has no empty list that means nothing).
+fn report(
+    out: &mut Output,
+    count: u64,
+    dry_run: bool,
+    missing: Option<&[&str]>,
+    error: Option<Error>,
+) -> Result<()> {
+    if out.shows_results() {
+        match out.format() {
+            OutputFormat::Table => {
+                let verb = if dry_run { "would delete" } else { "deleted" };
+                let noun = if count == 1 { "session" } else { "sessions" };
+                out.line(&format!("{verb} {count} {noun}"))?;
             }
-            out.document(&doc)
+            _ => {
+                let mut doc = counts_json(count, dry_run);
+                if let Some(missing) = missing {
+                    doc["missing"] = json!(missing);
+                }
+                return match error {
+                    Some(error) => Err(out.document_with_error(doc, error)?),
+                    None => out.document(&doc),
+                };
+            }
         }
     }
+    error.map_or(Ok(()), Err)
 }
 
 /// The tokens named on the command line, with `-` standing for stdin (one per line).

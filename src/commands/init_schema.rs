@@ -43,6 +43,19 @@ pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<(
         (true, true) => "ok",
         (true, false) => "incompatible",
     };
+    // An incompatible table is an error (exit 1); its problems are said once: listed with the
+    // result, or in the error when results are not shown (-q).
+    let error = (!check.compatible()).then(|| {
+        let problems = if out.shows_results() && out.format() == OutputFormat::Table {
+            "see the problems listed above".to_owned()
+        } else {
+            check.problems.join("; ")
+        };
+        Error::Incompatible(format!(
+            "table \"{}\" is not compatible with SCS: {problems}",
+            config.table
+        ))
+    });
     if out.shows_results() {
         match out.format() {
             OutputFormat::Table => {
@@ -72,24 +85,26 @@ pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<(
                     out.line(&format!("granted SELECT, INSERT, UPDATE, DELETE to {role}"))?;
                 }
             }
-            _ => out.document(&json!({
-                "table": config.table.to_string(),
-                "status": status,
-                "problems": check.problems,
-                "warnings": check.warnings,
-                "granted": args.grant,
-                "partitioned": check.partitioned,
-                "leaves": check.leaves,
-            }))?,
+            _ => {
+                let doc = json!({
+                    "table": config.table.to_string(),
+                    "status": status,
+                    "problems": check.problems,
+                    "warnings": check.warnings,
+                    "granted": args.grant,
+                    "partitioned": check.partitioned,
+                    "leaves": check.leaves,
+                });
+                // One document on stdout: the error's members go into this one.
+                if let Some(error) = error {
+                    return Err(out.document_with_error(doc, error)?);
+                }
+                out.document(&doc)?;
+            }
         }
     }
-    if check.compatible() {
-        Ok(())
-    } else {
-        Err(Error::Incompatible(format!(
-            "table \"{}\" is not compatible with SCS: {}",
-            config.table,
-            check.problems.join("; ")
-        )))
+    match error {
+        Some(error) => Err(error),
+        None => Ok(()),
     }
 }

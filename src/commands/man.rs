@@ -88,6 +88,8 @@ Cannot connect or authenticate: server down or gone mid-command, wrong password,
 .TP
 \fB130\fR
 Interrupted (SIGINT) before a one\-shot command finished.
+.PP
+An error is one line on stderr beginning \fBscsctl: error:\fR (usage errors too, followed by the usage lines), then, when there is one, a line beginning \fBhint:\fR (a failed authentication, a refused connection, a peer that is not PostgreSQL, or the server's own hint), then the server's detail. With \fB\-o json\fR or \fB\-o ndjson\fR the error is also a JSON object on stdout, on a line of its own: \fB{"error": ..., "exit_code": N}\fR, with \fB"hint"\fR, \fB"detail"\fR and \fB"sqlstate"\fR when there are. Warnings begin \fBscsctl: warning:\fR. A closed stdout ends a listing with exit 0; a closed stderr is survived.
 "#;
 
 const ENVIRONMENT: &str = r#".SH ENVIRONMENT
@@ -135,7 +137,8 @@ fn examples(sub: Option<&str>) -> String {
         Some("put") => concat!(
             ".nf\nT=$(scsctl put \\-\\-new\\-token \\-\\-ttl 1h \\-\\-set userID:int=42)\n",
             "scsctl put \"$T\" \\-\\-ttl 24h \\-\\-merge \\-\\-set role=admin\n",
-            "scsctl put \"$T\" \\-\\-expires\\-at 2030\\-01\\-01T00:00:00Z \\-\\-data\\-file session.gob\n.fi\n"
+            "scsctl put \"$T\" \\-\\-expires\\-at 2030\\-01\\-01T00:00:00Z \\-\\-data\\-file session.gob\n",
+            "scsctl put \"$T\" \\-\\-ttl 1h \\-\\-merge \\-\\-set 'flash:msg:string=hi'\n.fi\n"
         ),
         Some("delete") => concat!(
             ".nf\nscsctl delete 'V5qN...'\n",

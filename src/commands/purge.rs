@@ -31,6 +31,7 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
             let mut report = empty_report(Outcome::Stopped);
             report.duration = started.elapsed();
             summary(out, args, &report, None, true)?;
+            return Err(stopped_error(out));
         }
         Err(e)
     };
@@ -140,7 +141,7 @@ pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
     cleaner.release();
     summary(out, args, &report, vacuumed, stopped)?;
     if stopped {
-        return Err(Error::Interrupted);
+        return Err(stopped_error(out));
     }
     Ok(())
 }
@@ -256,6 +257,15 @@ fn report_json(report: &PassReport, dry_run: bool) -> serde_json::Value {
     doc
 }
 
+/// The error of an interrupted run whose summary is printed: in JSON the summary document
+/// already holds it.
+fn stopped_error(out: &Output) -> Error {
+    match out.format() {
+        OutputFormat::Table => Error::Interrupted,
+        _ => Error::InDocument(Box::new(Error::Interrupted)),
+    }
+}
+
 fn summary(
     out: &mut Output,
     args: &PurgeArgs,
@@ -313,6 +323,11 @@ fn summary(
             doc["tables"] = plans_json(&report.plans);
             if let Some(v) = vacuumed {
                 doc["vacuumed"] = json!(v);
+            }
+            if stopped {
+                // One document: the interruption's "error" and "exit_code" go into it.
+                out.document_with_error(doc, Error::Interrupted)?;
+                return Ok(());
             }
             out.document(&doc)
         }

@@ -25,12 +25,25 @@ pub fn run(config: &Config, args: &PutArgs, out: &mut Output) -> Result<()> {
         None => token::generate()?,
     };
     let stored = config.tokens.stored(&token);
+    // Read and checked before connecting: bad input changes nothing.
+    let file_data = match &args.data_file {
+        Some(path) => Some(checked_data(path, args.raw)?),
+        None => None,
+    };
     let mut store = open_store(config, out)?;
+    let mut merged_into_expired = None;
     if args.merge {
-        merge(&mut store, &stored, expiry, values)?;
+        let expired = merge(&mut store, &stored, expiry, values)?;
+        if expired {
+            out.warn(&format!(
+                "session {} had expired; merged into an empty session",
+                token::for_message(&token)
+            ));
+        }
+        merged_into_expired = Some(expired);
     } else {
-        let data = match &args.data_file {
-            Some(path) => read_data(path)?,
+        let data = match file_data {
+            Some(data) => data,
             None => encode(&new_session(expiry, values))?,
         };
         store.commit(&stored, &data, expiry)?;
@@ -43,28 +56,42 @@ pub fn run(config: &Config, args: &PutArgs, out: &mut Output) -> Result<()> {
     }
     match out.format() {
         OutputFormat::Table => out.line(&token),
-        _ => out.document(&json!({ "token": token, "expiry": rfc3339_micros(expiry) })),
+        _ => {
+            let mut doc = json!({ "token": token, "expiry": rfc3339_micros(expiry) });
+            if let Some(expired) = merged_into_expired {
+                doc["merged_into_expired"] = json!(expired);
+            }
+            out.document(&doc)
+        }
     }
 }
 
 /// Read-modify-write in one transaction with the row locked, so that concurrent merges of the
-/// same session both land. A missing session is created with just the given values.
+/// same session both land. A missing session is created with just the given values, and so is
+/// one that has expired by the database clock: SCS would not find it, so its old values must
+/// not come back to life. Returns whether the row was there but expired.
 fn merge(
     store: &mut Store,
     token: &str,
     expiry: SystemTime,
     values: Vec<(String, Iface)>,
-) -> Result<()> {
+) -> Result<bool> {
     store.transaction(|tx, table| {
-        let existing = match Store::lock_for_update(tx, table, token)? {
-            Some(data) => data,
+        let (existing, expired) = match Store::lock_for_update(tx, table, token)? {
+            Some((data, true)) => (data, false),
+            // Expired: what SCS would find is no session at all.
+            Some((_, false)) => (encode(&Session::new(expiry))?, true),
             // No row yet: create an empty one, then lock and read whatever is there. When two
             // merges create the same session, the second waits for the first and then reads
             // (and keeps) the first one's values.
             None => {
                 let empty = encode(&Session::new(expiry))?;
                 Store::insert_if_absent_in(tx, table, token, &empty, expiry)?;
-                Store::lock_for_update(tx, table, token)?.unwrap_or_default()
+                match Store::lock_for_update(tx, table, token)? {
+                    Some((data, true)) => (data, false),
+                    // Ours with an expiry already past, or another's that is expired.
+                    _ => (empty, false),
+                }
             }
         };
         let mut session = match session::decode(&existing) {
@@ -88,7 +115,8 @@ fn merge(
         let data = session
             .encode()
             .map_err(|e| Error::Data(format!("cannot encode the merged session: {e}")))?;
-        Store::commit_in(tx, table, token, &data, expiry)
+        Store::commit_in(tx, table, token, &data, expiry)?;
+        Ok(expired)
     })
 }
 
@@ -110,8 +138,8 @@ fn encode(session: &Session) -> Result<Vec<u8>> {
 fn parse_values(sets: &[String], out: &Output) -> Result<Vec<(String, Iface)>> {
     let mut values = Vec::with_capacity(sets.len());
     for arg in sets {
-        let (key, value) =
-            session::parse_set(arg).map_err(|e| Error::Usage(format!("--set {arg:?}: {e}")))?;
+        // The message names the argument itself.
+        let (key, value) = session::parse_set(arg).map_err(Error::Usage)?;
         if value.name == "time.Time" {
             out.warn(&format!(
                 "--set {key}: a time.Time value is only readable by apps that gob.Register(time.Time{{}})"
@@ -136,6 +164,32 @@ fn expiry(args: &PutArgs, out: &Output) -> Result<SystemTime> {
         Some(at) => parse_time("--expires-at", at),
         None => Err(Error::Usage("put needs --ttl or --expires-at".into())),
     }
+}
+
+/// Reads `--data-file` and, unless `raw`, refuses bytes that are not an SCS session in gob
+/// (checked with scsctl's own decoder): a typo'd path or a stray file would otherwise become a
+/// session the Go app cannot read.
+fn checked_data(path: &std::path::Path, raw: bool) -> Result<Vec<u8>> {
+    let data = read_data(path)?;
+    if raw {
+        return Ok(data);
+    }
+    let name = if path.as_os_str() == "-" {
+        "stdin".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let why = match session::decode(&data) {
+        Decoded::Gob(_) => return Ok(data),
+        _ if data.is_empty() => "it is empty".to_owned(),
+        Decoded::Corrupt(e) => format!("it is gob that cannot be decoded: {e}"),
+        Decoded::ScsV1Json { .. } => "it is SCS's old JSON encoding, not gob".to_owned(),
+        Decoded::Unknown => format!("{} bytes that are not SCS gob", data.len()),
+    };
+    Err(Error::Data(format!(
+        "--data-file {name:?} is not SCS session data ({why}); nothing was written; \
+         add --raw to store the bytes as they are"
+    )))
 }
 
 fn read_data(path: &std::path::Path) -> Result<Vec<u8>> {

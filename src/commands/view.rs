@@ -97,7 +97,7 @@ pub fn values_text(decoded: &Decoded) -> String {
 /// Parses `--where` arguments.
 pub fn filters(args: &[String]) -> crate::Result<Vec<Filter>> {
     args.iter()
-        .map(|a| Filter::parse(a).map_err(|e| crate::Error::Usage(format!("--where {a:?}: {e}"))))
+        .map(|a| Filter::parse(a).map_err(crate::Error::Usage))
         .collect()
 }
 

@@ -12,11 +12,19 @@ use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
 use crate::output::{Output, escape, json_ms};
 
+/// The shortest `--interval`: shorter would make the daemon a busy loop of empty passes
+/// (and their log lines) against the database.
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
 /// Runs purge passes every interval until SIGINT or SIGTERM; exits 0 then.
 pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result<()> {
     let interval = optional_duration("--interval", Some(&args.interval), out)?.unwrap_or_default();
-    if interval.is_zero() {
-        return Err(Error::Usage("--interval must be longer than zero".into()));
+    if interval < MIN_INTERVAL {
+        return Err(Error::Usage(format!(
+            "--interval {:?} is too short: the minimum is {}",
+            args.interval,
+            humantime::format_duration(MIN_INTERVAL)
+        )));
     }
     let settings = settings(args.max_duration.as_deref(), &args.cleaner, out)?;
     let target = super::resolve_target(config, out)?;

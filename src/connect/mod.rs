@@ -208,15 +208,51 @@ impl Target {
     fn failure(&self, endpoint: &Endpoint, err: &postgres::Error) -> DbFailure {
         let mut failure = DbFailure::from_postgres(err);
         if failure.code.is_some() {
-            if failure.code.as_deref() == Some("28P01")
-                && failure.hint.is_none()
-                && let Some(path) = &endpoint.passfile
-            {
-                failure.hint = Some(format!(
-                    "the password came from the password file \"{}\"",
-                    path.display()
-                ));
+            if failure.hint.is_none() {
+                failure.hint = match (failure.code.as_deref(), &endpoint.passfile) {
+                    (Some("28P01"), Some(path)) => Some(format!(
+                        "the password came from the password file \"{}\"; check it and the user name",
+                        path.display()
+                    )),
+                    (Some("28P01"), None) => Some(
+                        "check the user name and the password (in the URL, PGPASSWORD or the password file ~/.pgpass)"
+                            .into(),
+                    ),
+                    (Some("28000"), _) => Some(
+                        "the server's pg_hba.conf does not let this user reach this database from here (or with this sslmode)"
+                            .into(),
+                    ),
+                    _ => None,
+                };
             }
+            return failure;
+        }
+        if let Some(kind) = io_kind(err)
+            && (kind == std::io::ErrorKind::ConnectionRefused
+                || (endpoint.unix && kind == std::io::ErrorKind::NotFound))
+        {
+            failure.hint = Some(if endpoint.unix {
+                format!(
+                    "is the server running locally and accepting connections on the Unix socket in {}?",
+                    endpoint.label
+                )
+            } else {
+                format!(
+                    "is the server running at {} and accepting TCP/IP connections? Check the host and port",
+                    endpoint.label
+                )
+            });
+            return failure;
+        }
+        if speaks_another_protocol(&failure.message) {
+            failure.message = format!(
+                "the server at {} did not answer as PostgreSQL ({})",
+                endpoint.label, failure.message
+            );
+            failure.hint = Some(
+                "check the host and port: something other than PostgreSQL (or a proxy that does not speak its protocol) is listening there"
+                    .into(),
+            );
             return failure;
         }
         if let Some(tls_error) = tls_cause(err) {
@@ -280,6 +316,34 @@ impl Target {
             failure: DbFailure::from_postgres(&e),
         })
     }
+}
+
+/// The kind of the I/O error in the error's chain, if there is one.
+fn io_kind(err: &postgres::Error) -> Option<std::io::ErrorKind> {
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Whether the driver's words mean the peer answered, but not in PostgreSQL's protocol (a web
+/// server, an SSH daemon, a Redis): its bytes did not parse as backend messages.
+fn speaks_another_protocol(message: &str) -> bool {
+    [
+        "bytes remaining on stream",
+        "unexpected message from server",
+        "error parsing response from server",
+        "unknown message tag",
+        "unknown authentication tag",
+        "invalid message length",
+        "unexpected response to SSL request",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
 }
 
 /// Of two failures for one host, the one worth showing: a pg_hba refusal caused by the

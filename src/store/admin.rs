@@ -393,22 +393,25 @@ impl Store {
             .map_err(|e| table_error(&self.table, "cannot delete expired sessions", e))
     }
 
-    /// Reads a session for a read-modify-write inside `tx`, locking its row until `tx` ends.
+    /// Reads a session for a read-modify-write inside `tx`, locking its row until `tx` ends:
+    /// its data, and whether it is live (`current_timestamp < expiry`, by the database clock
+    /// at the start of `tx`, as SCS's `Find` decides) — an expired row is what SCS would not
+    /// find, so a merge must not bring its values back.
     pub fn lock_for_update(
         tx: &mut Transaction<'_>,
         table: &crate::table::TableName,
         token: &str,
-    ) -> Result<Option<Vec<u8>>> {
+    ) -> Result<Option<(Vec<u8>, bool)>> {
         let sql = format!(
-            "SELECT data FROM {} WHERE token = $1 FOR UPDATE",
+            "SELECT data, current_timestamp < expiry FROM {} WHERE token = $1 FOR UPDATE",
             table.quoted()
         );
         let row = tx
             .query_typed_opt(&sql, &[(&token, Type::TEXT)])
             .map_err(|e| table_error(table, "cannot lock the session", e))?;
-        row.map(|r| r.try_get(0))
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .transpose()
-            .map_err(|e| incompatible(table, &format!("cannot read a row: {e}")))
+            .map_err(|e: postgres::Error| incompatible(table, &format!("cannot read a row: {e}")))
     }
 
     /// Writes a session inside `tx` with the same upsert as [`Store::commit`].

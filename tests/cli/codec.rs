@@ -241,7 +241,7 @@ fn go_reads_every_set_type_as_the_app_expects() {
     let cases: &[(&str, &str, Json)] = &[
         ("s=hello", "string", json!("hello")),
         ("s2:string=a:b=c", "string", json!("a:b=c")),
-        ("flash:msg=hi", "string", json!("hi")),
+        ("flash:msg:string=hi", "string", json!("hi")),
         ("n:int=42", "int", json!(42)),
         ("nmin:int=-9223372036854775808", "int", json!(i64::MIN)),
         ("n64:int64=9223372036854775807", "int64", json!(i64::MAX)),

@@ -41,7 +41,7 @@ fn table_commands() -> Vec<Vec<&'static str>> {
         vec!["delete", "live"],
         vec!["delete", "--expired"],
         vec!["purge"],
-        vec!["put", "new", "--ttl", "1h", "--data-file", "-"],
+        vec!["put", "new", "--ttl", "1h", "--raw", "--data-file", "-"],
     ]
 }
 
@@ -122,7 +122,7 @@ fn a_table_without_primary_key_cannot_take_writes_and_one_without_index_works() 
     let out = run_on(
         &db,
         "no_pk",
-        &["put", "live", "--ttl", "2h", "--data-file", "-"],
+        &["put", "live", "--ttl", "2h", "--raw", "--data-file", "-"],
     );
     out.code(1);
     out.stderr_contains("table \"no_pk\" does not have the shape SCS needs (there is no unique or exclusion constraint matching the ON CONFLICT specification)");
@@ -137,7 +137,7 @@ fn a_table_without_primary_key_cannot_take_writes_and_one_without_index_works() 
     run_on(
         &db,
         "no_index",
-        &["put", "n", "--ttl", "1h", "--data-file", "-"],
+        &["put", "n", "--ttl", "1h", "--raw", "--data-file", "-"],
     )
     .success();
     assert_eq!(snapshot(&db, "no_index").len(), 2);
@@ -283,7 +283,7 @@ fn tokens_with_control_characters_newlines_and_megabytes() {
     let odd = "line1\nline2\r\t\u{1b}[31mred\u{7}\u{9b}";
     Scsctl::new()
         .db(&db)
-        .args(["put", "--ttl", "1h", "--data-file", "-", "--", odd])
+        .args(["put", "--ttl", "1h", "--raw", "--data-file", "-", "--", odd])
         .stdin(b"odd".to_vec())
         .run()
         .success();
@@ -313,7 +313,7 @@ fn tokens_with_control_characters_newlines_and_megabytes() {
     );
     let out = Scsctl::new()
         .db(&db)
-        .args(["put", &big, "--ttl", "1h", "--data-file", "-"])
+        .args(["put", &big, "--ttl", "1h", "--raw", "--data-file", "-"])
         .stdin(b"x".to_vec())
         .run();
     out.code(1);
@@ -371,7 +371,7 @@ fn non_utf8_input_is_refused_before_anything_happens() {
     // Session data is bytes: non-UTF-8 data is stored unchanged.
     Scsctl::new()
         .db(&db)
-        .args(["put", "bin", "--ttl", "1h", "--data-file", "-"])
+        .args(["put", "bin", "--ttl", "1h", "--raw", "--data-file", "-"])
         .stdin(b"\xff\xfe\x00\xc3\x28".to_vec())
         .run()
         .success();
@@ -473,6 +473,7 @@ fn the_servers_detail_and_hint_get_lines_of_their_own_and_cannot_fake_one() {
             "put",
             "--ttl",
             "1h",
+            "--raw",
             "--data-file",
             "-",
             "--",
@@ -519,7 +520,7 @@ fn the_servers_detail_and_hint_get_lines_of_their_own_and_cannot_fake_one() {
     );
     assert_eq!(
         lines[1],
-        "  hint: give one in the URL, PGPASSWORD or the password file (~/.pgpass)"
+        "hint: give one in the URL, PGPASSWORD or the password file (~/.pgpass)"
     );
 }
 
@@ -550,7 +551,7 @@ fn a_read_only_role_changes_nothing_with_any_writing_command() {
         vec!["delete", "--expired"],
         vec!["delete", "live", "old"],
         vec!["delete", "--where", "plan=free"],
-        vec!["put", "live", "--ttl", "2h", "--data-file", "-"],
+        vec!["put", "live", "--ttl", "2h", "--raw", "--data-file", "-"],
         vec![
             "put", "valued", "--ttl", "2h", "--merge", "--set", "plan=pro",
         ],

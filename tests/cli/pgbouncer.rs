@@ -62,7 +62,7 @@ fn every_subcommand_works_through_pgbouncer_in_transaction_mode() {
     let out = run(&["put", "--new-token", "--ttl", "1h"]);
     out.success();
     let token = out.stdout_str().trim_end().to_owned();
-    run(&["put", "raw", "--ttl", "1h", "--data-file", "-"]).success();
+    run(&["put", "raw", "--ttl", "1h", "--raw", "--data-file", "-"]).success();
     run(&[
         "put", &token, "--ttl", "2h", "--merge", "--set", "user=ann", "--set", "n:int=7",
     ])

@@ -17,7 +17,7 @@ fn new_token_is_printed_alone_and_find_returns_the_data() {
     std::fs::write(&file, data).unwrap();
     let out = Scsctl::new()
         .db(&db)
-        .args(["put", "--new-token", "--ttl", "1h", "--data-file"])
+        .args(["put", "--new-token", "--ttl", "1h", "--raw", "--data-file"])
         .arg(&file)
         .run();
     out.success();
@@ -48,6 +48,7 @@ fn data_from_stdin_and_json_output() {
             "given-token",
             "--expires-at",
             "2030-01-02T03:04:05Z",
+            "--raw",
             "--data-file",
             "-",
             "-o",
@@ -80,6 +81,7 @@ fn past_expiry_warns_but_writes() {
             "old",
             "--expires-at",
             "2001-01-01T00:00:00Z",
+            "--raw",
             "--data-file",
             "-",
         ])
@@ -100,7 +102,7 @@ fn bad_durations_are_usage_errors_and_write_nothing() {
     for ttl in ["30", "-5m", "soon"] {
         let out = Scsctl::new()
             .db(&db)
-            .args(["put", "t", "--ttl", ttl, "--data-file", "-"])
+            .args(["put", "t", "--ttl", ttl, "--raw", "--data-file", "-"])
             .stdin(b"x".to_vec())
             .run();
         out.code(2);
@@ -109,7 +111,7 @@ fn bad_durations_are_usage_errors_and_write_nothing() {
     assert_eq!(seed::count(&db), 0);
     let out = Scsctl::new()
         .db(&db)
-        .args(["put", "t", "--ttl", "5M", "--data-file", "-"])
+        .args(["put", "t", "--ttl", "5M", "--raw", "--data-file", "-"])
         .stdin(b"x".to_vec())
         .run();
     out.success();
@@ -131,6 +133,7 @@ fn hashed_tokens_store_the_hash_and_print_the_token() {
             "abc",
             "--ttl",
             "1h",
+            "--raw",
             "--data-file",
             "-",
         ])
@@ -143,4 +146,99 @@ fn hashed_tokens_store_the_hash_and_print_the_token() {
         "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
     ));
     assert!(!seed::exists(&db, "abc"));
+}
+
+/// Issue #15, item 4: a merge into a row SCS would not find (expired by the database clock)
+/// starts from an empty session, says so, and never revives the old values.
+#[test]
+fn merge_into_an_expired_session_does_not_revive_its_values() {
+    let db = seed::fresh();
+    let put = |args: &[&str]| Scsctl::new().db(&db).args(args).run();
+    let out = put(&[
+        "put",
+        "--new-token",
+        "--ttl",
+        "1h",
+        "--set",
+        "userID:int=666",
+    ]);
+    out.success();
+    let token = out.stdout_str().trim().to_owned();
+    // Expired a second ago by the database clock, set in SQL rather than slept for.
+    db.client()
+        .execute(
+            "UPDATE sessions SET expiry = current_timestamp - interval '1 second' WHERE token = $1",
+            &[&token],
+        )
+        .unwrap();
+    let out = put(&[
+        "put",
+        &token,
+        "--ttl",
+        "1h",
+        "--merge",
+        "--set",
+        "flash=hello",
+        "-o",
+        "json",
+    ]);
+    out.success();
+    assert_eq!(
+        out.json()["merged_into_expired"],
+        true,
+        "{}",
+        out.stdout_str()
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "scsctl: warning: session \"{token}\" had expired; merged into an empty session"
+        )),
+        "{}",
+        out.stderr
+    );
+    let got = put(&["get", &token, "-o", "json"]);
+    got.success();
+    let v = got.json();
+    assert_eq!(v["state"], "live");
+    assert_eq!(v["values"]["flash"]["value"], "hello");
+    assert!(v["values"].get("userID").is_none(), "revived: {v}");
+
+    // A live session keeps its values, and says it merged into a live one.
+    let out = put(&[
+        "put", &token, "--ttl", "1h", "--merge", "--set", "n:int=1", "-o", "json",
+    ]);
+    out.success();
+    assert_eq!(out.json()["merged_into_expired"], false);
+    assert!(!out.stderr.contains("had expired"), "{}", out.stderr);
+    let v = put(&["get", &token, "-o", "json"]).json();
+    assert_eq!(v["values"]["flash"]["value"], "hello");
+    assert_eq!(v["values"]["n"]["value"], 1);
+
+    // An expired row whose data is not even SCS gob is no obstacle either: SCS would not find it.
+    seed::row(&db, "dead", b"\x00not gob", -5);
+    let out = put(&["put", "dead", "--ttl", "1h", "--merge", "--set", "a=b"]);
+    out.success();
+    out.stderr_contains("had expired; merged into an empty session");
+    let v = put(&["get", "dead", "-o", "json"]).json();
+    assert_eq!(
+        v["values"],
+        serde_json::json!({"a": {"type": "string", "value": "b"}})
+    );
+
+    // A merge that creates the session is not a merge into an expired one, even with a past
+    // expiry.
+    let out = put(&[
+        "put",
+        "fresh",
+        "--expires-at",
+        "2001-01-01T00:00:00Z",
+        "--merge",
+        "--set",
+        "a=b",
+        "-o",
+        "json",
+    ]);
+    out.success();
+    assert_eq!(out.json()["merged_into_expired"], false);
+    assert!(!out.stderr.contains("had expired"), "{}", out.stderr);
 }

@@ -85,7 +85,11 @@ fn multi_host_urls_find_the_primary_and_reads_work_on_a_standby() {
             .stdin(b"data".to_vec())
             .run()
     };
-    run(&rw, &["put", "new", "--ttl", "1h", "--data-file", "-"]).success();
+    run(
+        &rw,
+        &["put", "new", "--ttl", "1h", "--raw", "--data-file", "-"],
+    )
+    .success();
     assert!(exists_on(&primary, &db, "new"));
     run(&rw, &["delete", "live"]).success();
     assert!(!exists_on(&primary, &db, "live"));
@@ -100,7 +104,7 @@ fn multi_host_urls_find_the_primary_and_reads_work_on_a_standby() {
     let any = multi_host(&[&standby, &primary], &db, "any");
     wait_for_replay(&primary, &standby, &db.name);
     for args in [
-        vec!["put", "other", "--ttl", "1h", "--data-file", "-"],
+        vec!["put", "other", "--ttl", "1h", "--raw", "--data-file", "-"],
         vec!["delete", "new"],
         vec!["delete", "--expired"],
     ] {
@@ -146,7 +150,10 @@ fn multi_host_urls_find_the_primary_and_reads_work_on_a_standby() {
 
     // The primary gone, read-write has nowhere to go: exit 4, naming each host's reason.
     primary.stop();
-    let out = run(&rw, &["put", "x", "--ttl", "1h", "--data-file", "-"]);
+    let out = run(
+        &rw,
+        &["put", "x", "--ttl", "1h", "--raw", "--data-file", "-"],
+    );
     out.code(4);
     out.stderr_contains(&format!("{}:{}", standby.host(), standby.port()));
     out.stderr_contains(&format!("{}:{}", primary.host(), primary.port()));

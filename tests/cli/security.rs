@@ -131,7 +131,7 @@ fn the_password_never_appears_in_any_output() {
         vec!["delete", "tok"],
         vec!["delete", "--expired"],
         vec!["purge"],
-        vec!["put", "tok", "--ttl", "1h", "--data-file", "-"],
+        vec!["put", "tok", "--ttl", "1h", "--raw", "--data-file", "-"],
         vec!["init-schema"],
         vec!["-t", "wrong_shape", "get", "tok"],
         vec!["-t", "missing", "list"],
@@ -359,6 +359,7 @@ fn stored_bytes_cannot_drive_the_terminal() {
             "put",
             "--ttl",
             "1h",
+            "--raw",
             "--data-file",
             "-",
             "--",
@@ -399,6 +400,7 @@ fn hashed_tokens_are_scs_hash_token_in_store_byte_for_byte() {
                 token,
                 "--ttl",
                 "1h",
+                "--raw",
                 "--data-file",
                 "-",
             ])
@@ -434,6 +436,7 @@ fn hashed_tokens_are_scs_hash_token_in_store_byte_for_byte() {
             "--new-token",
             "--ttl",
             "1h",
+            "--raw",
             "--data-file",
             "-",
         ])
