@@ -143,6 +143,14 @@ pub enum Error {
     /// `init-schema -o json` does with `"error"` and `"exit_code"`); stderr still gets it.
     #[error("{0}")]
     InDocument(Box<Error>),
+    /// An error with scsctl's own advice on what to do about it, shown as a `hint:` line.
+    #[error("{error}")]
+    Hinted {
+        /// The error.
+        error: Box<Error>,
+        /// What to do about it.
+        hint: String,
+    },
 }
 
 impl Error {
@@ -151,6 +159,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::CommandLine { .. } => exit::USAGE,
             Error::InDocument(inner) => inner.exit_code(),
+            Error::Hinted { error, .. } => error.exit_code(),
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::Connect { .. } => exit::CONNECT,
             Error::Interrupted => exit::INTERRUPTED,
@@ -200,6 +209,7 @@ impl Error {
                 first
             }
             Error::InDocument(inner) => inner.headline(),
+            Error::Hinted { error, .. } => error.headline(),
             other => other.to_string(),
         }
     }
@@ -212,6 +222,7 @@ impl Error {
                 failure.hint.as_deref()
             }
             Error::InDocument(inner) => inner.hint(),
+            Error::Hinted { hint, .. } => Some(hint),
             _ => None,
         }
     }
@@ -223,6 +234,7 @@ impl Error {
                 failure.detail.as_deref()
             }
             Error::InDocument(inner) => inner.detail(),
+            Error::Hinted { error, .. } => error.detail(),
             _ => None,
         }
     }

@@ -36,6 +36,27 @@ pub enum TokenStorage {
 }
 
 impl TokenStorage {
+    /// The other way of storing tokens: what a table holds when `--hashed-tokens` was given
+    /// where it should not have been, or left out where it should have been.
+    pub fn other(self) -> TokenStorage {
+        match self {
+            TokenStorage::Plain => TokenStorage::Hashed,
+            TokenStorage::Hashed => TokenStorage::Plain,
+        }
+    }
+
+    /// The hint for a token that has no row stored this way but has one stored the other way.
+    pub fn mismatch_hint(self) -> &'static str {
+        match self {
+            TokenStorage::Plain => {
+                "a session is stored under this token's SHA-256 hash: the app uses HashTokenInStore — add --hashed-tokens (or SCSCTL_HASHED_TOKENS=1)"
+            }
+            TokenStorage::Hashed => {
+                "a session is stored under this token as given, not under its hash: the app does not use HashTokenInStore — leave out --hashed-tokens"
+            }
+        }
+    }
+
     /// The value of the `token` column for a token the user gave.
     pub fn stored(self, token: &str) -> String {
         match self {

@@ -43,6 +43,13 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
         .filter(|(_, s)| !found.contains(s.as_str()))
         .map(|(t, _)| t.as_str())
         .collect();
+    // Tokens with no row here that do have one stored the other way (hashed or not): the
+    // operator most likely has --hashed-tokens wrong, and deletes nothing until it is right.
+    let other: Vec<String> = missing
+        .iter()
+        .map(|t| config.tokens.other().stored(t))
+        .collect();
+    let mistaken = !missing.is_empty() && !store.existing_tokens(&other)?.is_empty();
     let error = (!missing.is_empty()).then(|| {
         let shown: Vec<String> = missing
             .iter()
@@ -54,12 +61,20 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
         } else {
             String::new()
         };
-        Error::NotFound(format!(
+        let error = Error::NotFound(format!(
             "{} of {} tokens had no session: {}{more}",
             missing.len(),
             tokens.len(),
             shown.join(", ")
-        ))
+        ));
+        if mistaken {
+            Error::Hinted {
+                error: Box::new(error),
+                hint: config.tokens.mismatch_hint().to_owned(),
+            }
+        } else {
+            error
+        }
     });
     report(out, found.len() as u64, args.dry_run, Some(&missing), error)
 }

@@ -14,13 +14,21 @@ const PREVIEW_BYTES: usize = 32;
 pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
     let mut store = open_store(config, out)?;
     let stored = config.tokens.stored(&args.token);
-    let (row, now) = store.fetch_with_clock(&stored)?.ok_or_else(|| {
-        Error::NotFound(format!(
+    let Some((row, now)) = store.fetch_with_clock(&stored)? else {
+        let error = Error::NotFound(format!(
             "no session with token {} in table \"{}\"",
             crate::token::for_message(&args.token),
             config.table
-        ))
-    })?;
+        ));
+        let other = config.tokens.other().stored(&args.token);
+        return Err(match store.fetch(&other)? {
+            Some(_) => Error::Hinted {
+                error: Box::new(error),
+                hint: config.tokens.mismatch_hint().to_owned(),
+            },
+            None => error,
+        });
+    };
     if args.raw {
         return out.raw(&row.data);
     }

@@ -139,3 +139,45 @@ fn hashed_tokens_look_up_the_sha256_form() {
         .run()
         .success();
 }
+
+#[test]
+fn a_token_stored_the_other_way_gets_a_hashed_tokens_hint() {
+    let db = seed::fresh();
+    let hashed = Scsctl::new()
+        .db(&db)
+        .args(["--hashed-tokens", "put", "--new-token", "--ttl", "1h"])
+        .run();
+    hashed.success();
+    let cookie = hashed.stdout_str().trim().to_owned();
+    let plain = Scsctl::new()
+        .db(&db)
+        .args(["put", "--new-token", "--ttl", "1h"])
+        .run();
+    plain.success();
+    let raw = plain.stdout_str().trim().to_owned();
+    for (flags, token, hint) in [
+        (&[][..], &cookie, "add --hashed-tokens"),
+        (&["--hashed-tokens"][..], &raw, "leave out --hashed-tokens"),
+    ] {
+        for command in ["get", "delete"] {
+            let out = Scsctl::new()
+                .db(&db)
+                .args(flags)
+                .args([command, "--", token.as_str()])
+                .run();
+            out.code(3);
+            let hint_line = out
+                .stderr
+                .lines()
+                .find(|l| l.starts_with("hint: "))
+                .unwrap_or_else(|| panic!("{command} {flags:?}: no hint: {}", out.stderr));
+            assert!(hint_line.contains(hint), "{hint_line}");
+        }
+    }
+    // Both sessions are still there: a delete that finds nothing deletes nothing.
+    assert_eq!(seed::count(&db), 2);
+    // A token nobody has gets no such hint.
+    let out = Scsctl::new().db(&db).args(["get", "nobody"]).run();
+    out.code(3);
+    assert!(!out.stderr.contains("hint:"), "{}", out.stderr);
+}
