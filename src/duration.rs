@@ -88,8 +88,14 @@ fn max_formatted() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(253_402_300_800)
 }
 
-/// A short relative form of `target` seen from `now`: `in 23m`, `5h ago`, `now`.
+/// A short relative form of `target` seen from `now`: `in 23m`, `5h ago`, `now`; `never` for
+/// `infinity` and `always` for `-infinity`.
 pub fn relative(target: SystemTime, now: SystemTime) -> String {
+    match pg_infinity(target) {
+        Some("infinity") => return "never".into(),
+        Some(_) => return "always".into(),
+        None => {}
+    }
     let (span, future) = match target.duration_since(now) {
         Ok(d) => (d, true),
         Err(e) => (e.duration(), false),
@@ -123,10 +129,31 @@ pub fn relative(target: SystemTime, now: SystemTime) -> String {
     }
 }
 
+/// PostgreSQL's `infinity` and `-infinity`, as the driver hands them over: the time that many
+/// microseconds (`i64::MAX`, `i64::MIN`) from PostgreSQL's epoch, 2000-01-01.
+fn pg_infinity(t: SystemTime) -> Option<&'static str> {
+    const PG_EPOCH_UNIX_SECS: u64 = 946_684_800;
+    let pg_epoch = UNIX_EPOCH + Duration::from_secs(PG_EPOCH_UNIX_SECS);
+    let micros = i64::MAX as u64;
+    if t == pg_epoch + Duration::from_micros(micros) {
+        Some("infinity")
+    } else if pg_epoch
+        .checked_sub(Duration::from_micros(micros + 1))
+        .is_some_and(|minus| t == minus)
+    {
+        Some("-infinity")
+    } else {
+        None
+    }
+}
+
 /// Formats a time as UTC RFC 3339 with microseconds (PostgreSQL's precision). A row may hold
 /// any time PostgreSQL does: those before 1970 or after 9999 (which humantime refuses) are
-/// written as Go writes them.
+/// written as Go writes them, and `infinity` and `-infinity` as PostgreSQL does.
 pub fn rfc3339_micros(t: SystemTime) -> String {
+    if let Some(name) = pg_infinity(t) {
+        return name.to_owned();
+    }
     if (UNIX_EPOCH..max_formatted()).contains(&t) {
         return humantime::format_rfc3339_micros(t).to_string();
     }
@@ -138,6 +165,18 @@ pub fn rfc3339_micros(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn infinities_are_named() {
+        let pg_epoch = UNIX_EPOCH + Duration::from_secs(946_684_800);
+        let inf = pg_epoch + Duration::from_micros(i64::MAX as u64);
+        let neg = pg_epoch - Duration::from_micros(i64::MAX as u64 + 1);
+        assert_eq!(rfc3339_micros(inf), "infinity");
+        assert_eq!(rfc3339_micros(neg), "-infinity");
+        assert_eq!(relative(inf, UNIX_EPOCH), "never");
+        assert_eq!(relative(neg, UNIX_EPOCH), "always");
+        assert_eq!(rfc3339_micros(pg_epoch), "2000-01-01T00:00:00.000000Z");
+    }
 
     #[test]
     fn durations() {

@@ -95,6 +95,18 @@ impl Output {
         self.format
     }
 
+    /// The width of the terminal stdout writes to (`COLUMNS` when set), `None` when stdout is
+    /// not a terminal: what tables fit themselves to.
+    pub fn terminal_width(&self) -> Option<usize> {
+        if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+            return Some(columns);
+        }
+        if !self.terminal {
+            return None;
+        }
+        Table::new().width().map(usize::from)
+    }
+
     /// Whether results are printed on success (not with `--quiet`).
     pub fn shows_results(&self) -> bool {
         self.verbosity != Verbosity::Quiet
@@ -191,19 +203,21 @@ impl Output {
         }
     }
 
-    /// Writes a two-column table of fields and values (one record, e.g. `get`).
+    /// Writes a two-column table of fields and values (one record, e.g. `get`): the names,
+    /// then the values, aligned, without borders.
     pub fn record(&mut self, fields: &[(&str, String)]) -> Result<()> {
         let mut table = self.new_table();
         for (name, value) in fields {
             table.add_row(vec![(*name).to_owned(), escape(value).into_owned()]);
         }
-        self.table_out(&table)
+        self.table_out(&mut table)
     }
 
-    /// Writes a table with a header row.
+    /// Writes a table with a header row (upper case, as `list` writes its own), in aligned
+    /// columns without borders.
     pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
         let mut table = self.new_table();
-        table.set_header(header.to_vec());
+        table.set_header(header.iter().map(|h| h.to_uppercase()).collect::<Vec<_>>());
         for row in rows {
             table.add_row(
                 row.iter()
@@ -211,7 +225,7 @@ impl Output {
                     .collect::<Vec<_>>(),
             );
         }
-        self.table_out(&table)
+        self.table_out(&mut table)
     }
 
     /// Starts a table whose rows are written as they come (constant memory): columns are sized
@@ -256,21 +270,33 @@ impl Output {
         self.stdout.flush().map_err(write_error)
     }
 
+    /// Every table scsctl prints has one look, on a terminal or not: aligned columns two
+    /// spaces apart, no borders (so `grep` and `awk` work on it as on `list`). On a terminal
+    /// long values wrap to its width.
     fn new_table(&self) -> Table {
         let mut table = Table::new();
-        table
-            .load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        if !self.terminal {
-            table.force_no_tty();
+        table.load_style(presets::NOTHING);
+        if self.terminal {
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            table
+                .force_no_tty()
+                .set_content_arrangement(ContentArrangement::Disabled);
         }
         table
     }
 
-    fn table_out(&mut self, table: &Table) -> Result<()> {
-        let text = table.to_string();
-        self.write(text.as_bytes())?;
-        self.write(b"\n")
+    fn table_out(&mut self, table: &mut Table) -> Result<()> {
+        let columns = table.column_count();
+        for (i, column) in table.column_iter_mut().enumerate() {
+            column.set_padding((0, if i + 1 < columns { 2 } else { 0 }));
+        }
+        let mut text = String::new();
+        for line in table.lines() {
+            text.push_str(line.trim_end());
+            text.push('\n');
+        }
+        self.write(text.as_bytes())
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -404,6 +430,40 @@ pub fn hex_preview(bytes: &[u8], max: usize) -> String {
     out
 }
 
+/// A size for people, in one style everywhere: `312 B`, `4.2 KiB`, `1.3 GiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A count for people, with thousands separators: `1,234,567`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count and its noun, singular for one: `1 batch`, `2,000 batches`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 /// A duration for JSON: milliseconds, rounded to the microsecond, so that no float noise
 /// (`0.33765100000000003`) reaches a script. Every duration in scsctl's JSON is one of these,
 /// under a key ending `_ms`.
@@ -435,6 +495,18 @@ mod tests {
         assert_eq!(escape("x\ny\u{7}"), "x\\ny\\u{7}");
         assert_eq!(escape("\u{9b}31m"), "\\u{9b}31m");
         assert_eq!(escape("\u{202e}abc"), "\\u{202e}abc");
+    }
+
+    #[test]
+    fn counts_and_sizes_for_people() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(counted(1, "batch", "batches"), "1 batch");
+        assert_eq!(counted(2_000, "row", "rows"), "2,000 rows");
+        assert_eq!(human_bytes(153), "153 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 
     #[test]

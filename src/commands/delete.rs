@@ -10,7 +10,7 @@ use super::{open_store, view};
 use crate::cli::{DeleteArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::output::Output;
+use crate::output::{Output, counted};
 use crate::session;
 use crate::store::{State, Store};
 
@@ -191,8 +191,7 @@ fn report(
         match out.format() {
             OutputFormat::Table => {
                 let verb = if dry_run { "would delete" } else { "deleted" };
-                let noun = if count == 1 { "session" } else { "sessions" };
-                out.line(&format!("{verb} {count} {noun}"))?;
+                out.line(&format!("{verb} {}", counted(count, "session", "sessions")))?;
             }
             _ => {
                 let mut doc = counts_json(count, dry_run);

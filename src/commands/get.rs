@@ -4,7 +4,7 @@ use super::{open_store, view};
 use crate::cli::{GetArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::output::{Output, hex_preview};
+use crate::output::{Output, hex_preview, human_bytes};
 use crate::session::{self, Decoded};
 
 /// Bytes of undecodable data shown in the preview.
@@ -42,7 +42,7 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
                 ("token", row.token.clone()),
                 ("state", view::state(&row).to_owned()),
                 ("expiry", view::expiry_text(&row, now)),
-                ("size", format!("{} bytes", row.size)),
+                ("size", human_bytes(row.size.max(0) as u64)),
                 ("codec", decoded.codec_name().to_owned()),
             ];
             match &decoded {

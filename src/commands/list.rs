@@ -7,12 +7,14 @@ use crate::cli::{ListArgs, OutputFormat, StateArg};
 use crate::config::Config;
 use crate::duration::{relative, rfc3339_micros};
 use crate::error::Result;
-use crate::output::{Output, Style};
+use crate::output::{Output, Style, human_bytes};
 use crate::session;
 use crate::store::{SessionRow, State};
 
 /// Width of a token SCS makes (43 characters), so a table of SCS tokens lines up.
 const TOKEN_WIDTH: usize = 43;
+/// A row with every column: token, state, exact and relative expiry, size, two spaces apart.
+const FULL_WIDTH: usize = TOKEN_WIDTH + 7 + 27 + 10 + 8 + 4 * 2;
 
 /// Lists sessions.
 pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
@@ -29,12 +31,22 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
         OutputFormat::Table => Some(store.now()?),
         _ => None,
     };
-    let mut header = vec!["token", "state", "expiry", "relative", "size"];
+    // On a terminal too narrow for every column, the exact expiry gives way (the relative one
+    // stays, and -o json has both): a token is 43 characters and must be shown whole.
+    let exact_expiry = out.terminal_width().is_none_or(|w| w >= FULL_WIDTH);
+    let mut header = vec!["token", "state"];
+    let mut widths = vec![TOKEN_WIDTH, 7];
+    if exact_expiry {
+        header.push("expiry");
+        widths.push(27);
+    }
+    header.extend(["relative", "size"]);
+    widths.extend([10, 8]);
     if args.values {
         header.push("values");
     }
     let table = match out.format() {
-        OutputFormat::Table => Some(out.stream_table(&header, &[TOKEN_WIDTH, 7, 27, 10, 6])?),
+        OutputFormat::Table => Some(out.stream_table(&header, &widths)?),
         _ => None,
     };
     if out.format() == OutputFormat::Json {
@@ -60,7 +72,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
         let shown_decoded = if args.values { decoded.as_ref() } else { None };
         match (&table, now) {
             (Some(table), Some(now)) => {
-                let mut cells = table_cells(&row, now);
+                let mut cells = table_cells(&row, now, exact_expiry);
                 if let Some(d) = shown_decoded {
                     cells.push(view::values_text(d));
                 }
@@ -91,12 +103,12 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
     Ok(())
 }
 
-fn table_cells(row: &SessionRow, now: std::time::SystemTime) -> Vec<String> {
-    vec![
-        row.token.clone(),
-        view::state(row).to_owned(),
-        rfc3339_micros(row.expiry),
-        relative(row.expiry, now),
-        row.size.to_string(),
-    ]
+fn table_cells(row: &SessionRow, now: std::time::SystemTime, exact_expiry: bool) -> Vec<String> {
+    let mut cells = vec![row.token.clone(), view::state(row).to_owned()];
+    if exact_expiry {
+        cells.push(rfc3339_micros(row.expiry));
+    }
+    cells.push(relative(row.expiry, now));
+    cells.push(human_bytes(row.size.max(0) as u64));
+    cells
 }

@@ -14,7 +14,7 @@ use crate::cli::{BatchStatementArg, CleanerArgs, LockModeArg, OutputFormat, Purg
 use crate::config::{Config, Verbosity};
 use crate::duration::parse_duration;
 use crate::error::{Error, Result};
-use crate::output::Output;
+use crate::output::{Output, count, counted};
 
 /// Purges expired sessions.
 pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
@@ -285,7 +285,8 @@ fn summary(
             } else {
                 "deleted"
             };
-            let mut line = format!("{verb} {} expired sessions", report.deleted);
+            let sessions = counted(report.deleted, "expired session", "expired sessions");
+            let mut line = format!("{verb} {sessions}");
             if args.dry_run {
                 out.line(&line)?;
                 for plan in plan_lines(&report.plans) {
@@ -295,9 +296,9 @@ fn summary(
             }
             if !args.dry_run {
                 line.push_str(&format!(
-                    " in {} batches ({} retried), {:.2}s, longest batch {:.0} ms",
-                    report.batches,
-                    report.retries,
+                    " in {} ({} retried), {:.2}s, longest batch {:.0} ms",
+                    counted(report.batches, "batch", "batches"),
+                    count(report.retries),
                     report.duration.as_secs_f64(),
                     report.max_batch.as_secs_f64() * 1000.0
                 ));

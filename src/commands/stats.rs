@@ -9,7 +9,7 @@ use crate::cli::{OutputFormat, StatsArgs};
 use crate::config::{Config, Verbosity};
 use crate::duration::{relative, rfc3339_micros};
 use crate::error::Result;
-use crate::output::Output;
+use crate::output::{Output, count, human_bytes};
 use crate::store::{EXPIRED_BUCKETS, LIVE_BUCKETS};
 
 /// A bucket of a histogram: where it starts and ends (seconds; `None` is open), and its count.
@@ -131,16 +131,16 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
             let none = || "-".to_owned();
             out.record(&[
                 ("table", config.table.to_string()),
-                ("live", s.live.to_string()),
-                ("expired", s.expired.to_string()),
+                ("live", count(s.live.max(0) as u64)),
+                ("expired", count(s.expired.max(0) as u64)),
                 ("expired share", format!("{:.1} %", expired_share * 100.0)),
                 ("oldest expiry", when(s.oldest_expiry).unwrap_or_else(none)),
                 ("newest expiry", when(s.newest_expiry).unwrap_or_else(none)),
-                ("data total", bytes(s.data_bytes_total as f64)),
-                ("data average", bytes(s.data_bytes_avg)),
-                ("table on disk", bytes(s.table_bytes as f64)),
-                ("indexes on disk", bytes(s.index_bytes as f64)),
-                ("dead tuples", s.dead_tuples.to_string()),
+                ("data total", human_bytes(s.data_bytes_total.max(0) as u64)),
+                ("data average", human_bytes(s.data_bytes_avg.round() as u64)),
+                ("table on disk", human_bytes(s.table_bytes.max(0) as u64)),
+                ("indexes on disk", human_bytes(s.index_bytes.max(0) as u64)),
+                ("dead tuples", count(s.dead_tuples.max(0) as u64)),
                 ("last vacuum", time(s.last_vacuum).unwrap_or_else(never)),
                 (
                     "last autovacuum",
@@ -156,15 +156,19 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
                     out.line(&format!(
                         "{:<width$}  {:>10} live  {:>10} expired  {:>10} table  {:>10} indexes  {:>8} dead",
                         l.name,
-                        l.live,
-                        l.expired,
-                        bytes(l.table_bytes as f64),
-                        bytes(l.index_bytes as f64),
-                        l.dead_tuples
+                        count(l.live.max(0) as u64),
+                        count(l.expired.max(0) as u64),
+                        human_bytes(l.table_bytes.max(0) as u64),
+                        human_bytes(l.index_bytes.max(0) as u64),
+                        count(l.dead_tuples.max(0) as u64)
                     ))?;
                 }
             }
-            let width = terminal_width().saturating_sub(20).clamp(10, 60);
+            let width = out
+                .terminal_width()
+                .unwrap_or(80)
+                .saturating_sub(20)
+                .clamp(10, 60);
             out.line("")?;
             out.line("live sessions by time left")?;
             let rows: Vec<(String, i64)> =
@@ -200,31 +204,9 @@ fn bars(rows: &[(String, i64)], width: usize) -> Vec<String> {
             if !eighths.is_multiple_of(8) {
                 bar.push(EIGHTHS[eighths % 8 - 1]);
             }
-            format!("{label:<label_width$} {bar} {n}")
+            format!("{label:<label_width$} {bar} {}", count((*n).max(0) as u64))
         })
         .collect()
-}
-
-fn bytes(n: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(80)
 }
 
 #[cfg(test)]
@@ -253,11 +235,5 @@ mod tests {
         let shown: Vec<(String, i64)> = f.iter().map(|b| (b.label(), b.count)).collect();
         assert_eq!(shown, [("0-2h".to_owned(), 0), ("2h-1d".to_owned(), 5)]);
         assert!(folded(&buckets(&[0, 1], &[0, 0])).is_empty());
-    }
-
-    #[test]
-    fn byte_units() {
-        assert_eq!(bytes(512.0), "512 B");
-        assert_eq!(bytes(1536.0), "1.5 KiB");
     }
 }

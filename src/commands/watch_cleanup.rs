@@ -10,7 +10,7 @@ use crate::cleaner::{Cleaner, Event, Jitter, LockMode, Metrics, Shutdown, WatchS
 use crate::cli::{LogFormat, WatchCleanupArgs};
 use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
-use crate::output::{Output, escape, json_ms};
+use crate::output::{Output, count, counted, escape, json_ms};
 
 /// The shortest `--interval`: shorter would make the daemon a busy loop of empty passes
 /// (and their log lines) against the database.
@@ -149,10 +149,10 @@ impl Log<'_> {
                 self.info(
                     "pass",
                     &format!(
-                        "pass: deleted {} rows in {} batches ({} retried), {}, longest batch {:.0} ms, {}",
-                        report.deleted,
-                        report.batches,
-                        report.retries,
+                        "pass: deleted {} in {} ({} retried), {}, longest batch {:.0} ms, {}",
+                        counted(report.deleted, "row", "rows"),
+                        counted(report.batches, "batch", "batches"),
+                        count(report.retries),
                         secs(report.duration),
                         report.max_batch.as_secs_f64() * 1000.0,
                         report.outcome.as_str(),

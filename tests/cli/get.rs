@@ -15,10 +15,7 @@ fn shows_live_and_expired_sessions() {
         text.contains("live") && (text.contains("in 59m") || text.contains("in 1h")),
         "{text}"
     );
-    assert!(
-        text.contains("3 bytes") && text.contains("01 02 03"),
-        "{text}"
-    );
+    assert!(text.contains("3 B") && text.contains("01 02 03"), "{text}");
     let out = Scsctl::new().db(&db).args(["get", "gone"]).run();
     out.success();
     let text = out.stdout_str();

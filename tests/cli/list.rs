@@ -131,3 +131,61 @@ fn memory_stays_flat_over_200k_rows() {
     println!("list of 200,000 rows: peak RSS {rss} KiB");
     assert!(rss < 48 * 1024, "peak RSS {rss} KiB: list must stream");
 }
+
+#[test]
+fn every_table_has_one_look_and_list_fits_80_columns() {
+    let db = seed::fresh();
+    seed::rows(
+        &db,
+        "a-token-long-enough-to-look-like-an-scs-one-",
+        3,
+        3600.0,
+    );
+    seed::rows(&db, "old", 1_234, -60.0);
+    let boxes = ['│', '┆', '─', '┌', '╞'];
+    for args in [
+        &["stats"][..],
+        &["get", "old1"][..],
+        &["list", "--limit", "2"][..],
+    ] {
+        let out = Scsctl::new().db(&db).args(args).run();
+        out.success();
+        let text = out.stdout_str();
+        assert!(!text.contains(boxes), "{args:?} draws boxes:\n{text}");
+        assert!(text.lines().all(|l| l == l.trim_end()), "{args:?}:\n{text}");
+    }
+    // Counts have thousands separators.
+    let stats = Scsctl::new().db(&db).arg("stats").run();
+    assert!(
+        stats
+            .stdout_str()
+            .lines()
+            .any(|l| l.starts_with("expired") && l.ends_with("1,234")),
+        "{}",
+        stats.stdout_str()
+    );
+    // On an 80-column terminal every line of the listing fits; wider, the exact expiry shows.
+    let narrow = Scsctl::new()
+        .db(&db)
+        .env("COLUMNS", "80")
+        .args(["list", "--limit", "5"])
+        .run();
+    narrow.success();
+    let text = narrow.stdout_str();
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    assert!(
+        text.contains("a-token-long-enough-to-look-like-an-scs-one-1"),
+        "{text}"
+    );
+    let wide = Scsctl::new()
+        .db(&db)
+        .env("COLUMNS", "120")
+        .args(["list", "--limit", "5"])
+        .run();
+    assert!(
+        wide.stdout_str().starts_with("TOKEN"),
+        "{}",
+        wide.stdout_str()
+    );
+    assert!(wide.stdout_str().lines().next().unwrap().contains("EXPIRY"));
+}

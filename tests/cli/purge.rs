@@ -46,7 +46,7 @@ fn summary_line_and_nothing_to_do_is_success() {
     out.success();
     let text = out.stdout_str();
     assert!(
-        text.starts_with("deleted 10 expired sessions in 1 batches"),
+        text.starts_with("deleted 10 expired sessions in 1 batch (0 retried)"),
         "{text}"
     );
     assert!(

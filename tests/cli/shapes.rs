@@ -782,7 +782,7 @@ fn watch_cleanup_purges_a_partitioned_table_leaf_by_leaf() {
         .db(&db)
         .args(["--table", "s.sessions", "watch-cleanup", "--interval", "1h"])
         .spawn();
-    assert!(d.wait_for_stderr("deleted 2000 rows", Duration::from_secs(20)));
+    assert!(d.wait_for_stderr("deleted 2,000 rows", Duration::from_secs(20)));
     d.terminate();
     let row = db
         .client()
