@@ -42,7 +42,7 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
                 ("token", row.token.clone()),
                 ("state", view::state(&row).to_owned()),
                 ("expiry", view::expiry_text(&row, now)),
-                ("size", human_bytes(row.size.max(0) as u64)),
+                ("size", human_bytes(row.size as u64)),
                 ("codec", decoded.codec_name().to_owned()),
             ];
             match &decoded {

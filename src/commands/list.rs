@@ -109,6 +109,6 @@ fn table_cells(row: &SessionRow, now: std::time::SystemTime, exact_expiry: bool)
         cells.push(rfc3339_micros(row.expiry));
     }
     cells.push(relative(row.expiry, now));
-    cells.push(human_bytes(row.size.max(0) as u64));
+    cells.push(human_bytes(row.size as u64));
     cells
 }
