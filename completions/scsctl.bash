@@ -575,7 +575,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__purge)
-            opts="-d -t -o -q -v -h -V --max-duration --dry-run --vacuum --vacuum-threshold --batch-size --grace --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --max-duration --dry-run --vacuum --vacuum-threshold --batch-size --grace --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,10 +619,6 @@ _scsctl() {
                     ;;
                 --scan)
                     COMPREPLY=($(compgen -W "auto index blocks" -- "${cur}"))
-                    return 0
-                    ;;
-                --batch-statement)
-                    COMPREPLY=($(compgen -W "ctid key" -- "${cur}"))
                     return 0
                     ;;
                 --database-url)
@@ -761,7 +757,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__watch__subcmd__cleanup)
-            opts="-d -t -o -q -v -h -V --interval --jitter --log-format --metrics-file --max-duration --batch-size --grace --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --batch-statement --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --interval --jitter --log-format --metrics-file --max-duration --batch-size --grace --target-batch-time --no-wal-compression --lock-timeout --statement-timeout --jobs --lock-mode --scan --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -817,10 +813,6 @@ _scsctl() {
                     ;;
                 --scan)
                     COMPREPLY=($(compgen -W "auto index blocks" -- "${cur}"))
-                    return 0
-                    ;;
-                --batch-statement)
-                    COMPREPLY=($(compgen -W "ctid key" -- "${cur}"))
                     return 0
                     ;;
                 --database-url)

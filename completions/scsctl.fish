@@ -148,8 +148,6 @@ transaction\t'A transaction-level advisory lock taken by each batch (behind a tr
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l scan -d 'How expired rows are found, per table or partition: `index` (the oldest first, through the expiry index), `blocks` (heap pages in order, for a large backlog or a table without an expiry index) or `auto` (blocks where no index is led by expiry or a sample of the pages finds a fifth or more expired; index with --batch-size)' -r -f -a "auto\t'Blocks for a large backlog, else the index'
 index\t'Through the expiry index, the oldest first'
 blocks\t'Heap pages in physical order'"
-complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -l batch-statement -d 'The SQL an index batch runs: delete the locked rows by ctid or by primary key' -r -f -a "ctid\t'Delete the locked rows by ctid'
-key\t'Delete the locked rows by primary key'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand purge" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
@@ -184,8 +182,6 @@ transaction\t'A transaction-level advisory lock taken by each batch (behind a tr
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l scan -d 'How expired rows are found, per table or partition: `index` (the oldest first, through the expiry index), `blocks` (heap pages in order, for a large backlog or a table without an expiry index) or `auto` (blocks where no index is led by expiry or a sample of the pages finds a fifth or more expired; index with --batch-size)' -r -f -a "auto\t'Blocks for a large backlog, else the index'
 index\t'Through the expiry index, the oldest first'
 blocks\t'Heap pages in physical order'"
-complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -l batch-statement -d 'The SQL an index batch runs: delete the locked rows by ctid or by primary key' -r -f -a "ctid\t'Delete the locked rows by ctid'
-key\t'Delete the locked rows by primary key'"
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand watch-cleanup" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'

@@ -356,10 +356,6 @@ pub struct CleanerArgs {
     /// pages finds a fifth or more expired; index with --batch-size)
     #[arg(long, value_enum, default_value_t = ScanArg::Auto, value_name = "HOW")]
     pub scan: ScanArg,
-
-    /// The SQL an index batch runs: delete the locked rows by ctid or by primary key
-    #[arg(long, value_enum, default_value_t = BatchStatementArg::Ctid, hide = true)]
-    pub batch_statement: BatchStatementArg,
 }
 
 /// `--lock-mode`.
@@ -382,15 +378,6 @@ pub enum ScanArg {
     Index,
     /// Heap pages in physical order.
     Blocks,
-}
-
-/// `--batch-statement`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BatchStatementArg {
-    /// Delete the locked rows by ctid.
-    Ctid,
-    /// Delete the locked rows by primary key.
-    Key,
 }
 
 /// Log line formats of `watch-cleanup`.
@@ -473,9 +460,26 @@ pub struct ManArgs {
     pub dir: PathBuf,
 }
 
-/// The clap command, for generating completions and man pages.
+/// The clap command, for parsing, completions and man pages: the derived definition with
+/// each command's examples ([`crate::examples`]) after its `--help`.
 pub fn command() -> clap::Command {
-    <Cli as clap::CommandFactory>::command()
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    for name in names {
+        if let Some(text) = crate::examples::help_text(Some(&name)) {
+            cmd = cmd.mut_subcommand(&name, |sub| sub.after_long_help(text));
+        }
+    }
+    if let (Some(after), Some(examples)) = (
+        cmd.get_after_help().map(|h| h.to_string()),
+        crate::examples::help_text(None),
+    ) {
+        cmd = cmd.after_long_help(format!("{examples}\n{after}"));
+    }
+    cmd
 }
 
 /// Parses the process's arguments; see [`parse_from`].
@@ -495,7 +499,9 @@ where
     T: Into<std::ffi::OsString>,
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    <Cli as clap::Parser>::try_parse_from(protect_tokens(&command(), args))
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(protect_tokens(&command(), args))?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
 /// clap's usage error as scsctl reports errors: its first line (`error: …`) becomes the

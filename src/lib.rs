@@ -17,6 +17,7 @@ pub mod config;
 pub mod connect;
 pub mod duration;
 pub mod error;
+mod examples;
 pub mod gob;
 pub mod output;
 pub mod session;

@@ -8,10 +8,30 @@ use crate::cli::command;
 use crate::error::{Error, Result};
 use crate::output::Output;
 
-/// Writes every man page into `args.dir`.
+/// Writes every man page into `args.dir`; `-` writes scsctl(1) to stdout instead (for
+/// `scsctl man - | man -l -`). The directory is created when missing, but not its parents: a
+/// typo should not leave a tree of new directories behind.
 pub fn run(args: &crate::cli::ManArgs, out: &mut Output) -> Result<()> {
-    std::fs::create_dir_all(&args.dir)
-        .map_err(|e| Error::io(format!("cannot create {}", args.dir.display()), e))?;
+    if args.dir.as_os_str() == "-" {
+        let (_, page) = pages()?.swap_remove(0);
+        return out.raw(&page);
+    }
+    if !args.dir.is_dir() {
+        let parent = args
+            .dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !parent.is_dir() {
+            return Err(Error::Usage(format!(
+                "cannot write man pages to {}: {} is not a directory (create it first, or give `-` for stdout)",
+                args.dir.display(),
+                parent.display()
+            )));
+        }
+        std::fs::create_dir(&args.dir)
+            .map_err(|e| Error::io(format!("cannot create {}", args.dir.display()), e))?;
+    }
     for (name, page) in pages()? {
         let path = args.dir.join(&name);
         write_file(&path, &page)?;
@@ -29,7 +49,8 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Every page as (file name, roff text): `scsctl.1` and `scsctl-<subcommand>.1`.
 pub fn pages() -> Result<Vec<(String, Vec<u8>)>> {
-    let root = command();
+    // Every subcommand has a page; `help` has none (`scsctl help X` is `scsctl X --help`).
+    let root = command().disable_help_subcommand(true);
     let mut pages = vec![("scsctl.1".to_owned(), render(&root, "scsctl", None)?)];
     for sub in root.get_subcommands() {
         let short = sub.get_name().to_owned();
@@ -51,7 +72,7 @@ fn render(cmd: &clap::Command, name: &str, sub: Option<&str>) -> Result<Vec<u8>>
     let io = |e| Error::io("cannot render a man page", e);
     man.render_title(&mut buf).map_err(io)?;
     man.render_name_section(&mut buf).map_err(io)?;
-    man.render_synopsis_section(&mut buf).map_err(io)?;
+    buf.extend_from_slice(synopsis(cmd, sub).as_bytes());
     man.render_description_section(&mut buf).map_err(io)?;
     man.render_options_section(&mut buf).map_err(io)?;
     if sub.is_none() {
@@ -116,62 +137,85 @@ As \fB\-\-table\fR, \fB\-\-output\fR and \fB\-\-hashed\-tokens\fR (set to 1).
 When set and not empty, never colour the output.
 "#;
 
+/// Escapes text for roff: a backslash and a leading dot or quote would be read as roff's own.
+fn roff(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    match escaped.chars().next() {
+        Some('.') | Some('\'') => format!("\\&{escaped}"),
+        _ => escaped,
+    }
+}
+
+/// The EXAMPLES section, from [`crate::examples`], the same examples `--help` shows.
 fn examples(sub: Option<&str>) -> String {
-    let body = match sub {
-        None => concat!(
-            "Create the table, then look at a session:\n.PP\n.nf\n",
-            "scsctl \\-d postgres://app@db/app init\\-schema\n",
-            "scsctl get 'V5qN...'\n.fi\n",
-            ".PP\nPurge expired sessions every night from cron, printing nothing unless it fails:\n.PP\n.nf\n",
-            "15 3 * * * PGPASSFILE=/etc/scsctl/pgpass PGHOST=db PGUSER=scsctl_cleaner PGDATABASE=app /usr/local/bin/scsctl purge \\-q\n.fi\n"
-        ),
-        Some("init-schema") => concat!(
-            ".nf\nscsctl init\\-schema \\-\\-dry\\-run\n",
-            "scsctl init\\-schema \\-\\-table app.sessions \\-\\-grant webapp\n.fi\n"
-        ),
-        Some("get") => concat!(
-            ".nf\nscsctl get 'V5qN...'\n",
-            "scsctl get \\-o json 'V5qN...' | jq .values\n",
-            "scsctl get \\-\\-raw 'V5qN...' > session.gob\n.fi\n"
-        ),
-        Some("put") => concat!(
-            ".nf\nT=$(scsctl put \\-\\-new\\-token \\-\\-ttl 1h \\-\\-set userID:int=42)\n",
-            "scsctl put \"$T\" \\-\\-ttl 24h \\-\\-merge \\-\\-set role=admin\n",
-            "scsctl put \"$T\" \\-\\-expires\\-at 2030\\-01\\-01T00:00:00Z \\-\\-data\\-file session.gob\n",
-            "scsctl put \"$T\" \\-\\-ttl 1h \\-\\-merge \\-\\-set 'flash:msg:string=hi'\n.fi\n"
-        ),
-        Some("delete") => concat!(
-            ".nf\nscsctl delete 'V5qN...'\n",
-            "cut \\-f1 revoked.txt | scsctl delete \\-\n",
-            "scsctl delete \\-\\-where user.ID=42 \\-\\-dry\\-run\n",
-            "scsctl delete \\-\\-expired\n.fi\n"
-        ),
-        Some("list") => concat!(
-            ".nf\nscsctl list \\-\\-limit 20\n",
-            "scsctl list \\-\\-state all \\-o ndjson | jq \\-c .\n",
-            "scsctl list \\-\\-values \\-\\-where userID:int=42\n.fi\n"
-        ),
-        Some("purge") => concat!(
-            "From cron, nightly, silent unless it fails:\n.PP\n.nf\n",
-            "15 3 * * * PGPASSFILE=/etc/scsctl/pgpass PGHOST=db PGUSER=scsctl_cleaner PGDATABASE=app /usr/local/bin/scsctl purge \\-q \\-\\-max\\-duration 10m\n.fi\n",
-            ".PP\nA systemd service and timer doing the same are in the source's contrib/systemd.\n",
-            ".PP\nSee what would go:\n.PP\n.nf\nscsctl purge \\-\\-dry\\-run \\-\\-grace 1h\n.fi\n"
-        ),
-        Some("watch-cleanup") => concat!(
-            "A systemd unit (several hosts may run it; one cleans at a time). The password file ",
-            "reaches it as a credential, the other settings through an environment file; the ",
-            "source's contrib/systemd has the full, hardened unit:\n.PP\n.nf\n",
-            "[Service]\nExecStart=/usr/local/bin/scsctl watch\\-cleanup \\-\\-interval 5m \\-\\-log\\-format json\n",
-            "EnvironmentFile=/etc/scsctl/scsctl.env\nLoadCredential=pgpass:/etc/scsctl/pgpass\n",
-            "Environment=PGPASSFILE=%d/pgpass\nRestart=always\nDynamicUser=yes\n.fi\n"
-        ),
-        Some("stats") => ".nf\nscsctl stats\nscsctl stats \\-o json | jq .expired\n.fi\n",
-        Some("completions") => concat!(
-            ".nf\nscsctl completions bash > /etc/bash_completion.d/scsctl\n",
-            "scsctl completions zsh > \"${fpath[1]}/_scsctl\"\n.fi\n"
-        ),
-        Some("man") => ".nf\nscsctl man /usr/local/share/man/man1\n.fi\n",
-        Some(_) => "",
+    let mut body = String::from(".SH EXAMPLES\n");
+    for (i, example) in crate::examples::of(sub).iter().enumerate() {
+        if i > 0 {
+            body.push_str(".PP\n");
+        }
+        if let Some(intro) = example.intro {
+            body.push_str(&format!("{}\n.PP\n", roff(intro)));
+        }
+        body.push_str(".nf\n");
+        for line in example.lines {
+            body.push_str(&roff(line));
+            body.push('\n');
+        }
+        body.push_str(".fi\n");
+    }
+    body
+}
+
+/// A SYNOPSIS that runs as typed: `scsctl [global options] purge [--grace <DURATION>] …`, each
+/// option with the value it takes.
+fn synopsis(cmd: &clap::Command, sub: Option<&str>) -> String {
+    let global = command();
+    let words = |c: &clap::Command, globals: bool| -> Vec<String> {
+        c.get_arguments()
+            .filter(|a| !a.is_hide_set() && a.is_global_set() == globals)
+            .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
+            .map(|a| {
+                let value = a
+                    .get_value_names()
+                    .and_then(|v| v.first())
+                    .filter(|_| a.get_action().takes_values())
+                    .map(|v| format!(" \\fI<{v}>\\fR"))
+                    .unwrap_or_default();
+                let repeat = if matches!(a.get_action(), clap::ArgAction::Append) {
+                    "..."
+                } else {
+                    ""
+                };
+                if a.is_positional() {
+                    let name = a
+                        .get_value_names()
+                        .and_then(|v| v.first())
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| a.get_id().to_string().to_uppercase());
+                    if a.is_required_set() {
+                        format!("\\fI<{name}>\\fR{repeat}")
+                    } else {
+                        format!("[\\fI<{name}>\\fR]{repeat}")
+                    }
+                } else {
+                    let flag = match (a.get_long(), a.get_short()) {
+                        (Some(long), _) => format!("\\fB\\-\\-{}\\fR", roff(long)),
+                        (None, Some(short)) => format!("\\fB\\-{short}\\fR"),
+                        (None, None) => a.get_id().to_string(),
+                    };
+                    format!("[{flag}{value}]{repeat}")
+                }
+            })
+            .collect()
     };
-    format!(".SH EXAMPLES\n{body}")
+    let mut line = vec!["\\fBscsctl\\fR".to_owned()];
+    line.extend(words(&global, true));
+    match sub {
+        None => line.push("\\fICOMMAND\\fR [\\fIARGS\\fR]".to_owned()),
+        Some(name) => {
+            line.push(format!("\\fB{}\\fR", roff(name)));
+            line.extend(words(cmd, false));
+        }
+    }
+    format!(".SH SYNOPSIS\n{}\n", line.join(" "))
 }

@@ -10,7 +10,7 @@ use crate::cleaner::{
     BatchSizing, BatchStatement, Cleaner, DEFAULT_TARGET_BATCH_TIME, LeafPlan, LockMode, Outcome,
     PassReport, Scan, Settings, Shutdown, default_statement_timeout,
 };
-use crate::cli::{BatchStatementArg, CleanerArgs, LockModeArg, OutputFormat, PurgeArgs, ScanArg};
+use crate::cli::{CleanerArgs, LockModeArg, OutputFormat, PurgeArgs, ScanArg};
 use crate::config::{Config, Verbosity};
 use crate::duration::parse_duration;
 use crate::error::{Error, Result};
@@ -205,10 +205,7 @@ pub(super) fn settings(
         jobs: usize::from(cleaner.jobs),
         lock_mode,
         auto_lock_mode: cleaner.lock_mode == LockModeArg::Auto,
-        statement: match cleaner.batch_statement {
-            BatchStatementArg::Ctid => BatchStatement::Ctid,
-            BatchStatementArg::Key => BatchStatement::Key,
-        },
+        statement: BatchStatement::Ctid,
         scan: match cleaner.scan {
             ScanArg::Auto => Scan::Auto,
             ScanArg::Index => Scan::Index,

@@ -72,8 +72,8 @@ fn committed_man_pages_are_current() {
     assert!(purge.contains("* * *"), "the purge page shows a cron line");
     let watch = std::fs::read_to_string(dir.join("scsctl-watch-cleanup.1")).unwrap();
     assert!(
-        watch.contains("[Service]"),
-        "the watch-cleanup page shows a systemd unit"
+        watch.contains("LoadCredential=pgpass"),
+        "the watch-cleanup page shows the systemd lines"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -83,4 +83,41 @@ fn tempdir() -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[test]
+fn man_pages_read_as_commands_and_help_has_examples() {
+    let out = Scsctl::new().args(["man", "-"]).run();
+    out.success();
+    let page = out.stdout_str();
+    assert!(page.contains(".TH SCSCTL 1"), "{page}");
+    assert!(
+        !page.contains("scsctl\\-help"),
+        "a help page that does not exist is named"
+    );
+    // A synopsis is the command as typed, with the value each option takes.
+    let purge = std::fs::read_to_string(root().join("man/scsctl-purge.1")).unwrap();
+    let synopsis = purge
+        .lines()
+        .skip_while(|l| *l != ".SH SYNOPSIS")
+        .nth(1)
+        .unwrap();
+    assert!(synopsis.starts_with("\\fBscsctl\\fR [\\fB\\-\\-database\\-url\\fR \\fI<URL>\\fR]"));
+    assert!(synopsis.contains("\\fBpurge\\fR [\\fB\\-\\-max\\-duration\\fR \\fI<DURATION>\\fR]"));
+    assert!(!synopsis.contains("<DRY_RUN>"), "{synopsis}");
+    // A directory whose parent is missing is refused, not created with its parents.
+    let missing = std::env::temp_dir()
+        .join(format!("scsctl-man-missing-{}", std::process::id()))
+        .join("such");
+    let out = Scsctl::new().arg("man").arg(&missing).run();
+    out.code(2).stderr_contains("is not a directory");
+    assert!(!missing.parent().unwrap().exists());
+    for args in [
+        &["--help"][..],
+        &["purge", "--help"][..],
+        &["get", "--help"][..],
+    ] {
+        let out = Scsctl::new().args(args).run();
+        out.success().stdout_contains("Examples:");
+    }
 }
