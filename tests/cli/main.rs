@@ -29,5 +29,6 @@ mod seed;
 mod shapes;
 mod stats;
 mod store;
+mod types;
 mod values;
 mod watch_cleanup;

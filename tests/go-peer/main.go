@@ -5,6 +5,8 @@
 //	go run . fixtures DIR   write NAME.gob + NAME.json pairs and MANIFEST.jsonl
 //	go run . decode         read a blob on stdin, print its JSON view (exit 1 on bad data)
 //	go run . bench FILE...  decode the blobs repeatedly, print sessions/s
+//	go run . rename-fixtures DIR   write NAME.gob for the rename-type proof (rename.go)
+//	go run . decode-as NAME        like decode, in an app that registers User as NAME
 package main
 
 import (
@@ -52,13 +54,23 @@ func printJSON(w io.Writer, v interface{}) error {
 }
 
 func main() {
-	register()
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go-peer fixtures DIR | decode | bench FILE...")
+		fmt.Fprintln(os.Stderr, "usage: go-peer fixtures DIR | decode | decode-as NAME | rename-fixtures DIR | bench FILE...")
 		os.Exit(2)
+	}
+	if os.Args[1] == "decode-as" && len(os.Args) == 3 {
+		registerAs(os.Args[2])
+	} else {
+		register()
 	}
 	var err error
 	switch os.Args[1] {
+	case "rename-fixtures":
+		if len(os.Args) != 3 {
+			err = fmt.Errorf("usage: go-peer rename-fixtures DIR")
+			break
+		}
+		err = writeRenameFixtures(os.Args[2])
 	case "fixtures":
 		if len(os.Args) != 3 {
 			err = fmt.Errorf("usage: go-peer fixtures DIR")
@@ -71,7 +83,11 @@ func main() {
 			break
 		}
 		err = encodeOne(os.Args[2])
-	case "decode":
+	case "decode", "decode-as":
+		if os.Args[1] == "decode-as" && len(os.Args) != 3 {
+			err = fmt.Errorf("usage: go-peer decode-as NAME")
+			break
+		}
 		var b []byte
 		if b, err = io.ReadAll(os.Stdin); err != nil {
 			break
