@@ -102,3 +102,200 @@ fn renamed_blobs_decode_in_go_under_the_new_name_with_every_value() {
         }
     }
 }
+
+/// A database holding every rename fixture as a live session named after it.
+fn seeded(peer: &Path) -> (crate::support::TestDb, BTreeMap<String, Vec<u8>>) {
+    let db = seed::fresh();
+    let blobs = rename_fixtures(peer);
+    for (name, blob) in &blobs {
+        seed::row(&db, name, blob, 3600);
+    }
+    (db, blobs)
+}
+
+fn data_of(db: &crate::support::TestDb, token: &str) -> Vec<u8> {
+    db.client()
+        .query_one("SELECT data FROM sessions WHERE token = $1", &[&token])
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn rename_type_repairs_the_sessions_in_the_table_for_go() {
+    let Some(peer) = go_peer() else { return };
+    let (db, blobs) = seeded(peer);
+    let dry = Scsctl::new()
+        .db(&db)
+        .args(["rename-type", OLD, NEW, "--dry-run", "-o", "json"])
+        .run();
+    dry.success();
+    assert_eq!(dry.json()["would_rename"], 6, "{}", dry.stdout_str());
+    for (name, blob) in &blobs {
+        assert_eq!(&data_of(&db, name), blob, "{name}: a dry run writes nothing");
+    }
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["rename-type", OLD, NEW, "-o", "json"])
+        .run();
+    out.success();
+    let doc = out.json();
+    assert_eq!(doc["renamed"], 6, "{doc}");
+    assert_eq!(doc["values"], 8, "{doc}");
+    assert_eq!(doc["left_changed"], 0);
+    for (name, blob) in &blobs {
+        check_renamed(peer, name, blob, &data_of(&db, name));
+    }
+    // Run again: nothing left to do.
+    let again = Scsctl::new()
+        .db(&db)
+        .args(["rename-type", OLD, NEW, "-o", "json"])
+        .run();
+    again.success();
+    assert_eq!(again.json()["renamed"], 0);
+}
+
+#[test]
+fn a_row_the_app_rewrote_after_it_was_read_is_never_overwritten() {
+    use scsctl::store::Store;
+    use sha2::{Digest, Sha256};
+    let Some(peer) = go_peer() else { return };
+    let (db, blobs) = seeded(peer);
+    let mut store = Store::new(db.client(), scsctl::table::TableName::parse("sessions").unwrap());
+    let read = blobs["rename_top"].clone();
+    // The app writes the row between our read and our update.
+    seed_update(&db, "rename_top", b"the app's new data");
+    let renamed = scsctl::gob::names::rename(&read, OLD, NEW).unwrap().unwrap();
+    let updated = store
+        .update_unchanged(
+            &["rename_top".to_owned()],
+            &[Sha256::digest(&read).to_vec()],
+            &[renamed.data],
+        )
+        .unwrap();
+    assert!(updated.is_empty());
+    assert_eq!(data_of(&db, "rename_top"), b"the app's new data");
+}
+
+fn seed_update(db: &crate::support::TestDb, token: &str, data: &[u8]) {
+    db.client()
+        .execute(
+            "UPDATE sessions SET data = $2 WHERE token = $1",
+            &[&token, &data],
+        )
+        .unwrap();
+}
+
+#[test]
+fn bad_names_same_names_and_a_new_name_with_another_layout_are_refused_before_writing() {
+    let Some(peer) = go_peer() else { return };
+    let (db, blobs) = seeded(peer);
+    for (args, code, needle) in [
+        (vec!["main User", NEW], 2, "not a Go type name"),
+        (vec![OLD, "models."], 2, "not a Go type name"),
+        (vec![OLD, OLD], 2, "same name"),
+        // main.Address is in use, with Address's layout, not User's.
+        (vec![OLD, "main.Address"], 1, "another layout"),
+    ] {
+        let out = Scsctl::new()
+            .db(&db)
+            .arg("rename-type")
+            .args(args.clone())
+            .run();
+        out.code(code);
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+    }
+    for (name, blob) in &blobs {
+        assert_eq!(&data_of(&db, name), blob, "{name}: nothing was written");
+    }
+}
+
+#[test]
+fn the_census_matches_the_names_go_put_in_the_sessions() {
+    let Some(peer) = go_peer() else { return };
+    let (db, _) = seeded(peer);
+    seed::row(&db, "junk", b"\x05\xff\x00\x01\x02\x03", -60);
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["types", "-o", "json", "--registered", "main.Profile,main.Address"])
+        .run();
+    out.success();
+    let doc = out.json();
+    let find = |kind: &str, name: &str| {
+        doc["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kind"] == kind && t["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{kind} {name} in {doc}"))
+    };
+    let user = find("interface", OLD);
+    assert_eq!(user["live"], 6, "{user}");
+    assert_eq!(user["registered"], false);
+    assert_eq!(user["registered_by_default"], false);
+    let keys: Vec<&str> = user["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["profile", "team", "user", "users"]);
+    let fields: Vec<String> = user["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["name"].as_str().unwrap(), f["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(fields, ["ID int", "Email string", "Roles []string", "Admin bool"]);
+    assert_eq!(find("interface", "main.Profile")["registered"], true);
+    assert_eq!(find("interface", "[]main.User")["live"], 1);
+    assert_eq!(find("interface", "int")["registered_by_default"], true);
+    assert_eq!(find("interface", "string")["live"], 3);
+    assert_eq!(find("struct", "User")["live"], 7);
+    assert_eq!(find("struct", "Address")["live"], 3);
+    assert_eq!(doc["not_gob"]["count"], 1, "{doc}");
+    assert_eq!(doc["sessions"], 10);
+}
+
+#[test]
+fn undecodable_sessions_are_listed_with_gos_reason_and_revoked_on_request() {
+    let Some(peer) = go_peer() else { return };
+    let (db, _) = seeded(peer);
+    seed::row(&db, "junk", b"\x05\xff\x00\x01\x02\x03", 60);
+    let registered = "models.User,main.Profile,main.Address,[]interface {},map[string]interface {},[]main.User";
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["list", "--undecodable", "-o", "ndjson", "--registered", registered])
+        .run();
+    out.success();
+    let rows = out.ndjson();
+    let tokens: Vec<&str> = rows.iter().map(|r| r["token"].as_str().unwrap()).collect();
+    assert_eq!(tokens.len(), 7, "{tokens:?}");
+    assert!(tokens.contains(&"junk") && tokens.contains(&"rename_deep"));
+    let deep = rows.iter().find(|r| r["token"] == "rename_deep").unwrap();
+    assert_eq!(
+        deep["go_error"],
+        r#"gob: name not registered for interface: "main.User""#
+    );
+    let stats = Scsctl::new()
+        .db(&db)
+        .args(["stats", "-o", "json", "--registered", registered])
+        .run();
+    assert_eq!(stats.json()["undecodable"], 7);
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["delete", "--undecodable", "--registered", registered, "--dry-run"])
+        .run();
+    out.success();
+    assert_eq!(seed::count(&db), 10);
+    // Seven sessions: under the ten above which a bulk revocation asks (or needs --yes).
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["delete", "--undecodable", "--registered", registered])
+        .run();
+    out.success();
+    assert_eq!(out.stdout_str(), "deleted 7 sessions\n");
+    assert_eq!(seed::count(&db), 3);
+    // Without the app's registry the flag means nothing: a usage error.
+    Scsctl::new().db(&db).args(["delete", "--undecodable"]).run().code(2);
+}
