@@ -42,6 +42,8 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand purge 'Delete expired sessions in short batches'
             cand watch-cleanup 'Run a foreground daemon that purges expired sessions every interval'
             cand stats 'Show counts, sizes and vacuum state of the sessions table'
+            cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
+            cand rename-type 'Rename a registered gob type inside every session that holds it'
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -68,6 +70,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --version 'Print version'
         }
         &'scsctl;get'= {
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'
@@ -112,6 +115,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
         }
         &'scsctl;delete'= {
             cand --where 'Revoke the sessions whose values match KEY[:TYPE]=VALUE (repeatable; all must match)'
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'
@@ -123,6 +127,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --dry-run 'Count what would be deleted and change nothing'
             cand -y 'Do not ask before deleting many sessions'
             cand --yes 'Do not ask before deleting many sessions'
+            cand --undecodable 'Revoke the sessions the app cannot decode (needs --registered)'
             cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
@@ -137,6 +142,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --state 'Which sessions to show'
             cand --where 'Show only sessions whose values match KEY[:TYPE]=VALUE (repeatable; all must match)'
             cand --limit 'Show at most N sessions'
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'
@@ -145,6 +151,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
             cand --color 'When to use colour; NO_COLOR in the environment turns it off'
             cand --values 'Decode and show each session''s values'
+            cand --undecodable 'Show only the sessions the app cannot decode (needs --registered)'
             cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
@@ -221,6 +228,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --version 'Print version'
         }
         &'scsctl;stats'= {
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'
@@ -228,6 +236,44 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
             cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
             cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;types'= {
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;rename-type'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --dry-run 'Count what would be renamed and write nothing'
             cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
@@ -283,6 +329,8 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand purge 'Delete expired sessions in short batches'
             cand watch-cleanup 'Run a foreground daemon that purges expired sessions every interval'
             cand stats 'Show counts, sizes and vacuum state of the sessions table'
+            cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
+            cand rename-type 'Rename a registered gob type inside every session that holds it'
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -302,6 +350,10 @@ set edit:completion:arg-completer[scsctl] = {|@words|
         &'scsctl;help;watch-cleanup'= {
         }
         &'scsctl;help;stats'= {
+        }
+        &'scsctl;help;types'= {
+        }
+        &'scsctl;help;rename-type'= {
         }
         &'scsctl;help;completions'= {
         }

@@ -106,9 +106,7 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
     }
     if tokens.is_empty() {
         report(out, 0, args.dry_run, &[])?;
-        return Err(Error::NotFound(format!(
-            "no session matches {what}"
-        )));
+        return Err(Error::NotFound(format!("no session matches {what}")));
     }
     if args.dry_run {
         if out.shows_results() && out.format() == OutputFormat::Table {
@@ -119,10 +117,7 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
         return report_tokens(out, &tokens, true);
     }
     if tokens.len() > ASK_ABOVE && !args.yes {
-        let question = format!(
-            "delete {} sessions matching {what}?",
-            tokens.len()
-        );
+        let question = format!("delete {} sessions matching {what}?", tokens.len());
         if !config.stdin_is_terminal {
             return Err(Error::Usage(format!(
                 "refusing to {question:?} without --yes (no terminal to ask on); nothing was deleted"

@@ -55,7 +55,9 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
                 }
             }
             if let Some(e) = &go_error {
-                let e = e.clone().unwrap_or_else(|| "none: the app decodes it".to_owned());
+                let e = e
+                    .clone()
+                    .unwrap_or_else(|| "none: the app decodes it".to_owned());
                 fields.push(("go error", e));
             }
             out.record(&fields)?;

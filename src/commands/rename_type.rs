@@ -74,8 +74,15 @@ pub fn run(config: &Config, args: &RenameTypeArgs, out: &mut Output) -> Result<(
         let Some((last, _)) = rows.last() else { break };
         after = last.clone();
         let n = rows.len();
-        let (took, missed) =
-            rewrite(&mut store, rows, old, new, &new_layouts, args.dry_run, &mut tally)?;
+        let (took, missed) = rewrite(
+            &mut store,
+            rows,
+            old,
+            new,
+            &new_layouts,
+            args.dry_run,
+            &mut tally,
+        )?;
         changed.extend(missed);
         tally.batches += 1;
         tally.longest = tally.longest.max(read).max(took);
@@ -95,8 +102,15 @@ pub fn run(config: &Config, args: &RenameTypeArgs, out: &mut Output) -> Result<(
         let mut again = Vec::new();
         for chunk in changed.chunks(500) {
             let rows = store.rows_of(chunk)?;
-            let (took, missed) =
-                rewrite(&mut store, rows, old, new, &new_layouts, args.dry_run, &mut tally)?;
+            let (took, missed) = rewrite(
+                &mut store,
+                rows,
+                old,
+                new,
+                &new_layouts,
+                args.dry_run,
+                &mut tally,
+            )?;
             tally.longest = tally.longest.max(took);
             again.extend(missed);
         }

@@ -151,7 +151,6 @@ pub fn run(config: &Config, args: &StatsArgs, out: &mut Output) -> Result<()> {
                 ("live", s.live.to_string()),
                 ("expired", s.expired.to_string()),
                 ("expired share", format!("{:.1} %", expired_share * 100.0)),
-
                 ("oldest expiry", when(s.oldest_expiry).unwrap_or_else(none)),
                 ("newest expiry", when(s.newest_expiry).unwrap_or_else(none)),
                 ("data total", bytes(s.data_bytes_total as f64)),

@@ -755,8 +755,7 @@ impl<'a> Decoder<'a> {
         let count_at = self.pos;
         let n = self.uint()?;
         if let Some(t) = &mut self.trace {
-            t.names
-                .push((name_at, name_end - name.len(), name_end, ty));
+            t.names.push((name_at, name_end - name.len(), name_end, ty));
         }
         self.note_length(count_at, n);
         let iface = slot.insert(Iface {

@@ -193,9 +193,7 @@ fn parse_type(s: &str) -> Option<&str> {
 
 fn is_ident(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
@@ -367,7 +365,10 @@ pub fn rename(data: &[u8], old: &str, new: &str) -> Result<Option<Renamed>, Deco
     // Length prefixes, innermost (shortest span) first: each one's new value is its old one
     // plus the growth of every edit inside what it counts, names and inner prefixes alike.
     let mut lengths = trace.lengths.clone();
-    if lengths.iter().any(|&(_, pe, ce)| ce > data.len() || ce < pe) {
+    if lengths
+        .iter()
+        .any(|&(_, pe, ce)| ce > data.len() || ce < pe)
+    {
         return Err(unframed("a length prefix counts past the end of the data"));
     }
     lengths.sort_by_key(|&(ps, pe, ce)| (ce - pe, ps));
@@ -379,7 +380,9 @@ pub fn rename(data: &[u8], old: &str, new: &str) -> Result<Option<Renamed>, Deco
             if inside {
                 grow += b.len() as i64 - (*e - *s) as i64;
             } else if !outside && !(*s == ps && *e == pe) {
-                return Err(unframed("a renamed name straddles a length prefix's bounds"));
+                return Err(unframed(
+                    "a renamed name straddles a length prefix's bounds",
+                ));
             }
         }
         if grow == 0 {

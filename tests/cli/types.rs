@@ -80,7 +80,10 @@ fn check_renamed(peer: &Path, name: &str, before: &[u8], after: &[u8]) {
         assert_eq!(renamed, original, "{name}: every value survives the rename");
         // The old app cannot read it any more: the name really changed.
         let err = go_decode(peer, after).expect_err(name);
-        assert!(err.contains(r#"not registered for interface: "models.User""#), "{err}");
+        assert!(
+            err.contains(r#"not registered for interface: "models.User""#),
+            "{err}"
+        );
     } else {
         assert_eq!(before, after, "{name}: untouched byte for byte");
         assert_eq!(go_decode_as(peer, NEW, after).unwrap(), original, "{name}");
@@ -97,7 +100,9 @@ fn renamed_blobs_decode_in_go_under_the_new_name_with_every_value() {
         check_renamed(peer, &name, &blob, &after);
         // And back: the rename is exactly reversible.
         if holds_old(&name) {
-            let back = scsctl::gob::names::rename(&after, NEW, OLD).unwrap().unwrap();
+            let back = scsctl::gob::names::rename(&after, NEW, OLD)
+                .unwrap()
+                .unwrap();
             assert_eq!(back.data, blob, "{name}: renaming back restores every byte");
         }
     }
@@ -131,7 +136,11 @@ fn rename_type_repairs_the_sessions_in_the_table_for_go() {
     dry.success();
     assert_eq!(dry.json()["would_rename"], 6, "{}", dry.stdout_str());
     for (name, blob) in &blobs {
-        assert_eq!(&data_of(&db, name), blob, "{name}: a dry run writes nothing");
+        assert_eq!(
+            &data_of(&db, name),
+            blob,
+            "{name}: a dry run writes nothing"
+        );
     }
     let out = Scsctl::new()
         .db(&db)
@@ -160,11 +169,16 @@ fn a_row_the_app_rewrote_after_it_was_read_is_never_overwritten() {
     use sha2::{Digest, Sha256};
     let Some(peer) = go_peer() else { return };
     let (db, blobs) = seeded(peer);
-    let mut store = Store::new(db.client(), scsctl::table::TableName::parse("sessions").unwrap());
+    let mut store = Store::new(
+        db.client(),
+        scsctl::table::TableName::parse("sessions").unwrap(),
+    );
     let read = blobs["rename_top"].clone();
     // The app writes the row between our read and our update.
     seed_update(&db, "rename_top", b"the app's new data");
-    let renamed = scsctl::gob::names::rename(&read, OLD, NEW).unwrap().unwrap();
+    let renamed = scsctl::gob::names::rename(&read, OLD, NEW)
+        .unwrap()
+        .unwrap();
     let updated = store
         .update_unchanged(
             &["rename_top".to_owned()],
@@ -216,7 +230,13 @@ fn the_census_matches_the_names_go_put_in_the_sessions() {
     seed::row(&db, "junk", b"\x05\xff\x00\x01\x02\x03", -60);
     let out = Scsctl::new()
         .db(&db)
-        .args(["types", "-o", "json", "--registered", "main.Profile,main.Address"])
+        .args([
+            "types",
+            "-o",
+            "json",
+            "--registered",
+            "main.Profile,main.Address",
+        ])
         .run();
     out.success();
     let doc = out.json();
@@ -244,9 +264,18 @@ fn the_census_matches_the_names_go_put_in_the_sessions() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| format!("{} {}", f["name"].as_str().unwrap(), f["type"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["name"].as_str().unwrap(),
+                f["type"].as_str().unwrap()
+            )
+        })
         .collect();
-    assert_eq!(fields, ["ID int", "Email string", "Roles []string", "Admin bool"]);
+    assert_eq!(
+        fields,
+        ["ID int", "Email string", "Roles []string", "Admin bool"]
+    );
     assert_eq!(find("interface", "main.Profile")["registered"], true);
     assert_eq!(find("interface", "[]main.User")["live"], 1);
     assert_eq!(find("interface", "int")["registered_by_default"], true);
@@ -262,10 +291,18 @@ fn undecodable_sessions_are_listed_with_gos_reason_and_revoked_on_request() {
     let Some(peer) = go_peer() else { return };
     let (db, _) = seeded(peer);
     seed::row(&db, "junk", b"\x05\xff\x00\x01\x02\x03", 60);
-    let registered = "models.User,main.Profile,main.Address,[]interface {},map[string]interface {},[]main.User";
+    let registered =
+        "models.User,main.Profile,main.Address,[]interface {},map[string]interface {},[]main.User";
     let out = Scsctl::new()
         .db(&db)
-        .args(["list", "--undecodable", "-o", "ndjson", "--registered", registered])
+        .args([
+            "list",
+            "--undecodable",
+            "-o",
+            "ndjson",
+            "--registered",
+            registered,
+        ])
         .run();
     out.success();
     let rows = out.ndjson();
@@ -284,7 +321,13 @@ fn undecodable_sessions_are_listed_with_gos_reason_and_revoked_on_request() {
     assert_eq!(stats.json()["undecodable"], 7);
     let out = Scsctl::new()
         .db(&db)
-        .args(["delete", "--undecodable", "--registered", registered, "--dry-run"])
+        .args([
+            "delete",
+            "--undecodable",
+            "--registered",
+            registered,
+            "--dry-run",
+        ])
         .run();
     out.success();
     assert_eq!(seed::count(&db), 10);
@@ -297,5 +340,9 @@ fn undecodable_sessions_are_listed_with_gos_reason_and_revoked_on_request() {
     assert_eq!(out.stdout_str(), "deleted 7 sessions\n");
     assert_eq!(seed::count(&db), 3);
     // Without the app's registry the flag means nothing: a usage error.
-    Scsctl::new().db(&db).args(["delete", "--undecodable"]).run().code(2);
+    Scsctl::new()
+        .db(&db)
+        .args(["delete", "--undecodable"])
+        .run()
+        .code(2);
 }
