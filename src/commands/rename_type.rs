@@ -193,8 +193,7 @@ fn rewrite(
     for (token, bytes) in rows {
         match names::rename(&bytes, old, new) {
             Ok(Some(r)) => {
-                if let Some(l) = r.layouts.iter().find(|l| !compatible(new_layouts, l)) {
-                    let _ = l;
+                if r.layouts.iter().any(|l| !compatible(new_layouts, l)) {
                     tally.conflicts.push(token);
                     continue;
                 }

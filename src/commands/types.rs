@@ -54,7 +54,7 @@ pub fn run(config: &Config, args: &TypesArgs, out: &mut Output) -> Result<()> {
     store.scan(State::All, None, |row| {
         sessions += 1;
         if let Some(bar) = &bar
-            && sessions % 4096 == 0
+            && sessions.is_multiple_of(4096)
         {
             bar.set_position(sessions);
         }

@@ -379,7 +379,7 @@ pub fn rename(data: &[u8], old: &str, new: &str) -> Result<Option<Renamed>, Deco
             let outside = *e <= pe || *s >= ce;
             if inside {
                 grow += b.len() as i64 - (*e - *s) as i64;
-            } else if !outside && !(*s == ps && *e == pe) {
+            } else if !(outside || (*s == ps && *e == pe)) {
                 return Err(unframed(
                     "a renamed name straddles a length prefix's bounds",
                 ));
