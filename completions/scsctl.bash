@@ -43,8 +43,14 @@ _scsctl() {
             scsctl,put)
                 cmd="scsctl__subcmd__put"
                 ;;
+            scsctl,rename-type)
+                cmd="scsctl__subcmd__rename__subcmd__type"
+                ;;
             scsctl,stats)
                 cmd="scsctl__subcmd__stats"
+                ;;
+            scsctl,types)
+                cmd="scsctl__subcmd__types"
                 ;;
             scsctl,watch-cleanup)
                 cmd="scsctl__subcmd__watch__subcmd__cleanup"
@@ -76,8 +82,14 @@ _scsctl() {
             scsctl__subcmd__help,put)
                 cmd="scsctl__subcmd__help__subcmd__put"
                 ;;
+            scsctl__subcmd__help,rename-type)
+                cmd="scsctl__subcmd__help__subcmd__rename__subcmd__type"
+                ;;
             scsctl__subcmd__help,stats)
                 cmd="scsctl__subcmd__help__subcmd__stats"
+                ;;
+            scsctl__subcmd__help,types)
+                cmd="scsctl__subcmd__help__subcmd__types"
                 ;;
             scsctl__subcmd__help,watch-cleanup)
                 cmd="scsctl__subcmd__help__subcmd__watch__subcmd__cleanup"
@@ -89,7 +101,7 @@ _scsctl() {
 
     case "${cmd}" in
         scsctl)
-            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version init-schema get put delete list purge watch-cleanup stats completions man help"
+            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version types rename-type init-schema get put delete list purge watch-cleanup stats completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,13 +185,17 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__delete)
-            opts="-y -d -t -o -q -v -h -V --where --expired --dry-run --yes --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-y -d -t -o -q -v -h -V --where --expired --dry-run --yes --undecodable --registered --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --where)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registered)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -219,12 +235,16 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__get)
-            opts="-d -t -o -q -v -h -V --raw --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --raw --registered --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --registered)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -261,7 +281,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__help)
-            opts="init-schema get put delete list purge watch-cleanup stats completions man help"
+            opts="types rename-type init-schema get put delete list purge watch-cleanup stats completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -400,7 +420,35 @@ _scsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        scsctl__subcmd__help__subcmd__rename__subcmd__type)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         scsctl__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__help__subcmd__types)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -479,7 +527,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__list)
-            opts="-d -t -o -q -v -h -V --state --where --limit --values --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            opts="-d -t -o -q -v -h -V --state --where --limit --values --undecodable --registered --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -494,6 +542,10 @@ _scsctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registered)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -714,13 +766,105 @@ _scsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        scsctl__subcmd__stats)
-            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+        scsctl__subcmd__rename__subcmd__type)
+            opts="-d -t -o -q -v -h -V --dry-run --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__stats)
+            opts="-d -t -o -q -v -h -V --registered --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --registered)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__types)
+            opts="-d -t -o -q -v -h -V --registered --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --registered)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

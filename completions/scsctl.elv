@@ -34,6 +34,8 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
+            cand rename-type 'Rename a registered gob type inside every session that holds it'
             cand init-schema 'Create the sessions table and its expiry index, or check an existing one'
             cand get 'Show one session, live or expired'
             cand put 'Create or replace one session'
@@ -45,6 +47,44 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'scsctl;types'= {
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;rename-type'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --dry-run 'Count what would be renamed and write nothing'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'scsctl;init-schema'= {
             cand --grant 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table and on each of its partitions (repeatable)'
@@ -68,6 +108,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --version 'Print version'
         }
         &'scsctl;get'= {
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'
@@ -113,6 +154,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
         }
         &'scsctl;delete'= {
             cand --where 'Revoke the sessions whose values match KEY[:TYPE]=VALUE (repeatable; all must match)'
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'
@@ -124,6 +166,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --dry-run 'Count what would be deleted and change nothing'
             cand -y 'Do not ask before deleting many sessions'
             cand --yes 'Do not ask before deleting many sessions'
+            cand --undecodable 'Revoke the sessions the app cannot decode (needs --registered)'
             cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
@@ -138,6 +181,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --state 'Which sessions to show'
             cand --where 'Show only sessions whose values match KEY[:TYPE]=VALUE (repeatable; all must match)'
             cand --limit 'Show at most N sessions'
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'
@@ -146,6 +190,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
             cand --color 'When to use colour; NO_COLOR in the environment turns it off'
             cand --values 'Decode and show each session''s values'
+            cand --undecodable 'Show only the sessions the app cannot decode (needs --registered)'
             cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
@@ -220,6 +265,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --version 'Print version'
         }
         &'scsctl;stats'= {
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand -t 'The sessions table, NAME or SCHEMA.NAME'
@@ -274,6 +320,8 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --version 'Print version'
         }
         &'scsctl;help'= {
+            cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
+            cand rename-type 'Rename a registered gob type inside every session that holds it'
             cand init-schema 'Create the sessions table and its expiry index, or check an existing one'
             cand get 'Show one session, live or expired'
             cand put 'Create or replace one session'
@@ -285,6 +333,10 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'scsctl;help;types'= {
+        }
+        &'scsctl;help;rename-type'= {
         }
         &'scsctl;help;init-schema'= {
         }

@@ -134,6 +134,10 @@ pub enum Command {
     WatchCleanup(WatchCleanupArgs),
     /// Show counts, sizes and vacuum state of the sessions table
     Stats(StatsArgs),
+    /// List the Go type names the sessions hold, with counts, keys and struct fields
+    Types(TypesArgs),
+    /// Rename a registered gob type inside every session that holds it
+    RenameType(RenameTypeArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Write man pages into a directory
@@ -174,6 +178,10 @@ pub struct GetArgs {
     /// Write the stored bytes to stdout unchanged
     #[arg(long)]
     pub raw: bool,
+
+    /// The app's gob registry (`--registered`).
+    #[command(flatten)]
+    pub registry: RegisteredArg,
 }
 
 /// `put`.
@@ -218,7 +226,7 @@ pub struct PutArgs {
 
 /// `delete`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["tokens", "filter", "expired"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["tokens", "filter", "expired", "undecodable"])))]
 pub struct DeleteArgs {
     /// Tokens to revoke; '-' reads tokens from stdin, one per line
     #[arg(value_name = "TOKEN")]
@@ -239,6 +247,14 @@ pub struct DeleteArgs {
     /// Do not ask before deleting many sessions
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Revoke the sessions the app cannot decode (needs --registered)
+    #[arg(long, requires = "registered", conflicts_with_all = ["filter", "expired"])]
+    pub undecodable: bool,
+
+    /// The app's gob registry (`--registered`).
+    #[command(flatten)]
+    pub registry: RegisteredArg,
 }
 
 /// Which sessions `list` shows.
@@ -270,6 +286,14 @@ pub struct ListArgs {
     /// Decode and show each session's values
     #[arg(long)]
     pub values: bool,
+
+    /// Show only the sessions the app cannot decode (needs --registered)
+    #[arg(long, requires = "registered")]
+    pub undecodable: bool,
+
+    /// The app's gob registry (`--registered`).
+    #[command(flatten)]
+    pub registry: RegisteredArg,
 }
 
 /// `purge`.
@@ -428,7 +452,47 @@ pub struct WatchCleanupArgs {
 
 /// `stats`.
 #[derive(Debug, Args)]
-pub struct StatsArgs {}
+pub struct StatsArgs {
+    /// The app's gob registry (`--registered`).
+    #[command(flatten)]
+    pub registry: RegisteredArg,
+}
+
+/// The app's gob registry, for the commands that say which sessions Go cannot decode.
+#[derive(Debug, Args, Default)]
+pub struct RegisteredArg {
+    /// The type names the app registers with gob: NAMES comma-separated, or @FILE with one
+    /// per line; the 34 names Go registers itself are implied
+    #[arg(long, value_name = "NAMES|@FILE")]
+    pub registered: Option<String>,
+}
+
+/// `types`.
+#[derive(Debug, Args)]
+pub struct TypesArgs {
+    /// The app's gob registry (`--registered`).
+    #[command(flatten)]
+    pub registry: RegisteredArg,
+}
+
+/// `rename-type`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Rewrites OLD (e.g. main.User) to NEW (e.g. models.User) in every session holding it, in short batches; a row the app writes meanwhile is never overwritten (it is read again and retried). Safe to interrupt and run again."
+)]
+pub struct RenameTypeArgs {
+    /// The registered name the sessions hold, e.g. main.User
+    #[arg(value_name = "OLD")]
+    pub old: String,
+
+    /// The name the app now registers, e.g. models.User
+    #[arg(value_name = "NEW")]
+    pub new: String,
+
+    /// Count what would be renamed and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
 
 /// Shells completions can be generated for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

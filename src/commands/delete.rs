@@ -25,7 +25,7 @@ pub fn run(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
         };
         return report(out, count, args.dry_run, None, None);
     }
-    if !args.filter.is_empty() {
+    if !args.filter.is_empty() || args.undecodable {
         return delete_where(config, args, out);
     }
     let tokens = tokens(args)?;
@@ -88,14 +88,27 @@ const ASK_ABOVE: usize = 10;
 /// question was on the terminal, say) may no longer match, so it is kept.
 fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
     let filters = view::filters(&args.filter)?;
+    let registry = view::registry(&args.registry)?;
+    // What is revoked, in messages.
+    let what = if args.undecodable {
+        "the app cannot decode (--undecodable)".to_owned()
+    } else {
+        args.filter.join(" and ")
+    };
     let mut store = open_store(config, out)?;
     let mut tokens = Vec::new();
     let mut digests = Vec::new();
     let mut undecodable = view::Undecodable::default();
     store.scan(State::All, None, |row| {
         let decoded = session::decode(&row.data);
-        undecodable.note(&row, &decoded);
-        if view::matches(&decoded, &filters) {
+        let selected = match &registry {
+            Some(r) if args.undecodable => view::go_error(&decoded, r).is_some(),
+            _ => {
+                undecodable.note(&row, &decoded);
+                view::matches(&decoded, &filters)
+            }
+        };
+        if selected {
             digests.push(Sha256::digest(&row.data).to_vec());
             tokens.push(row.token);
         }
@@ -105,7 +118,7 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
         out.warn(&warning);
     }
     if tokens.is_empty() {
-        let error = Error::NotFound(format!("no session matches {}", args.filter.join(" and ")));
+        let error = Error::NotFound(format!("no session matches {what}"));
         return report(out, 0, args.dry_run, None, Some(error));
     }
     if args.dry_run {
@@ -117,11 +130,7 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
         return report_tokens(out, &tokens, true);
     }
     if tokens.len() > ASK_ABOVE && !args.yes {
-        let question = format!(
-            "delete {} sessions matching {}?",
-            tokens.len(),
-            args.filter.join(" and ")
-        );
+        let question = format!("delete {} sessions matching {what}?", tokens.len());
         if !config.stdin_is_terminal {
             return Err(Error::Usage(format!(
                 "refusing to {question:?} without --yes (no terminal to ask on); nothing was deleted"

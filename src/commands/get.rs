@@ -12,6 +12,7 @@ const PREVIEW_BYTES: usize = 32;
 
 /// Shows one session; exit 3 when the token has no row.
 pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
+    let registry = view::registry(&args.registry)?;
     let mut store = open_store(config, out)?;
     let stored = config.tokens.stored(&args.token);
     let Some((row, now)) = store.fetch_with_clock(&stored)? else {
@@ -33,9 +34,14 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
         return out.raw(&row.data);
     }
     let decoded = session::decode(&row.data);
+    let go_error = registry.as_ref().map(|r| view::go_error(&decoded, r));
     match out.format() {
         OutputFormat::Json | OutputFormat::Ndjson => {
-            out.document(&view::row_json(&row, Some(&decoded)))
+            let mut doc = view::row_json(&row, Some(&decoded));
+            if let Some(e) = &go_error {
+                doc["go_error"] = serde_json::json!(e);
+            }
+            out.document(&doc)
         }
         OutputFormat::Table => {
             let mut fields = vec![
@@ -55,6 +61,12 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
                     fields.push(("error", e.to_string()));
                     fields.push(("data", hex_preview(&row.data, PREVIEW_BYTES)));
                 }
+            }
+            if let Some(e) = &go_error {
+                let e = e
+                    .clone()
+                    .unwrap_or_else(|| "none: the app decodes it".to_owned());
+                fields.push(("go error", e));
             }
             out.record(&fields)?;
             match &decoded {

@@ -19,13 +19,18 @@ const FULL_WIDTH: usize = TOKEN_WIDTH + 7 + 27 + 10 + 8 + 4 * 2;
 /// Lists sessions.
 pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
     let filters = view::filters(&args.filter)?;
+    let registry = view::registry(&args.registry)?;
     let state = match args.state {
         StateArg::Live => State::Live,
         StateArg::Expired => State::Expired,
         StateArg::All => State::All,
     };
     // With filters the limit counts matching sessions, so it cannot be pushed into SQL.
-    let sql_limit = if filters.is_empty() { args.limit } else { None };
+    let sql_limit = if filters.is_empty() && !args.undecodable {
+        args.limit
+    } else {
+        None
+    };
     let mut store = open_store(config, out)?;
     let now = match out.format() {
         OutputFormat::Table => Some(store.now()?),
@@ -45,6 +50,9 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
     if args.values {
         header.push("values");
     }
+    if registry.is_some() {
+        header.push("go error");
+    }
     let table = match out.format() {
         OutputFormat::Table => Some(out.stream_table(&header, &widths)?),
         _ => None,
@@ -56,7 +64,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
     let mut undecodable = view::Undecodable::default();
     let mut line = Vec::with_capacity(1024);
     let mut shown = 0u64;
-    let with_data = args.values || !filters.is_empty();
+    let with_data = args.values || !filters.is_empty() || registry.is_some();
     store.scan_rows(state, sql_limit, with_data, |row| {
         if args.limit.is_some_and(|limit| shown >= limit) {
             return Ok(ControlFlow::Break(()));
@@ -69,12 +77,23 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
                 return Ok(ControlFlow::Continue(()));
             }
         }
+        // With the app's registry: why Go cannot decode the row (`None`: it can).
+        let go_error = match (&registry, &decoded) {
+            (Some(r), Some(d)) => Some(view::go_error(d, r)),
+            _ => None,
+        };
+        if args.undecodable && !matches!(go_error, Some(Some(_))) {
+            return Ok(ControlFlow::Continue(()));
+        }
         let shown_decoded = if args.values { decoded.as_ref() } else { None };
         match (&table, now) {
             (Some(table), Some(now)) => {
                 let mut cells = table_cells(&row, now, exact_expiry);
                 if let Some(d) = shown_decoded {
                     cells.push(view::values_text(d));
+                }
+                if let Some(e) = &go_error {
+                    cells.push(e.clone().unwrap_or_default());
                 }
                 let style = if row.live { Style::Good } else { Style::Faded };
                 out.stream_row(table, &cells, &[None, Some(style)])?;
@@ -85,6 +104,16 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
                     line.push(b',');
                 }
                 view::write_row_json(&row, shown_decoded, &mut line);
+                if let Some(e) = &go_error {
+                    // After the row's members: `"go_error": null` when the app decodes it.
+                    line.pop();
+                    line.extend_from_slice(b",\"go_error\":");
+                    match e {
+                        Some(e) => crate::gob::json::write_str(&mut line, e),
+                        None => line.extend_from_slice(b"null"),
+                    }
+                    line.push(b'}');
+                }
                 if out.format() == OutputFormat::Ndjson {
                     line.push(b'\n');
                 }

@@ -9,7 +9,9 @@ mod list;
 mod man;
 mod purge;
 mod put;
+mod rename_type;
 mod stats;
+mod types;
 mod view;
 mod watch_cleanup;
 
@@ -33,6 +35,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Purge(args) => purge::run(&config, args, &mut out),
         Command::WatchCleanup(args) => watch_cleanup::run(&config, args, &mut out),
         Command::Stats(args) => stats::run(&config, args, &mut out),
+        Command::Types(args) => types::run(&config, args, &mut out),
+        Command::RenameType(args) => rename_type::run(&config, args, &mut out),
         Command::Completions(args) => completions::run(args, &mut out),
         Command::Man(args) => man::run(args, &mut out),
     };

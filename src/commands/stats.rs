@@ -84,9 +84,25 @@ fn folded(buckets: &[Bucket]) -> Vec<Bucket> {
 }
 
 /// Shows table statistics.
-pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
+pub fn run(config: &Config, args: &StatsArgs, out: &mut Output) -> Result<()> {
+    let registry = super::view::registry(&args.registry)?;
     let mut store = open_store(config, out)?;
     let s = store.stats()?;
+    // With the app's registry: the sessions Go cannot decode, counted by a streamed pass.
+    let undecodable = match &registry {
+        Some(r) => {
+            let mut n = 0u64;
+            store.scan(crate::store::State::All, None, |row| {
+                let decoded = crate::session::decode(&row.data);
+                if super::view::go_error(&decoded, r).is_some() {
+                    n += 1;
+                }
+                Ok(std::ops::ControlFlow::Continue(()))
+            })?;
+            Some(n)
+        }
+        None => None,
+    };
     let time = |t: Option<SystemTime>| t.map(rfc3339_micros);
     let when = |t: Option<SystemTime>| {
         t.map(|t| format!("{} ({})", rfc3339_micros(t), relative(t, s.now)))
@@ -101,6 +117,7 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
     };
     match out.format() {
         OutputFormat::Json | OutputFormat::Ndjson => out.document(&json!({
+            "undecodable": undecodable,
             "live": s.live,
             "expired": s.expired,
             "oldest_expiry": time(s.oldest_expiry),
@@ -147,6 +164,9 @@ pub fn run(config: &Config, _args: &StatsArgs, out: &mut Output) -> Result<()> {
                     time(s.last_autovacuum).unwrap_or_else(never),
                 ),
             ])?;
+            if let Some(n) = undecodable {
+                out.record(&[("undecodable by the app", n.to_string())])?;
+            }
             if config.verbosity == Verbosity::Verbose && s.leaves.len() > 1 {
                 out.line("")?;
                 out.line("tables holding the rows")?;

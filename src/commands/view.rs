@@ -7,6 +7,8 @@ use serde_json::Value;
 
 use crate::duration::{relative, rfc3339_micros};
 use crate::gob::json;
+use crate::gob::names::Registry;
+use crate::gob::{Iface, Value as GobValue};
 use crate::session::{Decoded, Filter};
 use crate::store::SessionRow;
 
@@ -150,5 +152,83 @@ impl Undecodable {
             ));
         }
         out
+    }
+}
+
+/// The app's registry from `--registered NAMES|@FILE`, if given.
+pub fn registry(arg: &crate::cli::RegisteredArg) -> crate::Result<Option<Registry>> {
+    let Some(arg) = &arg.registered else {
+        return Ok(None);
+    };
+    let text;
+    let (list, sep): (&str, char) = match arg.strip_prefix('@') {
+        Some(path) => {
+            text = std::fs::read_to_string(path)
+                .map_err(|e| crate::Error::io(format!("cannot read --registered {arg}"), e))?;
+            (&text, '\n')
+        }
+        None => (arg, ','),
+    };
+    let mut names = Vec::new();
+    for name in list.split(sep).map(str::trim).filter(|n| !n.is_empty()) {
+        if sep == '\n' && name.starts_with('#') {
+            continue;
+        }
+        crate::gob::names::check_go_type_name(name)
+            .map_err(|e| crate::Error::Usage(format!("--registered: {e}")))?;
+        names.push(name.to_owned());
+    }
+    Ok(Some(Registry::new(names)))
+}
+
+/// Why Go, with the app's registry, fails to decode this data (Go's words where Go has them),
+/// or `None` when it decodes.
+pub fn go_error(decoded: &Decoded, registry: &Registry) -> Option<String> {
+    match decoded {
+        Decoded::Gob(s) => {
+            let mut missing = None;
+            for (_, v) in &s.values {
+                if let Some(v) = v {
+                    first_unknown(v, registry, &mut missing);
+                }
+                if missing.is_some() {
+                    break;
+                }
+            }
+            missing.map(|n| crate::gob::names::not_registered_error(&n))
+        }
+        Decoded::Corrupt(e) => Some(format!("not gob: {e}")),
+        Decoded::Unknown => Some("not gob: not SCS session data".to_owned()),
+        Decoded::ScsV1Json { .. } => {
+            Some("not gob: SCS v1 JSON, which SCS v2's gob codec cannot read".to_owned())
+        }
+    }
+}
+
+/// The first interface name in `iface` (itself, then what it holds, in wire order) that the
+/// registry does not know: the one Go stops at.
+fn first_unknown(iface: &Iface, registry: &Registry, out: &mut Option<String>) {
+    if !registry.knows(&iface.name) {
+        *out = Some(iface.name.to_string());
+        return;
+    }
+    each_iface(&iface.value, &mut |inner| {
+        if out.is_none() {
+            first_unknown(inner, registry, out);
+        }
+    });
+}
+
+/// Calls `f` with each interface value directly inside `v` (not inside those), in wire order.
+pub fn each_iface(v: &GobValue, f: &mut dyn FnMut(&Iface)) {
+    match v {
+        GobValue::Interface(Some(i)) => f(i),
+        GobValue::List(items) => items.iter().for_each(|i| each_iface(i, f)),
+        GobValue::Map(entries) => entries.iter().for_each(|(k, v)| {
+            each_iface(k, f);
+            each_iface(v, f);
+        }),
+        GobValue::Struct(fields) => fields.iter().for_each(|(_, v)| each_iface(v, f)),
+        _ => {}
     }
 }

@@ -81,6 +81,21 @@ pub struct Decoder<'a> {
     types: Types,
     /// Whether the input started with a [`Preamble`], now in `types`.
     skipped_preamble: bool,
+    /// Where length prefixes and interface names are, when asked for ([`Decoder::traced`]).
+    trace: Option<Box<Trace>>,
+}
+
+/// Where a stream's length prefixes and interface names are: what a rewrite that changes a
+/// name's length must adjust ([`super::rename`]).
+#[derive(Debug, Default, Clone)]
+pub struct Trace {
+    /// Every length prefix a decoder skips over (a message's, an interface value's byte count,
+    /// the count after a type definition sent inside an interface): (where the prefix starts,
+    /// where it ends, where the bytes it counts end).
+    pub lengths: Vec<(usize, usize, usize)>,
+    /// Every non-nil interface value's name: (where its length prefix starts, where the name's
+    /// bytes start, where they end, the concrete type id).
+    pub names: Vec<(usize, usize, usize, TypeId)>,
 }
 
 impl<'a> Decoder<'a> {
@@ -92,6 +107,32 @@ impl<'a> Decoder<'a> {
             end: 0,
             types: Types::new(),
             skipped_preamble: false,
+            trace: None,
+        }
+    }
+
+    /// A decoder over `input` that records where its length prefixes and interface names are
+    /// ([`Decoder::take_trace`]).
+    pub fn traced(input: &'a [u8]) -> Decoder<'a> {
+        let mut d = Decoder::new(input);
+        d.trace = Some(Box::default());
+        d
+    }
+
+    /// What a [`Decoder::traced`] decoder recorded so far.
+    pub fn take_trace(&mut self) -> Trace {
+        self.trace.take().map(|t| *t).unwrap_or_default()
+    }
+
+    /// Records a length prefix from `at` to the current position that counts `n` bytes.
+    #[inline]
+    fn note_length(&mut self, at: usize, n: u64) {
+        if let Some(t) = &mut self.trace {
+            let end = usize::try_from(n)
+                .ok()
+                .and_then(|n| self.pos.checked_add(n))
+                .unwrap_or(usize::MAX);
+            t.lengths.push((at, self.pos, end));
         }
     }
 
@@ -317,6 +358,7 @@ impl<'a> Decoder<'a> {
             return Err(self.fail_at(at, ErrorKind::MessageTooLong { len: n, remaining }));
         }
         self.end = self.pos + n as usize;
+        self.note_length(at, n);
         Ok(())
     }
 
@@ -348,7 +390,9 @@ impl<'a> Decoder<'a> {
                 if !in_interface {
                     return Err(self.fail(ErrorKind::ExtraData));
                 }
-                self.uint()?;
+                let at = self.pos;
+                let n = self.uint()?;
+                self.note_length(at, n);
             }
         }
     }
@@ -698,15 +742,22 @@ impl<'a> Decoder<'a> {
         if depth > MAX_DEPTH {
             return Err(self.fail(ErrorKind::TooDeep(MAX_DEPTH)));
         }
+        let name_at = self.pos;
         let name = self.bytes("interface type name")?;
         if name.is_empty() {
             return Ok(());
         }
+        let name_end = self.pos;
         let at = self.pos;
         let ty = self.type_sequence(true)?;
         self.check_concrete(ty, at)?;
         // The value's byte count: unused, because a value may continue in later messages.
-        self.uint()?;
+        let count_at = self.pos;
+        let n = self.uint()?;
+        if let Some(t) = &mut self.trace {
+            t.names.push((name_at, name_end - name.len(), name_end, ty));
+        }
+        self.note_length(count_at, n);
         let iface = slot.insert(Iface {
             name: super::value::iface_name(name, ty),
             ty,

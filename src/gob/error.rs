@@ -80,6 +80,9 @@ pub enum ErrorKind {
     /// A `time.Time` that could not be read.
     #[error("bad time.Time: {0}")]
     BadTime(&'static str),
+    /// A rewrite found length prefixes that do not frame what it changes.
+    #[error("cannot rewrite: {0}")]
+    Unframed(&'static str),
 }
 
 /// A decoding failure: what went wrong and at which byte offset of the input.

@@ -14,6 +14,7 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 pub mod json;
+pub mod names;
 pub mod time;
 pub mod types;
 pub mod value;
@@ -21,7 +22,7 @@ pub mod value;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{Decoder, Preamble};
+pub use decode::{Decoder, Preamble, Trace};
 pub use encode::Encoder;
 pub use error::{DecodeError, EncodeError, ErrorKind};
 pub use time::GoTime;

@@ -20,6 +20,7 @@ mod cleanup;
 mod errors;
 mod leaves;
 mod purge;
+mod rename;
 mod schema;
 
 use std::collections::HashMap;

@@ -32,5 +32,6 @@ mod seed;
 mod shapes;
 mod stats;
 mod store;
+mod types;
 mod values;
 mod watch_cleanup;

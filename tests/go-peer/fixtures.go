@@ -129,7 +129,7 @@ func fixtures() []fixture {
 
 // encodeOne writes fixture `name`'s blob to stdout.
 func encodeOne(name string) error {
-	for _, f := range fixtures() {
+	for _, f := range append(fixtures(), renameFixtures()...) {
 		if f.name == name {
 			blob, err := encodeSCS(deadline, f.values)
 			if err != nil {

@@ -6,6 +6,8 @@
 //	go run . decode         read a blob on stdin, print its JSON view (exit 1 on bad data)
 //	go run . bench FILE...  decode the blobs repeatedly, print sessions/s
 //	go run . db CONN ...    an SCS app's postgresstore on a real table (see db.go)
+//	go run . rename-fixtures DIR   write NAME.gob for the rename-type proof (rename.go)
+//	go run . decode-as NAME        like decode, in an app that registers User as NAME
 package main
 
 import (
@@ -54,13 +56,23 @@ func printJSON(w io.Writer, v interface{}) error {
 }
 
 func main() {
-	register()
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go-peer fixtures DIR | decode | bench FILE... | db CONN ...")
+		fmt.Fprintln(os.Stderr, "usage: go-peer fixtures DIR | decode | decode-as NAME | rename-fixtures DIR | bench FILE... | db CONN ...")
 		os.Exit(2)
+	}
+	if os.Args[1] == "decode-as" && len(os.Args) == 3 {
+		registerAs(os.Args[2])
+	} else {
+		register()
 	}
 	var err error
 	switch os.Args[1] {
+	case "rename-fixtures":
+		if len(os.Args) != 3 {
+			err = fmt.Errorf("usage: go-peer rename-fixtures DIR")
+			break
+		}
+		err = writeRenameFixtures(os.Args[2])
 	case "fixtures":
 		if len(os.Args) != 3 {
 			err = fmt.Errorf("usage: go-peer fixtures DIR")
@@ -73,7 +85,11 @@ func main() {
 			break
 		}
 		err = encodeOne(os.Args[2])
-	case "decode":
+	case "decode", "decode-as":
+		if os.Args[1] == "decode-as" && len(os.Args) != 3 {
+			err = fmt.Errorf("usage: go-peer decode-as NAME")
+			break
+		}
 		var b []byte
 		if b, err = io.ReadAll(os.Stdin); err != nil {
 			break

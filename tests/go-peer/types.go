@@ -101,8 +101,20 @@ func (ip *IPv4) UnmarshalBinary(b []byte) error {
 }
 
 func register() {
+	gob.Register(User{})
+	registerOthers()
+}
+
+// registerAs registers User under name instead of its own, and the other types as register
+// does: an app after a deploy that moved User to another package (gob.RegisterName).
+func registerAs(name string) {
+	gob.RegisterName(name, User{})
+	registerOthers()
+}
+
+func registerOthers() {
 	for _, v := range []interface{}{
-		User{}, Address{}, Profile{}, &Node{}, Cart{}, Item{}, Celsius{}, IPv4{},
+		Address{}, Profile{}, &Node{}, Cart{}, Item{}, Celsius{}, IPv4{},
 		[]interface{}{}, map[string]interface{}{}, map[int]string{}, map[string]int{},
 		[3]int{}, [4]byte{}, []User{}, time.Time{}, int8(0), int16(0), uint16(0), uintptr(0),
 		complex64(0), float32(0), []int{}, []string{}, map[bool][]string{},
