@@ -37,8 +37,6 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('types', 'types', [CompletionResultType]::ParameterValue, 'List the Go type names the sessions hold, with counts, keys and struct fields')
-            [CompletionResult]::new('rename-type', 'rename-type', [CompletionResultType]::ParameterValue, 'Rename a registered gob type inside every session that holds it')
             [CompletionResult]::new('init-schema', 'init-schema', [CompletionResultType]::ParameterValue, 'Create the sessions table and its expiry index, or check an existing one')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one session, live or expired')
             [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Create or replace one session')
@@ -47,49 +45,11 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete expired sessions in short batches')
             [CompletionResult]::new('watch-cleanup', 'watch-cleanup', [CompletionResultType]::ParameterValue, 'Run a foreground daemon that purges expired sessions every interval')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Show counts, sizes and vacuum state of the sessions table')
+            [CompletionResult]::new('types', 'types', [CompletionResultType]::ParameterValue, 'List the Go type names the sessions hold, with counts, keys and struct fields')
+            [CompletionResult]::new('rename-type', 'rename-type', [CompletionResultType]::ParameterValue, 'Rename a registered gob type inside every session that holds it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
-            break
-        }
-        'scsctl;types' {
-            [CompletionResult]::new('--registered', '--registered', [CompletionResultType]::ParameterName, 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied')
-            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
-            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
-            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment turns it off')
-            [CompletionResult]::new('--hashed-tokens', '--hashed-tokens', [CompletionResultType]::ParameterName, 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'scsctl;rename-type' {
-            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
-            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
-            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment turns it off')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Count what would be renamed and write nothing')
-            [CompletionResult]::new('--hashed-tokens', '--hashed-tokens', [CompletionResultType]::ParameterName, 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'scsctl;init-schema' {
@@ -297,6 +257,46 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'scsctl;types' {
+            [CompletionResult]::new('--registered', '--registered', [CompletionResultType]::ParameterName, 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment turns it off')
+            [CompletionResult]::new('--hashed-tokens', '--hashed-tokens', [CompletionResultType]::ParameterName, 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'scsctl;rename-type' {
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment turns it off')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Count what would be renamed and write nothing')
+            [CompletionResult]::new('--hashed-tokens', '--hashed-tokens', [CompletionResultType]::ParameterName, 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'scsctl;completions' {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
@@ -336,8 +336,6 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             break
         }
         'scsctl;help' {
-            [CompletionResult]::new('types', 'types', [CompletionResultType]::ParameterValue, 'List the Go type names the sessions hold, with counts, keys and struct fields')
-            [CompletionResult]::new('rename-type', 'rename-type', [CompletionResultType]::ParameterValue, 'Rename a registered gob type inside every session that holds it')
             [CompletionResult]::new('init-schema', 'init-schema', [CompletionResultType]::ParameterValue, 'Create the sessions table and its expiry index, or check an existing one')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one session, live or expired')
             [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Create or replace one session')
@@ -346,15 +344,11 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete expired sessions in short batches')
             [CompletionResult]::new('watch-cleanup', 'watch-cleanup', [CompletionResultType]::ParameterValue, 'Run a foreground daemon that purges expired sessions every interval')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Show counts, sizes and vacuum state of the sessions table')
+            [CompletionResult]::new('types', 'types', [CompletionResultType]::ParameterValue, 'List the Go type names the sessions hold, with counts, keys and struct fields')
+            [CompletionResult]::new('rename-type', 'rename-type', [CompletionResultType]::ParameterValue, 'Rename a registered gob type inside every session that holds it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
-            break
-        }
-        'scsctl;help;types' {
-            break
-        }
-        'scsctl;help;rename-type' {
             break
         }
         'scsctl;help;init-schema' {
@@ -379,6 +373,12 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             break
         }
         'scsctl;help;stats' {
+            break
+        }
+        'scsctl;help;types' {
+            break
+        }
+        'scsctl;help;rename-type' {
             break
         }
         'scsctl;help;completions' {

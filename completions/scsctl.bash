@@ -101,7 +101,7 @@ _scsctl() {
 
     case "${cmd}" in
         scsctl)
-            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version types rename-type init-schema get put delete list purge watch-cleanup stats completions man help"
+            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version init-schema get put delete list purge watch-cleanup stats types rename-type completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,7 +281,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__help)
-            opts="types rename-type init-schema get put delete list purge watch-cleanup stats completions man help"
+            opts="init-schema get put delete list purge watch-cleanup stats types rename-type completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -34,8 +34,6 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
-            cand rename-type 'Rename a registered gob type inside every session that holds it'
             cand init-schema 'Create the sessions table and its expiry index, or check an existing one'
             cand get 'Show one session, live or expired'
             cand put 'Create or replace one session'
@@ -44,47 +42,11 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand purge 'Delete expired sessions in short batches'
             cand watch-cleanup 'Run a foreground daemon that purges expired sessions every interval'
             cand stats 'Show counts, sizes and vacuum state of the sessions table'
+            cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
+            cand rename-type 'Rename a registered gob type inside every session that holds it'
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'scsctl;types'= {
-            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
-            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
-            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
-            cand -t 'The sessions table, NAME or SCHEMA.NAME'
-            cand --table 'The sessions table, NAME or SCHEMA.NAME'
-            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
-            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
-            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
-            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
-            cand -q 'Print nothing on success'
-            cand --quiet 'Print nothing on success'
-            cand -v 'Say what is being done on stderr (never a password)'
-            cand --verbose 'Say what is being done on stderr (never a password)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'scsctl;rename-type'= {
-            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
-            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
-            cand -t 'The sessions table, NAME or SCHEMA.NAME'
-            cand --table 'The sessions table, NAME or SCHEMA.NAME'
-            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
-            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
-            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
-            cand --dry-run 'Count what would be renamed and write nothing'
-            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
-            cand -q 'Print nothing on success'
-            cand --quiet 'Print nothing on success'
-            cand -v 'Say what is being done on stderr (never a password)'
-            cand --verbose 'Say what is being done on stderr (never a password)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'scsctl;init-schema'= {
             cand --grant 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table and on each of its partitions (repeatable)'
@@ -283,6 +245,44 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'scsctl;types'= {
+            cand --registered 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;rename-type'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --dry-run 'Count what would be renamed and write nothing'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'scsctl;completions'= {
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
@@ -320,8 +320,6 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand --version 'Print version'
         }
         &'scsctl;help'= {
-            cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
-            cand rename-type 'Rename a registered gob type inside every session that holds it'
             cand init-schema 'Create the sessions table and its expiry index, or check an existing one'
             cand get 'Show one session, live or expired'
             cand put 'Create or replace one session'
@@ -330,13 +328,11 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand purge 'Delete expired sessions in short batches'
             cand watch-cleanup 'Run a foreground daemon that purges expired sessions every interval'
             cand stats 'Show counts, sizes and vacuum state of the sessions table'
+            cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
+            cand rename-type 'Rename a registered gob type inside every session that holds it'
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'scsctl;help;types'= {
-        }
-        &'scsctl;help;rename-type'= {
         }
         &'scsctl;help;init-schema'= {
         }
@@ -353,6 +349,10 @@ set edit:completion:arg-completer[scsctl] = {|@words|
         &'scsctl;help;watch-cleanup'= {
         }
         &'scsctl;help;stats'= {
+        }
+        &'scsctl;help;types'= {
+        }
+        &'scsctl;help;rename-type'= {
         }
         &'scsctl;help;completions'= {
         }

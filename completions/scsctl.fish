@@ -37,8 +37,6 @@ complete -c scsctl -n "__fish_scsctl_needs_command" -s q -l quiet -d 'Print noth
 complete -c scsctl -n "__fish_scsctl_needs_command" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
 complete -c scsctl -n "__fish_scsctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c scsctl -n "__fish_scsctl_needs_command" -s V -l version -d 'Print version'
-complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "types" -d 'List the Go type names the sessions hold, with counts, keys and struct fields'
-complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "rename-type" -d 'Rename a registered gob type inside every session that holds it'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "init-schema" -d 'Create the sessions table and its expiry index, or check an existing one'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "get" -d 'Show one session, live or expired'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "put" -d 'Create or replace one session'
@@ -47,37 +45,11 @@ complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "list" -d 'List sessio
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "purge" -d 'Delete expired sessions in short batches'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "watch-cleanup" -d 'Run a foreground daemon that purges expired sessions every interval'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "stats" -d 'Show counts, sizes and vacuum state of the sessions table'
+complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "types" -d 'List the Go type names the sessions hold, with counts, keys and struct fields'
+complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "rename-type" -d 'Rename a registered gob type inside every session that holds it'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "man" -d 'Write man pages into a directory'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -l registered -d 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
-json\t'One JSON document'
-ndjson\t'One JSON object per line, streamed'"
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -l color -d 'When to use colour; NO_COLOR in the environment turns it off' -r -f -a "auto\t'Only on a terminal, and never when NO_COLOR is set'
-always\t'Always'
-never\t'Never'"
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s q -l quiet -d 'Print nothing on success'
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s V -l version -d 'Print version'
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
-json\t'One JSON document'
-ndjson\t'One JSON object per line, streamed'"
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -l color -d 'When to use colour; NO_COLOR in the environment turns it off' -r -f -a "auto\t'Only on a terminal, and never when NO_COLOR is set'
-always\t'Always'
-never\t'Never'"
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -l dry-run -d 'Count what would be renamed and write nothing'
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s q -l quiet -d 'Print nothing on success'
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s V -l version -d 'Print version'
 complete -c scsctl -n "__fish_scsctl_using_subcommand init-schema" -l grant -d 'Grant ROLE SELECT, INSERT, UPDATE, DELETE on the table and on each of its partitions (repeatable)' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand init-schema" -l partitions -d 'Create the table hash-partitioned by token into N leaf partitions (<TABLE>_p0 …), the expiry index on the parent; an existing table is checked, never converted' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand init-schema" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
@@ -245,6 +217,34 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand stats" -s q -l quiet -d 'P
 complete -c scsctl -n "__fish_scsctl_using_subcommand stats" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c scsctl -n "__fish_scsctl_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -l registered -d 'The type names the app registers with gob: NAMES comma-separated, or @FILE with one per line; the 34 names Go registers itself are implied' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
+json\t'One JSON document'
+ndjson\t'One JSON object per line, streamed'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -l color -d 'When to use colour; NO_COLOR in the environment turns it off' -r -f -a "auto\t'Only on a terminal, and never when NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s q -l quiet -d 'Print nothing on success'
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c scsctl -n "__fish_scsctl_using_subcommand types" -s V -l version -d 'Print version'
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
+json\t'One JSON document'
+ndjson\t'One JSON object per line, streamed'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -l color -d 'When to use colour; NO_COLOR in the environment turns it off' -r -f -a "auto\t'Only on a terminal, and never when NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -l dry-run -d 'Count what would be renamed and write nothing'
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s q -l quiet -d 'Print nothing on success'
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s V -l version -d 'Print version'
 complete -c scsctl -n "__fish_scsctl_using_subcommand completions" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand completions" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand completions" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
@@ -271,16 +271,16 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand man" -s q -l quiet -d 'Pri
 complete -c scsctl -n "__fish_scsctl_using_subcommand man" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c scsctl -n "__fish_scsctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "types" -d 'List the Go type names the sessions hold, with counts, keys and struct fields'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "rename-type" -d 'Rename a registered gob type inside every session that holds it'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "init-schema" -d 'Create the sessions table and its expiry index, or check an existing one'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "get" -d 'Show one session, live or expired'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "put" -d 'Create or replace one session'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "delete" -d 'Revoke sessions'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "list" -d 'List sessions, ordered by expiry'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "purge" -d 'Delete expired sessions in short batches'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "watch-cleanup" -d 'Run a foreground daemon that purges expired sessions every interval'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "stats" -d 'Show counts, sizes and vacuum state of the sessions table'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "man" -d 'Write man pages into a directory'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from types rename-type init-schema get put delete list purge watch-cleanup stats completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "init-schema" -d 'Create the sessions table and its expiry index, or check an existing one'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "get" -d 'Show one session, live or expired'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "put" -d 'Create or replace one session'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "delete" -d 'Revoke sessions'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "list" -d 'List sessions, ordered by expiry'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "purge" -d 'Delete expired sessions in short batches'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "watch-cleanup" -d 'Run a foreground daemon that purges expired sessions every interval'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "stats" -d 'Show counts, sizes and vacuum state of the sessions table'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "types" -d 'List the Go type names the sessions hold, with counts, keys and struct fields'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "rename-type" -d 'Rename a registered gob type inside every session that holds it'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "man" -d 'Write man pages into a directory'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

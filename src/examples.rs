@@ -115,6 +115,30 @@ const STATS: &[Example] = &[Example {
     ],
 }];
 
+const TYPES: &[Example] = &[
+    Example {
+        intro: Some("Which Go types the sessions hold, and which the app no longer registers:"),
+        lines: &[
+            "scsctl types",
+            "scsctl types --registered @registered.txt -o json | jq '.types[] | select(.registered == false)'",
+        ],
+    },
+    Example {
+        intro: Some("The sessions the app cannot decode:"),
+        lines: &["scsctl list --registered main.Cart,models.User --undecodable"],
+    },
+];
+
+const RENAME_TYPE: &[Example] = &[Example {
+    intro: Some(
+        "After a deploy moved main.User to models.User, repair the sessions that hold the old name:",
+    ),
+    lines: &[
+        "scsctl rename-type main.User models.User --dry-run",
+        "scsctl rename-type main.User models.User",
+    ],
+}];
+
 const COMPLETIONS: &[Example] = &[Example {
     intro: None,
     lines: &[
@@ -143,6 +167,8 @@ pub fn of(sub: Option<&str>) -> &'static [Example] {
         Some("purge") => PURGE,
         Some("watch-cleanup") => WATCH_CLEANUP,
         Some("stats") => STATS,
+        Some("types") => TYPES,
+        Some("rename-type") => RENAME_TYPE,
         Some("completions") => COMPLETIONS,
         Some("man") => MAN,
         Some(_) => &[],
