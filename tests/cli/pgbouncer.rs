@@ -89,7 +89,7 @@ fn every_subcommand_works_through_pgbouncer_in_transaction_mode() {
     // transaction); the default session lock needs a real session.
     let out = run(&["purge", "--lock-mode", "transaction"]);
     out.success();
-    out.stdout_contains("deleted 1 expired sessions");
+    out.stdout_contains("deleted 1 expired session in");
     assert!(!seed::exists(&db, "old"));
     run(&["delete", "--where", "user=ann", "--yes"]).success();
     assert!(!seed::exists(&db, &token));

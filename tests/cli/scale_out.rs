@@ -95,7 +95,7 @@ fn multi_host_urls_find_the_primary_and_reads_work_on_a_standby() {
     assert!(!exists_on(&primary, &db, "live"));
     let out = run(&rw, &["purge"]);
     out.success();
-    out.stdout_contains("deleted 1 expired sessions");
+    out.stdout_contains("deleted 1 expired session in");
     run(&rw, &["init-schema"]).success();
     run(&rw, &["get", "new"]).success();
 
