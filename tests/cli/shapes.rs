@@ -794,3 +794,91 @@ fn watch_cleanup_purges_a_partitioned_table_leaf_by_leaf() {
         .unwrap();
     assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (0, 700));
 }
+
+#[test]
+fn types_and_rename_type_cover_every_leaf() {
+    let user = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/gob/user.gob"
+    ))
+    .unwrap();
+    let plain = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/gob/empty_values.gob"
+    ))
+    .unwrap();
+    let db = cluster().new_database();
+    for shape in [
+        Shape::Hash(8, Index::Parent),
+        Shape::TwoLevel,
+        Shape::Inherited,
+    ] {
+        let context = format!("{shape:?}");
+        db.client()
+            .batch_execute(&create_sql(shape, "s", "sessions"))
+            .unwrap();
+        // Rows in every leaf: through the parent (hash partitions route them), and for the
+        // inheritance tree into the parent and both children directly.
+        let targets: &[&str] = match shape {
+            Shape::Inherited => &["s.sessions", "s.sessions_old", "s.sessions_older"],
+            _ => &["s.sessions"],
+        };
+        let mut client = db.client();
+        for (n, target) in targets.iter().enumerate() {
+            for i in 0..200 {
+                let data = if i % 2 == 0 { &user } else { &plain };
+                client
+                    .execute(
+                        &format!(
+                            "INSERT INTO {target} (token, data, expiry) \
+                             VALUES ($1, $2, now() + interval '1 hour')"
+                        ),
+                        &[&format!("t{n}-{i}"), data],
+                    )
+                    .unwrap();
+            }
+        }
+        let holding = 100 * targets.len() as i64;
+        let census = |name: &str| -> i64 {
+            let out = Scsctl::new()
+                .db(&db)
+                .args(["--table", "s.sessions", "types", "-o", "json"])
+                .run();
+            out.success();
+            out.json()["types"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|t| t["name"] == name && t["kind"] == "interface")
+                .map(|t| t["sessions"].as_i64().unwrap())
+                .sum()
+        };
+        assert_eq!(census("main.User"), holding, "{context}");
+        let out = Scsctl::new()
+            .db(&db)
+            .args([
+                "--table",
+                "s.sessions",
+                "rename-type",
+                "main.User",
+                "models.User",
+            ])
+            .args(["-o", "json"])
+            .run();
+        out.success();
+        assert_eq!(
+            out.json()["renamed"],
+            holding,
+            "{context}: {}",
+            out.stdout_str()
+        );
+        assert_eq!(census("main.User"), 0, "{context}");
+        assert_eq!(census("models.User"), holding, "{context}");
+        // The sessions without the name are byte for byte what they were.
+        let unchanged: i64 = client
+            .query_one("SELECT count(*) FROM s.sessions WHERE data = $1", &[&plain])
+            .unwrap()
+            .get(0);
+        assert_eq!(unchanged, holding, "{context}");
+    }
+}
