@@ -38,8 +38,6 @@ pub struct Config {
     pub color: bool,
     /// Whether stdout is a terminal (tables fit its width; prompts and progress bars appear).
     pub stdout_is_terminal: bool,
-    /// Whether stderr is a terminal.
-    pub stderr_is_terminal: bool,
     /// Whether stdin is a terminal (the only place a confirmation can be asked).
     pub stdin_is_terminal: bool,
 }
@@ -74,7 +72,6 @@ impl Config {
             },
             color,
             stdout_is_terminal,
-            stderr_is_terminal: std::io::stderr().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
         })
     }

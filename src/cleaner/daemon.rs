@@ -260,23 +260,10 @@ fn pass_with_progress(
     })
 }
 
-/// A uniform random number in [0, 1): xorshift seeded from the OS, enough for spreading waits.
+/// A uniform random number in [0, 1) from the OS's generator, for spreading waits. Should
+/// the OS fail to give one, the wait is not spread (0.5 is the middle of every range).
 pub(crate) fn random_unit() -> f64 {
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let mut x = STATE.load(Ordering::Relaxed);
-    if x == 0 {
-        x = getrandom::u64().unwrap_or_else(|_| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(0x9e37_79b9_7f4a_7c15)
-        }) | 1;
-    }
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    STATE.store(x, Ordering::Relaxed);
-    (x >> 11) as f64 / (1u64 << 53) as f64
+    getrandom::u64().map_or(0.5, |x| (x >> 11) as f64 / (1u64 << 53) as f64)
 }
 
 #[cfg(test)]

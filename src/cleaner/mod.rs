@@ -276,11 +276,6 @@ impl Cleaner {
         self.primary.is_some()
     }
 
-    /// Whether this cleaner holds the table's cleaner lock (session mode), so is the active one.
-    pub fn is_active(&self) -> bool {
-        self.holding
-    }
-
     /// Opens the primary connection (a no-op when open). The wait for the server can be cut
     /// short by a stop request, which returns [`Error::Interrupted`].
     pub fn connect(&mut self) -> Result<()> {
