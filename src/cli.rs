@@ -443,27 +443,12 @@ pub struct WatchCleanupArgs {
 #[derive(Debug, Args)]
 pub struct StatsArgs {}
 
-/// Shells completions can be generated for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
-    /// GNU bash.
-    Bash,
-    /// Z shell.
-    Zsh,
-    /// fish.
-    Fish,
-    /// Elvish.
-    Elvish,
-    /// PowerShell.
-    Powershell,
-}
-
 /// `completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell
     #[arg(value_enum)]
-    pub shell: Shell,
+    pub shell: clap_complete::Shell,
 }
 
 /// `man`.
