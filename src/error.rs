@@ -227,13 +227,26 @@ impl Error {
         }
     }
 
-    /// The message as lines for a terminal: the headline, then `hint: …` when there is one,
-    /// then the server's `detail: …`. The lines are not escaped (see [`Error::headline`]).
-    pub fn message_lines(&self) -> Vec<String> {
-        let mut lines = vec![self.headline()];
-        lines.extend(self.hint().map(|h| format!("hint: {h}")));
-        lines.extend(self.detail().map(|d| format!("detail: {d}")));
-        lines
+    /// The error as scsctl writes it on stderr: `scsctl: error: …`, then `hint: …` when there
+    /// is one, then the server's detail indented, then clap's tips and usage lines for a usage
+    /// error. Every line is escaped (see [`crate::sanitize`]), so no byte of server text can
+    /// forge a line or drive the terminal.
+    pub fn terminal_text(&self) -> String {
+        use crate::sanitize::escape;
+        let mut text = format!("scsctl: error: {}\n", escape(&self.headline()));
+        if let Some(hint) = self.hint() {
+            text.push_str(&format!("hint: {}\n", escape(hint)));
+        }
+        if let Some(detail) = self.detail() {
+            text.push_str(&format!("  detail: {}\n", escape(detail)));
+        }
+        if let Error::CommandLine { usage, .. } = self {
+            for line in usage.lines() {
+                text.push_str(&escape(line));
+                text.push('\n');
+            }
+        }
+        text
     }
 
     /// The error as the JSON object `-o json` and `-o ndjson` print on stdout:

@@ -19,6 +19,7 @@ pub mod duration;
 pub mod error;
 pub mod gob;
 pub mod output;
+pub mod sanitize;
 pub mod session;
 pub mod store;
 pub mod table;

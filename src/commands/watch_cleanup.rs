@@ -10,7 +10,8 @@ use crate::cleaner::{Cleaner, Event, Jitter, LockMode, Metrics, Shutdown, WatchS
 use crate::cli::{LogFormat, WatchCleanupArgs};
 use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
-use crate::output::{Output, escape, json_ms};
+use crate::output::{Output, json_ms};
+use crate::sanitize::escape;
 
 /// The shortest `--interval`: shorter would make the daemon a busy loop of empty passes
 /// (and their log lines) against the database.
