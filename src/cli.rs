@@ -21,7 +21,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   Connection settings follow psql: a postgres:// URL or key=value conninfo in \
                   --database-url or DATABASE_URL (service=NAME reads pg_service.conf), else the PG* \
                   environment, and ~/.pgpass.",
-    after_help = "Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 cannot connect, 130 interrupted.",
+    after_help = crate::error::exit::summary(),
     propagate_version = true,
     max_term_width = 100
 )]
