@@ -4,7 +4,8 @@ use std::io::IsTerminal;
 
 use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
 use crate::connect::{Env, Target};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::session::Filter;
 use crate::table::TableName;
 use crate::token::TokenStorage;
 
@@ -80,4 +81,11 @@ impl Config {
     pub fn target(&self) -> Result<Target> {
         Target::resolve(self.database_url.as_deref(), &self.env)
     }
+}
+
+/// Parses `--where` arguments.
+pub fn filters(args: &[String]) -> Result<Vec<Filter>> {
+    args.iter()
+        .map(|a| Filter::parse(a).map_err(Error::Usage))
+        .collect()
 }

@@ -6,11 +6,11 @@ use std::ops::ControlFlow;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{open_store, view};
+use super::open_store;
 use crate::cli::{DeleteArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::output::Output;
+use crate::output::{Output, rows};
 use crate::session;
 use crate::store::{State, Store};
 
@@ -72,15 +72,15 @@ const ASK_ABOVE: usize = 10;
 /// only if its data is still what matched: a session the app rewrote meanwhile (while the
 /// question was on the terminal, say) may no longer match, so it is kept.
 fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
-    let filters = view::filters(&args.filter)?;
+    let filters = crate::config::filters(&args.filter)?;
     let mut store = open_store(config, out)?;
     let mut tokens = Vec::new();
     let mut digests = Vec::new();
-    let mut undecodable = view::Undecodable::default();
+    let mut undecodable = rows::Undecodable::default();
     store.scan(State::All, None, |row| {
         let decoded = session::decode(&row.data);
         undecodable.note(&row, &decoded);
-        if view::matches(&decoded, &filters) {
+        if rows::matches(&decoded, &filters) {
             digests.push(Sha256::digest(&row.data).to_vec());
             tokens.push(row.token);
         }

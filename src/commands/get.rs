@@ -1,10 +1,10 @@
 //! `scsctl get TOKEN`: one session, live or expired, with its decoded values.
 
-use super::{open_store, view};
+use super::open_store;
 use crate::cli::{GetArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::output::{Output, hex_preview};
+use crate::output::{Output, hex_preview, rows};
 use crate::session::{self, Decoded};
 
 /// Bytes of undecodable data shown in the preview.
@@ -27,13 +27,13 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
     let decoded = session::decode(&row.data);
     match out.format() {
         OutputFormat::Json | OutputFormat::Ndjson => {
-            out.document(&view::row_json(&row, Some(&decoded)))
+            out.document(&rows::row_json(&row, Some(&decoded)))
         }
         OutputFormat::Table => {
             let mut fields = vec![
                 ("token", row.token.clone()),
-                ("state", view::state(&row).to_owned()),
-                ("expiry", view::expiry_text(&row, now)),
+                ("state", rows::state(&row).to_owned()),
+                ("expiry", rows::expiry_text(&row, now)),
                 ("size", format!("{} bytes", row.size)),
                 ("codec", decoded.codec_name().to_owned()),
             ];

@@ -2,12 +2,12 @@
 
 use std::ops::ControlFlow;
 
-use super::{open_store, view};
+use super::open_store;
 use crate::cli::{ListArgs, OutputFormat, StateArg};
 use crate::config::Config;
 use crate::duration::{relative, rfc3339_micros};
 use crate::error::Result;
-use crate::output::{Output, Style};
+use crate::output::{Output, Style, rows};
 use crate::session;
 use crate::store::{SessionRow, State};
 
@@ -16,7 +16,7 @@ const TOKEN_WIDTH: usize = 43;
 
 /// Lists sessions.
 pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
-    let filters = view::filters(&args.filter)?;
+    let filters = crate::config::filters(&args.filter)?;
     let state = match args.state {
         StateArg::Live => State::Live,
         StateArg::Expired => State::Expired,
@@ -41,7 +41,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
         // One document, still streamed: the array is written element by element.
         out.raw(b"[")?;
     }
-    let mut undecodable = view::Undecodable::default();
+    let mut undecodable = rows::Undecodable::default();
     let mut line = Vec::with_capacity(1024);
     let mut shown = 0u64;
     let with_data = args.values || !filters.is_empty();
@@ -53,7 +53,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
         if !filters.is_empty() {
             let decoded = decoded.as_ref().expect("decoded when filtering");
             undecodable.note(&row, decoded);
-            if !view::matches(decoded, &filters) {
+            if !rows::matches(decoded, &filters) {
                 return Ok(ControlFlow::Continue(()));
             }
         }
@@ -62,7 +62,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
             (Some(table), Some(now)) => {
                 let mut cells = table_cells(&row, now);
                 if let Some(d) = shown_decoded {
-                    cells.push(view::values_text(d));
+                    cells.push(rows::values_text(d));
                 }
                 let style = if row.live { Style::Good } else { Style::Faded };
                 out.stream_row(table, &cells, &[None, Some(style)])?;
@@ -72,7 +72,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
                 if out.format() == OutputFormat::Json && shown > 0 {
                     line.push(b',');
                 }
-                view::write_row_json(&row, shown_decoded, &mut line);
+                rows::write_row_json(&row, shown_decoded, &mut line);
                 if out.format() == OutputFormat::Ndjson {
                     line.push(b'\n');
                 }
@@ -94,7 +94,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
 fn table_cells(row: &SessionRow, now: std::time::SystemTime) -> Vec<String> {
     vec![
         row.token.clone(),
-        view::state(row).to_owned(),
+        rows::state(row).to_owned(),
         rfc3339_micros(row.expiry),
         relative(row.expiry, now),
         row.size.to_string(),

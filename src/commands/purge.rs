@@ -14,7 +14,7 @@ use crate::cli::{BatchStatementArg, CleanerArgs, LockModeArg, OutputFormat, Purg
 use crate::config::{Config, Verbosity};
 use crate::duration::parse_duration;
 use crate::error::{Error, Result};
-use crate::output::Output;
+use crate::output::{Output, pass};
 
 /// Purges expired sessions.
 pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
@@ -245,7 +245,7 @@ fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Option<ProgressBar> {
 
 /// The figures of `-o json` every purge summary has.
 fn report_json(report: &PassReport, dry_run: bool) -> serde_json::Value {
-    let mut doc = super::pass_figures(report);
+    let mut doc = pass::figures(report);
     doc["wal_compression"] = json!(report.wal_compression);
     doc["dry_run"] = json!(dry_run);
     doc["outcome"] = json!(match report.outcome {
@@ -294,13 +294,8 @@ fn summary(
                 return Ok(());
             }
             if !args.dry_run {
-                line.push_str(&format!(
-                    " in {} batches ({} retried), {:.2}s, longest batch {:.0} ms",
-                    report.batches,
-                    report.retries,
-                    report.duration.as_secs_f64(),
-                    report.max_batch.as_secs_f64() * 1000.0
-                ));
+                let duration = format!("{:.2}s", report.duration.as_secs_f64());
+                line.push_str(&format!(" in {}", pass::batches_text(report, &duration)));
                 match report.outcome {
                     Outcome::TimeLimit => line.push_str("; stopped at --max-duration"),
                     Outcome::Stopped => line.push_str("; interrupted"),
@@ -343,7 +338,7 @@ fn plan_lines(plans: &[LeafPlan]) -> Vec<String> {
 }
 
 /// The per-leaf plans as a JSON array.
-pub(super) fn plans_json(plans: &[LeafPlan]) -> serde_json::Value {
+fn plans_json(plans: &[LeafPlan]) -> serde_json::Value {
     plans
         .iter()
         .map(|p| {

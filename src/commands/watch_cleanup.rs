@@ -10,7 +10,7 @@ use crate::cleaner::{Cleaner, Event, Jitter, LockMode, Metrics, Shutdown, WatchS
 use crate::cli::{LogFormat, WatchCleanupArgs};
 use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
-use crate::output::{Output, json_ms};
+use crate::output::{Output, json_ms, pass};
 use crate::sanitize::escape;
 
 /// The shortest `--interval`: shorter would make the daemon a busy loop of empty passes
@@ -150,16 +150,13 @@ impl Log<'_> {
                 self.info(
                     "pass",
                     &format!(
-                        "pass: deleted {} rows in {} batches ({} retried), {}, longest batch {:.0} ms, {}",
+                        "pass: deleted {} rows in {}, {}",
                         report.deleted,
-                        report.batches,
-                        report.retries,
-                        secs(report.duration),
-                        report.max_batch.as_secs_f64() * 1000.0,
+                        pass::batches_text(report, &secs(report.duration)),
                         report.outcome.as_str(),
                     ),
                     {
-                        let mut doc = super::pass_figures(report);
+                        let mut doc = pass::figures(report);
                         doc["outcome"] = json!(report.outcome.as_str());
                         doc["next_in_ms"] = json!(json_ms(next_in));
                         doc

@@ -2,6 +2,9 @@
 //! scripts, warnings and progress notes on stderr, and terminal escaping of anything that came
 //! from the database.
 
+pub mod pass;
+pub mod rows;
+
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Stdout, Write};
