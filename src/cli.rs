@@ -470,11 +470,6 @@ pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 
-/// Parses the process's arguments; see [`parse_from`].
-pub fn parse() -> Result<Cli, clap::Error> {
-    parse_from(std::env::args_os())
-}
-
 /// Parses arguments, taking SCS tokens that start with `-` literally.
 ///
 /// About 1 in 64 SCS tokens starts with `-`, and clap would read `-x3Jq…` as a cluster of short

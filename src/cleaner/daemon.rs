@@ -57,7 +57,7 @@ pub enum Event<'a> {
     /// This copy took the cleaner lock and is now the active cleaner.
     Active,
     /// Another copy holds the cleaner lock; this one checks again in `retry_in`. Sent when
-    /// this copy starts standing by, when the holder changes, and every [`STANDBY_REPEAT`]
+    /// this copy starts standing by, when the holder changes, and every five minutes
     /// while nothing does (not at every check).
     Standby {
         /// The wait before the next attempt.
@@ -65,7 +65,7 @@ pub enum Event<'a> {
         /// Who holds the lock, as far as `pg_stat_activity` shows it to this role.
         holder: Option<String>,
     },
-    /// A long pass is still running (every [`PROGRESS_EVERY`]).
+    /// A long pass is still running (every ten seconds).
     Progress {
         /// Rows deleted so far in this pass.
         deleted: u64,
@@ -239,7 +239,7 @@ pub fn watch(
     Ok(())
 }
 
-/// One pass, reporting its progress every [`PROGRESS_EVERY`].
+/// One pass, reporting its progress every `PROGRESS_EVERY`, ten seconds.
 fn pass_with_progress(
     cleaner: &mut Cleaner,
     on_progress: &(dyn Fn(Event<'_>) + Sync),
