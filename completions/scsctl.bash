@@ -143,7 +143,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__completions)
-            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version bash zsh fish elvish powershell"
+            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::duration::FlagDuration;
+
 /// Operate the PostgreSQL sessions table of Go apps that use SCS (alexedwards/scs, postgresstore).
 #[derive(Debug, Parser)]
 #[command(
@@ -21,7 +23,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   Connection settings follow psql: a postgres:// URL or key=value conninfo in \
                   --database-url or DATABASE_URL (service=NAME reads pg_service.conf), else the PG* \
                   environment, and ~/.pgpass.",
-    after_help = "Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 cannot connect, 130 interrupted.",
+    after_help = crate::error::exit::summary(),
     propagate_version = true,
     max_term_width = 100
 )]
@@ -198,8 +200,8 @@ pub struct PutArgs {
     pub new_token: bool,
 
     /// Expire after this long, e.g. 30m, 24h, 7days
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    pub ttl: Option<String>,
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = crate::duration::parse_flag)]
+    pub ttl: Option<FlagDuration>,
 
     /// Expire at this RFC 3339 time
     #[arg(long, value_name = "TIME")]
@@ -313,8 +315,8 @@ pub struct ListArgs {
 )]
 pub struct PurgeArgs {
     /// Stop cleanly between batches after this long
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    pub max_duration: Option<String>,
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = crate::duration::parse_flag)]
+    pub max_duration: Option<FlagDuration>,
 
     /// Count what would be deleted and change nothing
     #[arg(long)]
@@ -341,12 +343,12 @@ pub struct CleanerArgs {
     pub batch_size: Option<i64>,
 
     /// Keep sessions until they have been expired this long
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    pub grace: Option<String>,
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = crate::duration::parse_flag)]
+    pub grace: Option<FlagDuration>,
 
     /// The longest a batch's transaction should take, when sizes adapt
-    #[arg(long, value_name = "DURATION", default_value = "100ms")]
-    pub target_batch_time: String,
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = crate::duration::parse_flag)]
+    pub target_batch_time: FlagDuration,
 
     /// Do not compress the purge's WAL. By default batches set wal_compression = lz4 for their
     /// own session when the role may (superuser, or GRANT SET ON PARAMETER wal_compression): a
@@ -356,12 +358,12 @@ pub struct CleanerArgs {
     pub no_wal_compression: bool,
 
     /// Roll back a batch that waits this long for a lock (lock_timeout), then retry it smaller
-    #[arg(long, value_name = "DURATION", default_value = "1s")]
-    pub lock_timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::duration::parse_flag)]
+    pub lock_timeout: FlagDuration,
 
     /// Roll back a batch that runs this long (statement_timeout) [default: 10 × the target batch time, at least 1s; 30s with --batch-size]
-    #[arg(long, value_name = "DURATION")]
-    pub statement_timeout: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_flag)]
+    pub statement_timeout: Option<FlagDuration>,
 
     /// Connections deleting disjoint slices of the backlog at once
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
@@ -426,8 +428,13 @@ pub enum LogFormat {
 )]
 pub struct WatchCleanupArgs {
     /// Time between purge passes, e.g. 5m; at least 100ms
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    pub interval: String,
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        value_parser = crate::duration::parse_interval
+    )]
+    pub interval: FlagDuration,
 
     /// Spread passes by up to this percentage of the interval
     #[arg(long, value_name = "PERCENT", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100))]
@@ -442,8 +449,8 @@ pub struct WatchCleanupArgs {
     pub metrics_file: Option<PathBuf>,
 
     /// Stop a pass between batches after this long (the next pass goes on)
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    pub max_duration: Option<String>,
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = crate::duration::parse_flag)]
+    pub max_duration: Option<FlagDuration>,
 
     /// How batches are run and guarded
     #[command(flatten)]
@@ -494,27 +501,12 @@ pub struct RenameTypeArgs {
     pub dry_run: bool,
 }
 
-/// Shells completions can be generated for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
-    /// GNU bash.
-    Bash,
-    /// Z shell.
-    Zsh,
-    /// fish.
-    Fish,
-    /// Elvish.
-    Elvish,
-    /// PowerShell.
-    Powershell,
-}
-
 /// `completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell
     #[arg(value_enum)]
-    pub shell: Shell,
+    pub shell: clap_complete::Shell,
 }
 
 /// `man`.
@@ -544,11 +536,6 @@ pub fn command() -> clap::Command {
         cmd = cmd.after_long_help(format!("{examples}\n{after}"));
     }
     cmd
-}
-
-/// Parses the process's arguments; see [`parse_from`].
-pub fn parse() -> Result<Cli, clap::Error> {
-    parse_from(std::env::args_os())
 }
 
 /// Parses arguments, taking SCS tokens that start with `-` literally.
@@ -723,23 +710,20 @@ mod tests {
 
     #[test]
     fn negative_durations_reach_our_own_message() {
-        let cli = parse_from(["scsctl", "purge", "--grace", "-5m"]).unwrap();
-        let Command::Purge(p) = cli.command else {
-            panic!()
-        };
-        assert_eq!(p.cleaner.grace.as_deref(), Some("-5m"));
-        let cli = parse_from([
-            "scsctl",
-            "watch-cleanup",
-            "--interval",
-            "1m",
-            "--max-duration",
-            "-5m",
-        ])
-        .unwrap();
-        let Command::WatchCleanup(w) = cli.command else {
-            panic!()
-        };
-        assert_eq!(w.max_duration.as_deref(), Some("-5m"));
+        for args in [
+            &["scsctl", "purge", "--grace", "-5m"][..],
+            &[
+                "scsctl",
+                "watch-cleanup",
+                "--interval",
+                "1m",
+                "--max-duration",
+                "-5m",
+            ],
+        ] {
+            let err = parse_from(args).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+            assert!(err.to_string().contains("cannot be negative"), "{err}");
+        }
     }
 }

@@ -2,9 +2,14 @@
 
 use std::io::IsTerminal;
 
-use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
+use crate::cleaner::{
+    BatchSizing, BatchStatement, LockMode, Scan, Settings, default_statement_timeout,
+};
+use crate::cli::{CleanerArgs, ColorChoice, GlobalArgs, LockModeArg, OutputFormat, ScanArg};
 use crate::connect::{Env, Target};
-use crate::error::Result;
+use crate::duration::FlagDuration;
+use crate::error::{Error, Result};
+use crate::session::Filter;
 use crate::table::TableName;
 use crate::token::TokenStorage;
 
@@ -38,8 +43,6 @@ pub struct Config {
     pub color: bool,
     /// Whether stdout is a terminal (tables fit its width; prompts and progress bars appear).
     pub stdout_is_terminal: bool,
-    /// Whether stderr is a terminal.
-    pub stderr_is_terminal: bool,
     /// Whether stdin is a terminal (the only place a confirmation can be asked).
     pub stdin_is_terminal: bool,
 }
@@ -74,7 +77,6 @@ impl Config {
             },
             color,
             stdout_is_terminal,
-            stderr_is_terminal: std::io::stderr().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
         })
     }
@@ -83,4 +85,81 @@ impl Config {
     pub fn target(&self) -> Result<Target> {
         Target::resolve(self.database_url.as_deref(), &self.env)
     }
+}
+
+/// Parses `--where` arguments.
+pub fn filters(args: &[String]) -> Result<Vec<Filter>> {
+    args.iter()
+        .map(|a| Filter::parse(a).map_err(Error::Usage))
+        .collect()
+}
+
+/// The pass settings from the flags `purge` and `watch-cleanup` share (and their
+/// `--max-duration`). `warn` is given the months warning of each duration, in flag order.
+pub fn cleaner_settings(
+    max_duration: Option<&FlagDuration>,
+    cleaner: &CleanerArgs,
+    warn: &dyn Fn(&str),
+) -> Result<Settings> {
+    let duration = |flag: &str, value: &FlagDuration| {
+        if let Some(w) = value.months_warning(flag) {
+            warn(&w);
+        }
+        value.duration
+    };
+    let grace = cleaner
+        .grace
+        .as_ref()
+        .map(|d| duration("--grace", d))
+        .unwrap_or_default();
+    let max_duration = max_duration.map(|d| duration("--max-duration", d));
+    let target = duration("--target-batch-time", &cleaner.target_batch_time);
+    if target.is_zero() {
+        return Err(Error::Usage(
+            "--target-batch-time must be longer than zero".into(),
+        ));
+    }
+    let sizing = match cleaner.batch_size {
+        Some(n) => BatchSizing::Fixed(n),
+        None => BatchSizing::Adaptive { target },
+    };
+    let lock_timeout = duration("--lock-timeout", &cleaner.lock_timeout);
+    let statement_timeout = cleaner
+        .statement_timeout
+        .as_ref()
+        .map(|d| duration("--statement-timeout", d))
+        .unwrap_or_else(|| default_statement_timeout(sizing));
+    if lock_timeout.is_zero() || statement_timeout.is_zero() {
+        return Err(Error::Usage(
+            "--lock-timeout and --statement-timeout must be longer than zero".into(),
+        ));
+    }
+    let lock_mode = match cleaner.lock_mode {
+        LockModeArg::Session | LockModeArg::Auto => LockMode::Session,
+        LockModeArg::Transaction => LockMode::Transaction,
+    };
+    if lock_mode == LockMode::Transaction && cleaner.jobs > 1 {
+        return Err(Error::Usage(
+            "--jobs above 1 needs --lock-mode session: with transaction-level locks the \
+             workers would exclude each other"
+                .into(),
+        ));
+    }
+    Ok(Settings {
+        compress_wal: !cleaner.no_wal_compression,
+        sizing,
+        grace,
+        max_duration,
+        jobs: usize::from(cleaner.jobs),
+        lock_mode,
+        auto_lock_mode: cleaner.lock_mode == LockModeArg::Auto,
+        statement: BatchStatement::Ctid,
+        scan: match cleaner.scan {
+            ScanArg::Auto => Scan::Auto,
+            ScanArg::Index => Scan::Index,
+            ScanArg::Blocks => Scan::Blocks,
+        },
+        lock_timeout,
+        statement_timeout,
+    })
 }

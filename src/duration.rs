@@ -6,43 +6,72 @@ use crate::error::{Error, Result};
 
 const UNITS: &str = "units: ns, us, ms, s, m (minutes), h, d (days), w (weeks), M (months), y (years); e.g. 30s, 5m, 1h 30m, 7days";
 
-/// A duration parsed from humantime syntax, with any warning the user should see.
+/// A duration typed on the command line, as clap's value parser for `DURATION` arguments
+/// returns it. The text is kept for the months warning, which the command prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedDuration {
+pub struct FlagDuration {
     /// The duration.
     pub duration: Duration,
-    /// Set when the text used months (`M`), which are easy to confuse with minutes (`m`).
-    pub warning: Option<String>,
+    text: String,
 }
 
-/// Parses a humantime duration (`30s`, `5m`, `1h 30m`, `7days`). A bare number or a negative
-/// duration is a usage error that lists the units; months are accepted with a warning that
-/// says how long they are.
-pub fn parse_duration(flag: &str, text: &str) -> Result<ParsedDuration> {
+impl FlagDuration {
+    /// The text it was read from.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The warning to print when the text used months (`M`), which are easy to confuse with
+    /// minutes (`m`): it says how long they are.
+    pub fn months_warning(&self, flag: &str) -> Option<String> {
+        uses_months(self.text.trim()).then(|| {
+            format!(
+                "{flag} {:?} is read as months ('M'; minutes are 'm'): {}",
+                self.text,
+                describe_days(self.duration)
+            )
+        })
+    }
+}
+
+/// clap's value parser for durations in humantime syntax (`30s`, `5m`, `1h 30m`, `7days`). A
+/// bare number or a negative duration is refused with a message that lists the units, and so
+/// becomes a usage error; months are accepted (see [`FlagDuration::months_warning`]).
+pub fn parse_flag(text: &str) -> std::result::Result<FlagDuration, String> {
     let trimmed = text.trim();
     if trimmed.starts_with('-') {
-        return Err(Error::Usage(format!(
-            "invalid value {text:?} for {flag}: a duration cannot be negative ({UNITS})"
-        )));
+        return Err(format!("a duration cannot be negative ({UNITS})"));
     }
     if !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return Err(Error::Usage(format!(
-            "invalid value {text:?} for {flag}: a number needs a unit ({UNITS})"
-        )));
+        return Err(format!("a number needs a unit ({UNITS})"));
     }
     let duration = humantime::parse_duration(trimmed).map_err(|e| {
         // humantime lists its units too ("…, supported units: ns, us, …"); say them once.
         let e = e.to_string();
         let e = e.split(", supported units").next().unwrap_or_default();
-        Error::Usage(format!("invalid value {text:?} for {flag}: {e} ({UNITS})"))
+        format!("{e} ({UNITS})")
     })?;
-    let warning = uses_months(trimmed).then(|| {
-        format!(
-            "{flag} {text:?} is read as months ('M'; minutes are 'm'): {}",
-            describe_days(duration)
-        )
-    });
-    Ok(ParsedDuration { duration, warning })
+    Ok(FlagDuration {
+        duration,
+        text: text.to_owned(),
+    })
+}
+
+/// The shortest `watch-cleanup --interval`: shorter would make the daemon a busy loop of empty
+/// passes (and their log lines) against the database.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+/// clap's value parser for `--interval`: a duration (see [`parse_flag`]) of at least
+/// [`MIN_INTERVAL`].
+pub fn parse_interval(text: &str) -> std::result::Result<FlagDuration, String> {
+    let parsed = parse_flag(text)?;
+    if parsed.duration < MIN_INTERVAL {
+        return Err(format!(
+            "too short: the minimum is {}",
+            humantime::format_duration(MIN_INTERVAL)
+        ));
+    }
+    Ok(parsed)
 }
 
 fn describe_days(duration: Duration) -> String {
@@ -181,25 +210,24 @@ mod tests {
     #[test]
     fn durations() {
         assert_eq!(
-            parse_duration("--ttl", "1h 30m").unwrap().duration,
+            parse_flag("1h 30m").unwrap().duration,
             Duration::from_secs(5400)
         );
-        assert_eq!(parse_duration("--ttl", "5m").unwrap().warning, None);
-        let months = parse_duration("--ttl", "5M").unwrap();
-        let warning = months.warning.unwrap();
+        assert_eq!(parse_flag("5m").unwrap().months_warning("--ttl"), None);
+        let warning = parse_flag("5M").unwrap().months_warning("--ttl").unwrap();
         assert!(
-            warning.contains("months") && warning.contains("152 days"),
+            warning.starts_with("--ttl \"5M\" is read as months") && warning.contains("152 days"),
             "{warning}"
         );
         for bad in ["30", "-5m", "", "5 parsecs", "1.5"] {
-            let err = parse_duration("--ttl", bad).unwrap_err();
-            assert!(
-                matches!(err, Error::Usage(ref m) if m.contains("units")),
-                "{bad}: {err}"
-            );
+            let err = parse_flag(bad).unwrap_err();
+            assert!(err.contains("units"), "{bad}: {err}");
             // One list of units, not humantime's and ours.
-            assert_eq!(err.to_string().matches("units").count(), 1, "{bad}: {err}");
+            assert_eq!(err.matches("units").count(), 1, "{bad}: {err}");
         }
+        assert!(parse_interval("100ms").is_ok());
+        let err = parse_interval("99ms").unwrap_err();
+        assert!(err.contains("the minimum is 100ms"), "{err}");
     }
 
     #[test]

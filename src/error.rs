@@ -17,6 +17,50 @@ pub mod exit {
     pub const CONNECT: i32 = 4;
     /// Interrupted by SIGINT before a one-shot command finished.
     pub const INTERRUPTED: i32 = 130;
+
+    /// Every exit code: the code, a short name (`--help`) and what it means (the man pages
+    /// and README.md, where `code spans` are commands and flags). The one list of them.
+    pub const TABLE: &[(i32, &str, &str)] = &[
+        (
+            OK,
+            "success",
+            "success (also when output is cut by a closed pipe, e.g. `scsctl list | head`)",
+        ),
+        (
+            FAILURE,
+            "failure",
+            "failure: database error, corrupt input, incompatible table, I/O error",
+        ),
+        (
+            USAGE,
+            "usage error",
+            "usage error (bad flag, bad duration, bad value)",
+        ),
+        (
+            NOT_FOUND,
+            "not found",
+            "not found: `get`/`delete` of a named token that has no row, `delete --where` that matched nothing",
+        ),
+        (
+            CONNECT,
+            "cannot connect",
+            "cannot connect or authenticate (server down or gone mid-command, wrong password, TLS failure, no such database)",
+        ),
+        (
+            INTERRUPTED,
+            "interrupted",
+            "interrupted (SIGINT) before finishing a one-shot command",
+        ),
+    ];
+
+    /// The one-line summary `--help` ends with: `Exit status: 0 success, 1 failure, …`.
+    pub fn summary() -> String {
+        let codes: Vec<String> = TABLE
+            .iter()
+            .map(|(code, name, _)| format!("{code} {name}"))
+            .collect();
+        format!("Exit status: {}.", codes.join(", "))
+    }
 }
 
 /// A `Result` whose error is scsctl's [`Error`].
@@ -239,13 +283,26 @@ impl Error {
         }
     }
 
-    /// The message as lines for a terminal: the headline, then `hint: …` when there is one,
-    /// then the server's `detail: …`. The lines are not escaped (see [`Error::headline`]).
-    pub fn message_lines(&self) -> Vec<String> {
-        let mut lines = vec![self.headline()];
-        lines.extend(self.hint().map(|h| format!("hint: {h}")));
-        lines.extend(self.detail().map(|d| format!("detail: {d}")));
-        lines
+    /// The error as scsctl writes it on stderr: `scsctl: error: …`, then `hint: …` when there
+    /// is one, then the server's detail indented, then clap's tips and usage lines for a usage
+    /// error. Every line is escaped (see [`crate::sanitize`]), so no byte of server text can
+    /// forge a line or drive the terminal.
+    pub fn terminal_text(&self) -> String {
+        use crate::sanitize::escape;
+        let mut text = format!("scsctl: error: {}\n", escape(&self.headline()));
+        if let Some(hint) = self.hint() {
+            text.push_str(&format!("hint: {}\n", escape(hint)));
+        }
+        if let Some(detail) = self.detail() {
+            text.push_str(&format!("  detail: {}\n", escape(detail)));
+        }
+        if let Error::CommandLine { usage, .. } = self {
+            for line in usage.lines() {
+                text.push_str(&escape(line));
+                text.push('\n');
+            }
+        }
+        text
     }
 
     /// The error as the JSON object `-o json` and `-o ndjson` print on stdout:
@@ -364,6 +421,34 @@ mod tests {
         ] {
             assert!(!is_lost_connection(&Wrapper(Box::new(other))));
         }
+    }
+
+    /// README.md's exit-code table is the one in [`exit::TABLE`], row for row.
+    #[test]
+    fn readme_lists_the_exit_codes_of_the_table() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let section = readme
+            .split("\n## Exit codes\n")
+            .nth(1)
+            .expect("README.md has a '## Exit codes' section");
+        let rows: Vec<&str> = section
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .skip(2)
+            .collect();
+        let expected: Vec<String> = exit::TABLE
+            .iter()
+            .map(|(code, _, meaning)| format!("| {code} | {} |", meaning.replace('|', "\\|")))
+            .collect();
+        assert_eq!(
+            rows, expected,
+            "README.md's exit codes differ from exit::TABLE"
+        );
+        assert_eq!(
+            exit::summary(),
+            "Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 cannot connect, 130 interrupted."
+        );
     }
 
     #[test]

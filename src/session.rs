@@ -1278,7 +1278,7 @@ mod tests {
                 String::from_utf8_lossy(&direct)
             )
         });
-        let printed = crate::output::to_json(&tree).unwrap();
+        let printed = crate::sanitize::to_json(&tree).unwrap();
         assert_eq!(String::from_utf8_lossy(&direct), printed, "{what}");
     }
 

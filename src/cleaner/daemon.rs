@@ -57,7 +57,7 @@ pub enum Event<'a> {
     /// This copy took the cleaner lock and is now the active cleaner.
     Active,
     /// Another copy holds the cleaner lock; this one checks again in `retry_in`. Sent when
-    /// this copy starts standing by, when the holder changes, and every [`STANDBY_REPEAT`]
+    /// this copy starts standing by, when the holder changes, and every five minutes
     /// while nothing does (not at every check).
     Standby {
         /// The wait before the next attempt.
@@ -65,7 +65,7 @@ pub enum Event<'a> {
         /// Who holds the lock, as far as `pg_stat_activity` shows it to this role.
         holder: Option<String>,
     },
-    /// A long pass is still running (every [`PROGRESS_EVERY`]).
+    /// A long pass is still running (every ten seconds).
     Progress {
         /// Rows deleted so far in this pass.
         deleted: u64,
@@ -239,7 +239,7 @@ pub fn watch(
     Ok(())
 }
 
-/// One pass, reporting its progress every [`PROGRESS_EVERY`].
+/// One pass, reporting its progress every `PROGRESS_EVERY`, ten seconds.
 fn pass_with_progress(
     cleaner: &mut Cleaner,
     on_progress: &(dyn Fn(Event<'_>) + Sync),
@@ -260,23 +260,10 @@ fn pass_with_progress(
     })
 }
 
-/// A uniform random number in [0, 1): xorshift seeded from the OS, enough for spreading waits.
+/// A uniform random number in [0, 1) from the OS's generator, for spreading waits. Should
+/// the OS fail to give one, the wait is not spread (0.5 is the middle of every range).
 pub(crate) fn random_unit() -> f64 {
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let mut x = STATE.load(Ordering::Relaxed);
-    if x == 0 {
-        x = getrandom::u64().unwrap_or_else(|_| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(0x9e37_79b9_7f4a_7c15)
-        }) | 1;
-    }
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    STATE.store(x, Ordering::Relaxed);
-    (x >> 11) as f64 / (1u64 << 53) as f64
+    getrandom::u64().map_or(0.5, |x| (x >> 11) as f64 / (1u64 << 53) as f64)
 }
 
 #[cfg(test)]

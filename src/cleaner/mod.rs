@@ -9,7 +9,7 @@
 //!
 //! Only the database clock decides what is expired: every batch deletes rows with
 //! `expiry < current_timestamp - grace`, `current_timestamp` being its own transaction's start.
-//! A pass finds them one of two ways ([`Scan`](crate::cleaner::Scan)):
+//! A pass finds them one of two ways ([`Scan`]):
 //!
 //! - **index**: `DELETE … WHERE ctid = ANY(ARRAY(SELECT ctid … WHERE expiry >= $after AND
 //!   expiry < cutoff ORDER BY expiry LIMIT n FOR UPDATE SKIP LOCKED))` — one statement that
@@ -24,9 +24,9 @@
 //!   Measured on a 2-core machine with PostgreSQL 15: as fast as the single DELETE, where index
 //!   batches took 2–4× as long on a large backlog (random heap access and a row lock per row).
 //!
-//! [`Scan::Auto`](crate::cleaner::Scan::Auto) asks the planner how many rows are expired and reads pages when that is at
+//! [`Scan::Auto`] asks the planner how many rows are expired and reads pages when that is at
 //! least a fifth of the table, else uses the index. Batch sizes (rows or pages) adapt to keep
-//! each transaction well under a target time ([`Sizer`](crate::cleaner::Sizer)).
+//! each transaction well under a target time ([`Sizer`]).
 //!
 //! # Guards
 //!
@@ -35,18 +35,18 @@
 //! statement, its own implicit transaction: one round trip per batch. `SET LOCAL` would need an
 //! explicit transaction and three more round trips per batch for the same effect. A batch that
 //! fails with 55P03, 57014, 40P01 or 40001 has rolled back whole; it is retried smaller after a
-//! pause that doubles (50 ms to 2 s, with jitter), up to [`MAX_CONSECUTIVE_RETRIES`](crate::cleaner::MAX_CONSECUTIVE_RETRIES) in a row.
+//! pause that doubles (50 ms to 2 s, with jitter), up to [`MAX_CONSECUTIVE_RETRIES`] in a row.
 //! Commits are not waited for on disk: a crash can only lose deletions of expired rows, which
 //! the next pass redoes.
 //!
 //! # Lock modes and connection poolers
 //!
-//! With [`LockMode::Session`](crate::cleaner::LockMode::Session) (the default) the cleaner takes a session-level advisory lock
+//! With [`LockMode::Session`] (the default) the cleaner takes a session-level advisory lock
 //! keyed on the fully qualified table name and holds it for the whole run; the lock dies with
 //! the connection, so when a cleaner is killed (even with SIGKILL) the server releases it and
 //! another takes over. Behind a pooler in transaction mode a session-level lock is meaningless
 //! (the server session is shared, the lock would outlive or leak past the client), and so are
-//! session-level `SET`s and named prepared statements: use [`LockMode::Transaction`](crate::cleaner::LockMode::Transaction), where
+//! session-level `SET`s and named prepared statements: use [`LockMode::Transaction`], where
 //! every batch is an explicit transaction that sets its own `SET LOCAL` guards, takes
 //! `pg_try_advisory_xact_lock` before deleting, and uses only unnamed statements. Competing
 //! cleaners then never run a batch at the same time, but which one cleans may change from batch
@@ -274,11 +274,6 @@ impl Cleaner {
     /// Whether the primary connection is open.
     pub fn is_connected(&self) -> bool {
         self.primary.is_some()
-    }
-
-    /// Whether this cleaner holds the table's cleaner lock (session mode), so is the active one.
-    pub fn is_active(&self) -> bool {
-        self.holding
     }
 
     /// Opens the primary connection (a no-op when open). The wait for the server can be cut

@@ -9,7 +9,7 @@ use crate::store::{BatchStatement, LockMode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Scan {
     /// Per leaf of the table: blocks where no index is led by `expiry`; else blocks when a
-    /// sample of the leaf's pages finds at least [`BLOCK_SCAN_SHARE`] of its rows expired (a
+    /// sample of the leaf's pages finds at least [`BLOCK_SCAN_SHARE`](crate::cleaner::BLOCK_SCAN_SHARE) of its rows expired (a
     /// backlog), else the index; the index with a fixed batch size, which counts rows.
     #[default]
     Auto,

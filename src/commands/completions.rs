@@ -1,8 +1,8 @@
 //! `scsctl completions SHELL`: print shell completions.
 
-use clap_complete::Shell as Generator;
+use clap_complete::Shell;
 
-use crate::cli::{CompletionsArgs, Shell, command};
+use crate::cli::{CompletionsArgs, command};
 use crate::error::Result;
 use crate::output::Output;
 
@@ -13,14 +13,7 @@ pub fn run(args: &CompletionsArgs, out: &mut Output) -> Result<()> {
 
 /// The completion script for `shell`, as committed under `completions/`.
 pub fn script(shell: Shell) -> Vec<u8> {
-    let generator = match shell {
-        Shell::Bash => Generator::Bash,
-        Shell::Zsh => Generator::Zsh,
-        Shell::Fish => Generator::Fish,
-        Shell::Elvish => Generator::Elvish,
-        Shell::Powershell => Generator::PowerShell,
-    };
     let mut buf = Vec::new();
-    clap_complete::generate(generator, &mut command(), "scsctl", &mut buf);
+    clap_complete::generate(shell, &mut command(), "scsctl", &mut buf);
     buf
 }

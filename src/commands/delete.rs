@@ -6,11 +6,11 @@ use std::ops::ControlFlow;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{open_store, view};
+use super::open_store;
 use crate::cli::{DeleteArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::output::{Output, counted};
+use crate::output::{Output, counted, rows};
 use crate::session;
 use crate::store::{State, Store};
 
@@ -87,8 +87,8 @@ const ASK_ABOVE: usize = 10;
 /// only if its data is still what matched: a session the app rewrote meanwhile (while the
 /// question was on the terminal, say) may no longer match, so it is kept.
 fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<()> {
-    let filters = view::filters(&args.filter)?;
-    let registry = view::registry(&args.registry)?;
+    let filters = crate::config::filters(&args.filter)?;
+    let registry = rows::registry(&args.registry)?;
     // What is revoked, in messages.
     let what = if args.undecodable {
         "the app cannot decode (--undecodable)".to_owned()
@@ -98,14 +98,14 @@ fn delete_where(config: &Config, args: &DeleteArgs, out: &mut Output) -> Result<
     let mut store = open_store(config, out)?;
     let mut tokens = Vec::new();
     let mut digests = Vec::new();
-    let mut undecodable = view::Undecodable::default();
+    let mut undecodable = rows::Undecodable::default();
     store.scan(State::All, None, |row| {
         let decoded = session::decode(&row.data);
         let selected = match &registry {
-            Some(r) if args.undecodable => view::go_error(&decoded, r).is_some(),
+            Some(r) if args.undecodable => rows::go_error(&decoded, r).is_some(),
             _ => {
                 undecodable.note(&row, &decoded);
-                view::matches(&decoded, &filters)
+                rows::matches(&decoded, &filters)
             }
         };
         if selected {

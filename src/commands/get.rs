@@ -1,10 +1,10 @@
 //! `scsctl get TOKEN`: one session, live or expired, with its decoded values.
 
-use super::{open_store, view};
+use super::open_store;
 use crate::cli::{GetArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::output::{Output, hex_preview, human_bytes};
+use crate::output::{Output, hex_preview, human_bytes, rows};
 use crate::session::{self, Decoded};
 
 /// Bytes of undecodable data shown in the preview.
@@ -12,7 +12,7 @@ const PREVIEW_BYTES: usize = 32;
 
 /// Shows one session; exit 3 when the token has no row.
 pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
-    let registry = view::registry(&args.registry)?;
+    let registry = rows::registry(&args.registry)?;
     let mut store = open_store(config, out)?;
     let stored = config.tokens.stored(&args.token);
     let Some((row, now)) = store.fetch_with_clock(&stored)? else {
@@ -34,10 +34,10 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
         return out.raw(&row.data);
     }
     let decoded = session::decode(&row.data);
-    let go_error = registry.as_ref().map(|r| view::go_error(&decoded, r));
+    let go_error = registry.as_ref().map(|r| rows::go_error(&decoded, r));
     match out.format() {
         OutputFormat::Json | OutputFormat::Ndjson => {
-            let mut doc = view::row_json(&row, Some(&decoded));
+            let mut doc = rows::row_json(&row, Some(&decoded));
             if let Some(e) = &go_error {
                 doc["go_error"] = serde_json::json!(e);
             }
@@ -46,8 +46,8 @@ pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
         OutputFormat::Table => {
             let mut fields = vec![
                 ("token", row.token.clone()),
-                ("state", view::state(&row).to_owned()),
-                ("expiry", view::expiry_text(&row, now)),
+                ("state", rows::state(&row).to_owned()),
+                ("expiry", rows::expiry_text(&row, now)),
                 ("size", human_bytes(row.size as u64)),
                 ("codec", decoded.codec_name().to_owned()),
             ];

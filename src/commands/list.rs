@@ -2,12 +2,12 @@
 
 use std::ops::ControlFlow;
 
-use super::{open_store, view};
+use super::open_store;
 use crate::cli::{ListArgs, OutputFormat, StateArg};
 use crate::config::Config;
 use crate::duration::{relative, rfc3339_micros};
 use crate::error::Result;
-use crate::output::{Output, Style, human_bytes};
+use crate::output::{Output, Style, human_bytes, rows};
 use crate::session;
 use crate::store::{SessionRow, State};
 
@@ -18,8 +18,8 @@ const FULL_WIDTH: usize = TOKEN_WIDTH + 7 + 27 + 10 + 8 + 4 * 2;
 
 /// Lists sessions.
 pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
-    let filters = view::filters(&args.filter)?;
-    let registry = view::registry(&args.registry)?;
+    let filters = crate::config::filters(&args.filter)?;
+    let registry = rows::registry(&args.registry)?;
     let state = match args.state {
         StateArg::Live => State::Live,
         StateArg::Expired => State::Expired,
@@ -61,7 +61,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
         // One document, still streamed: the array is written element by element.
         out.raw(b"[")?;
     }
-    let mut undecodable = view::Undecodable::default();
+    let mut undecodable = rows::Undecodable::default();
     let mut line = Vec::with_capacity(1024);
     let mut shown = 0u64;
     let with_data = args.values || !filters.is_empty() || registry.is_some();
@@ -73,13 +73,13 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
         if !filters.is_empty() {
             let decoded = decoded.as_ref().expect("decoded when filtering");
             undecodable.note(&row, decoded);
-            if !view::matches(decoded, &filters) {
+            if !rows::matches(decoded, &filters) {
                 return Ok(ControlFlow::Continue(()));
             }
         }
         // With the app's registry: why Go cannot decode the row (`None`: it can).
         let go_error = match (&registry, &decoded) {
-            (Some(r), Some(d)) => Some(view::go_error(d, r)),
+            (Some(r), Some(d)) => Some(rows::go_error(d, r)),
             _ => None,
         };
         if args.undecodable && !matches!(go_error, Some(Some(_))) {
@@ -90,7 +90,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
             (Some(table), Some(now)) => {
                 let mut cells = table_cells(&row, now, exact_expiry);
                 if let Some(d) = shown_decoded {
-                    cells.push(view::values_text(d));
+                    cells.push(rows::values_text(d));
                 }
                 if let Some(e) = &go_error {
                     cells.push(e.clone().unwrap_or_default());
@@ -103,7 +103,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
                 if out.format() == OutputFormat::Json && shown > 0 {
                     line.push(b',');
                 }
-                view::write_row_json(&row, shown_decoded, &mut line);
+                rows::write_row_json(&row, shown_decoded, &mut line);
                 if let Some(e) = &go_error {
                     // After the row's members: `"go_error": null` when the app decodes it.
                     line.pop();
@@ -133,7 +133,7 @@ pub fn run(config: &Config, args: &ListArgs, out: &mut Output) -> Result<()> {
 }
 
 fn table_cells(row: &SessionRow, now: std::time::SystemTime, exact_expiry: bool) -> Vec<String> {
-    let mut cells = vec![row.token.clone(), view::state(row).to_owned()];
+    let mut cells = vec![row.token.clone(), rows::state(row).to_owned()];
     if exact_expiry {
         cells.push(rfc3339_micros(row.expiry));
     }

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::command;
-use crate::error::{Error, Result};
+use crate::connect::ENV_VARS;
+use crate::error::{Error, Result, exit};
 use crate::output::Output;
 
 /// Writes every man page into `args.dir`; `-` writes scsctl(1) to stdout instead (for
@@ -78,8 +79,8 @@ fn render(cmd: &clap::Command, name: &str, sub: Option<&str>) -> Result<Vec<u8>>
     if sub.is_none() {
         man.render_subcommands_section(&mut buf).map_err(io)?;
     }
-    buf.extend_from_slice(EXIT_STATUS.as_bytes());
-    buf.extend_from_slice(ENVIRONMENT.as_bytes());
+    buf.extend_from_slice(exit_status().as_bytes());
+    buf.extend_from_slice(environment().as_bytes());
     buf.extend_from_slice(examples(sub).as_bytes());
     let see_also = match sub {
         None => ".SH \"SEE ALSO\"\n\\fBpsql\\fR(1), \\fBpg_service.conf\\fR(5)\n".to_owned(),
@@ -90,43 +91,39 @@ fn render(cmd: &clap::Command, name: &str, sub: Option<&str>) -> Result<Vec<u8>>
     Ok(buf)
 }
 
-const EXIT_STATUS: &str = r#".SH "EXIT STATUS"
-.TP
-\fB0\fR
-Success, also when output is cut short by a closed pipe.
-.TP
-\fB1\fR
-Failure: a database error, corrupt input, an incompatible table, an I/O error.
-.TP
-\fB2\fR
-Usage error: a bad flag, duration or value.
-.TP
-\fB3\fR
-Not found: \fBget\fR or \fBdelete\fR of a token that has no row, or a \fB\-\-where\fR that matched nothing.
-.TP
-\fB4\fR
-Cannot connect or authenticate: server down or gone mid-command, wrong password, TLS failure, no such database.
-.TP
-\fB130\fR
-Interrupted (SIGINT) before a one\-shot command finished.
-.PP
+/// The EXIT STATUS section, from [`exit::TABLE`], and how errors are reported.
+fn exit_status() -> String {
+    let mut text = String::from(".SH \"EXIT STATUS\"\n");
+    for (code, _, meaning) in exit::TABLE {
+        text.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", roff(meaning)));
+    }
+    text.push_str(ERRORS);
+    text
+}
+
+const ERRORS: &str = r#".PP
 An error is one line on stderr beginning \fBscsctl: error:\fR (usage errors too, followed by the usage lines), then, when there is one, a line beginning \fBhint:\fR (a failed authentication, a refused connection, a peer that is not PostgreSQL, or the server's own hint), then the server's detail. With \fB\-o json\fR or \fB\-o ndjson\fR the error is also a JSON object on stdout, on a line of its own: \fB{"error": ..., "exit_code": N}\fR, with \fB"hint"\fR, \fB"detail"\fR and \fB"sqlstate"\fR when there are. Warnings begin \fBscsctl: warning:\fR. A closed stdout ends a listing with exit 0; a closed stderr is survived.
 "#;
 
-const ENVIRONMENT: &str = r#".SH ENVIRONMENT
-.TP
-\fBDATABASE_URL\fR
-Connection URL or conninfo, as \fB\-\-database\-url\fR.
-.TP
-\fBPGHOST\fR, \fBPGHOSTADDR\fR, \fBPGPORT\fR, \fBPGUSER\fR, \fBPGPASSWORD\fR, \fBPGDATABASE\fR
-Fill what the URL leaves out, as in libpq. Defaults: the Unix socket in /var/run/postgresql or /tmp, port 5432, the OS user, a database named after the user.
-.TP
-\fBPGSSLMODE\fR, \fBPGSSLROOTCERT\fR, \fBPGSSLCERT\fR, \fBPGSSLKEY\fR
-TLS settings with libpq's meaning (disable, allow, prefer, require, verify\-ca, verify\-full).
-.TP
-\fBPGCONNECT_TIMEOUT\fR, \fBPGAPPNAME\fR, \fBPGPASSFILE\fR
-Connect timeout (default 10 s), application name (default scsctl), password file (default ~/.pgpass, ignored when group or world readable).
-.TP
+/// The ENVIRONMENT section: the libpq variables from [`ENV_VARS`] (those sharing a meaning in
+/// one entry), then the service file's and scsctl's own.
+fn environment() -> String {
+    let mut text = String::from(
+        ".SH ENVIRONMENT\n.TP\n\\fBDATABASE_URL\\fR\nConnection URL or conninfo, as \\fB\\-\\-database\\-url\\fR.\n",
+    );
+    let mut vars = ENV_VARS.iter().peekable();
+    while let Some((_, var, meaning)) = vars.next() {
+        let mut names = vec![format!("\\fB{var}\\fR")];
+        while let Some((_, next, _)) = vars.next_if(|(_, _, m)| m == meaning) {
+            names.push(format!("\\fB{next}\\fR"));
+        }
+        text.push_str(&format!(".TP\n{}\n{}\n", names.join(", "), roff(meaning)));
+    }
+    text.push_str(OTHER_ENVIRONMENT);
+    text
+}
+
+const OTHER_ENVIRONMENT: &str = r#".TP
 \fBPGSERVICE\fR, \fBPGSERVICEFILE\fR, \fBPGSYSCONFDIR\fR
 The connection service to use when the URL or conninfo names none (\fBservice=\fR\fIname\fR), the user's service file (default ~/.pg_service.conf) and the directory of the system's pg_service.conf (default /etc/postgresql\-common). The user's file is searched first; the service's settings fill what the URL leaves out, before the other PG* variables. An unknown service is a usage error.
 .TP
@@ -137,12 +134,21 @@ As \fB\-\-table\fR, \fB\-\-output\fR and \fB\-\-hashed\-tokens\fR (set to 1).
 When set and not empty, never colour the output.
 "#;
 
-/// Escapes text for roff: a backslash and a leading dot or quote would be read as roff's own.
+/// Plain text with `code spans` as roff: the spans in bold, dashes and backslashes escaped, and
+/// a leading dot or quote kept from being read as a roff request.
 fn roff(text: &str) -> String {
-    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
-    match escaped.chars().next() {
-        Some('.') | Some('\'') => format!("\\&{escaped}"),
-        _ => escaped,
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in text.split('`').enumerate() {
+        let escaped = part.replace('\\', "\\e").replace('-', "\\-");
+        if i % 2 == 1 {
+            out.push_str(&format!("\\fB{escaped}\\fR"));
+        } else {
+            out.push_str(&escaped);
+        }
+    }
+    match out.chars().next() {
+        Some('.') | Some('\'') => format!("\\&{out}"),
+        _ => out,
     }
 }
 

@@ -12,7 +12,6 @@ mod put;
 mod rename_type;
 mod stats;
 mod types;
-mod view;
 mod watch_cleanup;
 
 use crate::cli::{Cli, Command};
@@ -71,16 +70,4 @@ fn connect_store(config: &Config, out: &Output) -> Result<Store> {
     let store = Store::connect(&target, config.table.clone())?;
     out.verbose(&format!("using table \"{}\"", config.table));
     Ok(store)
-}
-
-/// The figures of a cleaner pass as JSON members (deleted, batches, retries, duration and longest
-/// batch in milliseconds), for `purge -o json` and `watch-cleanup`'s JSON log lines to add their own to.
-pub(crate) fn pass_figures(report: &crate::cleaner::PassReport) -> serde_json::Value {
-    serde_json::json!({
-        "deleted": report.deleted,
-        "batches": report.batches,
-        "retries": report.retries,
-        "duration_ms": crate::output::json_ms(report.duration),
-        "max_batch_ms": crate::output::json_ms(report.max_batch),
-    })
 }

@@ -6,19 +6,15 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::cleaner::{
-    BatchSizing, BatchStatement, Cleaner, DEFAULT_TARGET_BATCH_TIME, LeafPlan, LockMode, Outcome,
-    PassReport, Scan, Settings, Shutdown, default_statement_timeout,
-};
-use crate::cli::{CleanerArgs, LockModeArg, OutputFormat, PurgeArgs, ScanArg};
-use crate::config::{Config, Verbosity};
-use crate::duration::parse_duration;
+use crate::cleaner::{Cleaner, LeafPlan, LockMode, Outcome, PassReport, Scan, Shutdown};
+use crate::cli::{OutputFormat, PurgeArgs};
+use crate::config::{Config, Verbosity, cleaner_settings};
 use crate::error::{Error, Result};
-use crate::output::{Output, count, counted};
+use crate::output::{Output, counted, pass};
 
 /// Purges expired sessions.
 pub fn run(config: &Config, args: &PurgeArgs, out: &mut Output) -> Result<()> {
-    let settings = settings(args.max_duration.as_deref(), &args.cleaner, out)?;
+    let settings = cleaner_settings(args.max_duration.as_ref(), &args.cleaner, &|w| out.warn(w))?;
     let target = super::resolve_target(config, out)?;
     let shutdown = Shutdown::new();
     shutdown.install_signals()?;
@@ -154,68 +150,6 @@ fn empty_report(outcome: Outcome) -> PassReport {
     }
 }
 
-/// The pass settings from the flags `purge` and `watch-cleanup` share.
-pub(super) fn settings(
-    max_duration: Option<&str>,
-    cleaner: &CleanerArgs,
-    out: &Output,
-) -> Result<Settings> {
-    let grace = optional_duration("--grace", cleaner.grace.as_deref(), out)?.unwrap_or_default();
-    let max_duration = optional_duration("--max-duration", max_duration, out)?;
-    let target = optional_duration("--target-batch-time", Some(&cleaner.target_batch_time), out)?
-        .unwrap_or(DEFAULT_TARGET_BATCH_TIME);
-    if target.is_zero() {
-        return Err(Error::Usage(
-            "--target-batch-time must be longer than zero".into(),
-        ));
-    }
-    let sizing = match cleaner.batch_size {
-        Some(n) => BatchSizing::Fixed(n),
-        None => BatchSizing::Adaptive { target },
-    };
-    let lock_timeout =
-        optional_duration("--lock-timeout", Some(&cleaner.lock_timeout), out)?.unwrap_or_default();
-    let statement_timeout = optional_duration(
-        "--statement-timeout",
-        cleaner.statement_timeout.as_deref(),
-        out,
-    )?
-    .unwrap_or_else(|| default_statement_timeout(sizing));
-    if lock_timeout.is_zero() || statement_timeout.is_zero() {
-        return Err(Error::Usage(
-            "--lock-timeout and --statement-timeout must be longer than zero".into(),
-        ));
-    }
-    let lock_mode = match cleaner.lock_mode {
-        LockModeArg::Session | LockModeArg::Auto => LockMode::Session,
-        LockModeArg::Transaction => LockMode::Transaction,
-    };
-    if lock_mode == LockMode::Transaction && cleaner.jobs > 1 {
-        return Err(Error::Usage(
-            "--jobs above 1 needs --lock-mode session: with transaction-level locks the \
-             workers would exclude each other"
-                .into(),
-        ));
-    }
-    Ok(Settings {
-        compress_wal: !cleaner.no_wal_compression,
-        sizing,
-        grace,
-        max_duration,
-        jobs: usize::from(cleaner.jobs),
-        lock_mode,
-        auto_lock_mode: cleaner.lock_mode == LockModeArg::Auto,
-        statement: BatchStatement::Ctid,
-        scan: match cleaner.scan {
-            ScanArg::Auto => Scan::Auto,
-            ScanArg::Index => Scan::Index,
-            ScanArg::Blocks => Scan::Blocks,
-        },
-        lock_timeout,
-        statement_timeout,
-    })
-}
-
 /// A progress bar on stderr, only when stderr is a terminal and output is not quiet; its
 /// length is the current count of expired rows.
 fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Option<ProgressBar> {
@@ -242,7 +176,7 @@ fn progress_bar(config: &Config, cleaner: &mut Cleaner) -> Option<ProgressBar> {
 
 /// The figures of `-o json` every purge summary has.
 fn report_json(report: &PassReport, dry_run: bool) -> serde_json::Value {
-    let mut doc = super::pass_figures(report);
+    let mut doc = pass::figures(report);
     doc["wal_compression"] = json!(report.wal_compression);
     doc["dry_run"] = json!(dry_run);
     doc["outcome"] = json!(match report.outcome {
@@ -292,13 +226,8 @@ fn summary(
                 return Ok(());
             }
             if !args.dry_run {
-                line.push_str(&format!(
-                    " in {} ({} retried), {:.2}s, longest batch {:.0} ms",
-                    counted(report.batches, "batch", "batches"),
-                    count(report.retries),
-                    report.duration.as_secs_f64(),
-                    report.max_batch.as_secs_f64() * 1000.0
-                ));
+                let duration = format!("{:.2}s", report.duration.as_secs_f64());
+                line.push_str(&format!(" in {}", pass::batches_text(report, &duration)));
                 match report.outcome {
                     Outcome::TimeLimit => line.push_str("; stopped at --max-duration"),
                     Outcome::Stopped => line.push_str("; interrupted"),
@@ -341,7 +270,7 @@ fn plan_lines(plans: &[LeafPlan]) -> Vec<String> {
 }
 
 /// The per-leaf plans as a JSON array.
-pub(super) fn plans_json(plans: &[LeafPlan]) -> serde_json::Value {
+fn plans_json(plans: &[LeafPlan]) -> serde_json::Value {
     plans
         .iter()
         .map(|p| {
@@ -353,20 +282,4 @@ pub(super) fn plans_json(plans: &[LeafPlan]) -> serde_json::Value {
             })
         })
         .collect()
-}
-
-/// Parses an optional duration flag, passing on its warning.
-pub(super) fn optional_duration(
-    flag: &str,
-    text: Option<&str>,
-    out: &Output,
-) -> Result<Option<Duration>> {
-    text.map(|t| {
-        let parsed = parse_duration(flag, t)?;
-        if let Some(w) = &parsed.warning {
-            out.warn(w);
-        }
-        Ok(parsed.duration)
-    })
-    .transpose()
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::open_store;
 use crate::cli::{OutputFormat, PutArgs};
 use crate::config::Config;
-use crate::duration::{parse_duration, parse_time, rfc3339_micros};
+use crate::duration::{parse_time, rfc3339_micros};
 use crate::error::{Error, Result};
 use crate::gob::Iface;
 use crate::output::Output;
@@ -152,13 +152,12 @@ fn parse_values(sets: &[String], out: &Output) -> Result<Vec<(String, Iface)>> {
 
 fn expiry(args: &PutArgs, out: &Output) -> Result<SystemTime> {
     if let Some(ttl) = &args.ttl {
-        let parsed = parse_duration("--ttl", ttl)?;
-        if let Some(w) = &parsed.warning {
-            out.warn(w);
+        if let Some(w) = ttl.months_warning("--ttl") {
+            out.warn(&w);
         }
         return SystemTime::now()
-            .checked_add(parsed.duration)
-            .ok_or_else(|| Error::Usage(format!("--ttl {ttl:?} is too long")));
+            .checked_add(ttl.duration)
+            .ok_or_else(|| Error::Usage(format!("--ttl {:?} is too long", ttl.text())));
     }
     match &args.expires_at {
         Some(at) => parse_time("--expires-at", at),

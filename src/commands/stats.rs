@@ -85,7 +85,7 @@ fn folded(buckets: &[Bucket]) -> Vec<Bucket> {
 
 /// Shows table statistics.
 pub fn run(config: &Config, args: &StatsArgs, out: &mut Output) -> Result<()> {
-    let registry = super::view::registry(&args.registry)?;
+    let registry = crate::output::rows::registry(&args.registry)?;
     let mut store = open_store(config, out)?;
     let s = store.stats()?;
     // With the app's registry: the sessions Go cannot decode, counted by a streamed pass.
@@ -94,7 +94,7 @@ pub fn run(config: &Config, args: &StatsArgs, out: &mut Output) -> Result<()> {
             let mut n = 0u64;
             store.scan(crate::store::State::All, None, |row| {
                 let decoded = crate::session::decode(&row.data);
-                if super::view::go_error(&decoded, r).is_some() {
+                if crate::output::rows::go_error(&decoded, r).is_some() {
                     n += 1;
                 }
                 Ok(std::ops::ControlFlow::Continue(()))

@@ -8,13 +8,14 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value as Json, json};
 
-use super::{open_store, view};
+use super::open_store;
 use crate::cli::{OutputFormat, TypesArgs};
 use crate::config::{Config, Verbosity};
 use crate::error::Result;
 use crate::gob::names::{self, Registry};
 use crate::gob::{Iface, Kind, TypeId, Types};
 use crate::output::Output;
+use crate::output::rows as view;
 use crate::session::{self, Decoded};
 use crate::store::State;
 
@@ -134,8 +135,8 @@ pub fn run(config: &Config, args: &TypesArgs, out: &mut Output) -> Result<()> {
                 out.line(&format!(
                     "  {} × {} (e.g. {})",
                     d["count"],
-                    crate::output::escape(d["reason"].as_str().unwrap_or_default()),
-                    crate::output::escape(d["example_token"].as_str().unwrap_or_default())
+                    crate::sanitize::escape(d["reason"].as_str().unwrap_or_default()),
+                    crate::sanitize::escape(d["example_token"].as_str().unwrap_or_default())
                 ))?;
             }
             Ok(())

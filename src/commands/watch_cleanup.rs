@@ -5,28 +5,20 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::purge::{optional_duration, settings};
 use crate::cleaner::{Cleaner, Event, Jitter, LockMode, Metrics, Shutdown, WatchSettings, watch};
 use crate::cli::{LogFormat, WatchCleanupArgs};
-use crate::config::{Config, Verbosity};
-use crate::error::{Error, Result};
-use crate::output::{Output, count, counted, escape, json_ms};
-
-/// The shortest `--interval`: shorter would make the daemon a busy loop of empty passes
-/// (and their log lines) against the database.
-const MIN_INTERVAL: Duration = Duration::from_millis(100);
+use crate::config::{Config, Verbosity, cleaner_settings};
+use crate::error::Result;
+use crate::output::{Output, counted, json_ms, pass};
+use crate::sanitize::escape;
 
 /// Runs purge passes every interval until SIGINT or SIGTERM; exits 0 then.
 pub fn run(config: &Config, args: &WatchCleanupArgs, out: &mut Output) -> Result<()> {
-    let interval = optional_duration("--interval", Some(&args.interval), out)?.unwrap_or_default();
-    if interval < MIN_INTERVAL {
-        return Err(Error::Usage(format!(
-            "--interval {:?} is too short: the minimum is {}",
-            args.interval,
-            humantime::format_duration(MIN_INTERVAL)
-        )));
+    if let Some(w) = args.interval.months_warning("--interval") {
+        out.warn(&w);
     }
-    let settings = settings(args.max_duration.as_deref(), &args.cleaner, out)?;
+    let interval = args.interval.duration;
+    let settings = cleaner_settings(args.max_duration.as_ref(), &args.cleaner, &|w| out.warn(w))?;
     let target = super::resolve_target(config, out)?;
     let shutdown = Shutdown::new();
     shutdown.install_signals()?;
@@ -149,16 +141,13 @@ impl Log<'_> {
                 self.info(
                     "pass",
                     &format!(
-                        "pass: deleted {} in {} ({} retried), {}, longest batch {:.0} ms, {}",
+                        "pass: deleted {} in {}, {}",
                         counted(report.deleted, "row", "rows"),
-                        counted(report.batches, "batch", "batches"),
-                        count(report.retries),
-                        secs(report.duration),
-                        report.max_batch.as_secs_f64() * 1000.0,
+                        pass::batches_text(report, &secs(report.duration)),
                         report.outcome.as_str(),
                     ),
                     {
-                        let mut doc = super::pass_figures(report);
+                        let mut doc = pass::figures(report);
                         doc["outcome"] = json!(report.outcome.as_str());
                         doc["next_in_ms"] = json!(json_ms(next_in));
                         doc

@@ -37,6 +37,7 @@ use tls::MakeTlsConnector;
 
 pub(crate) use aside::{Aside, run_aside};
 pub use env::Env;
+pub(crate) use resolve::ENV_VARS;
 
 /// How a failure message made from a TLS error starts.
 const TLS_FAILED: &str = "TLS handshake failed";

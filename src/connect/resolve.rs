@@ -12,24 +12,38 @@ use super::conninfo::{self, Params};
 use super::{Endpoint, Env, SslMode, Target, pgpass, plain_failure, service, tls};
 use crate::error::{DbFailure, Error, Result};
 
-/// The connection-string keys and the environment variables that fill them when absent.
-const ENV_VARS: &[(&str, &str)] = &[
-    ("host", "PGHOST"),
-    ("hostaddr", "PGHOSTADDR"),
-    ("port", "PGPORT"),
-    ("dbname", "PGDATABASE"),
-    ("user", "PGUSER"),
-    ("password", "PGPASSWORD"),
-    ("passfile", "PGPASSFILE"),
-    ("connect_timeout", "PGCONNECT_TIMEOUT"),
-    ("application_name", "PGAPPNAME"),
-    ("options", "PGOPTIONS"),
-    ("sslmode", "PGSSLMODE"),
-    ("sslrootcert", "PGSSLROOTCERT"),
-    ("sslcert", "PGSSLCERT"),
-    ("sslkey", "PGSSLKEY"),
-    ("target_session_attrs", "PGTARGETSESSIONATTRS"),
+/// The connection-string keys, the environment variables that fill them when absent, and
+/// what each variable means: the one list of them, from which the man pages' ENVIRONMENT
+/// section is written (consecutive variables with the same meaning share one entry there).
+pub(crate) const ENV_VARS: &[(&str, &str, &str)] = &[
+    ("host", "PGHOST", FILL),
+    ("hostaddr", "PGHOSTADDR", FILL),
+    ("port", "PGPORT", FILL),
+    ("user", "PGUSER", FILL),
+    ("password", "PGPASSWORD", FILL),
+    ("dbname", "PGDATABASE", FILL),
+    ("sslmode", "PGSSLMODE", TLS),
+    ("sslrootcert", "PGSSLROOTCERT", TLS),
+    ("sslcert", "PGSSLCERT", TLS),
+    ("sslkey", "PGSSLKEY", TLS),
+    ("connect_timeout", "PGCONNECT_TIMEOUT", MISC),
+    ("application_name", "PGAPPNAME", MISC),
+    ("passfile", "PGPASSFILE", MISC),
+    (
+        "options",
+        "PGOPTIONS",
+        "Command-line options sent to the server at connection start, as in libpq.",
+    ),
+    (
+        "target_session_attrs",
+        "PGTARGETSESSIONATTRS",
+        "Which server of a multi-host connection to use: any, read-write or read-only, as in libpq.",
+    ),
 ];
+const FILL: &str = "Fill what the URL leaves out, as in libpq. Defaults: the Unix socket in /var/run/postgresql or /tmp, port 5432, the OS user, a database named after the user.";
+const TLS: &str =
+    "TLS settings with libpq's meaning (disable, allow, prefer, require, verify-ca, verify-full).";
+const MISC: &str = "Connect timeout (default 10 s), application name (default scsctl), password file (default ~/.pgpass, ignored when group or world readable).";
 
 pub(super) const DEFAULT_PORT: u16 = 5432;
 const DEFAULT_APPLICATION_NAME: &str = "scsctl";
@@ -56,7 +70,7 @@ impl<'a> Lookup<'a> {
         if let Some(value) = self.service.and_then(|s| s.params.get(key)) {
             return Some((value, FROM_SERVICE));
         }
-        let var = ENV_VARS.iter().find(|(k, _)| *k == key)?.1;
+        let var = ENV_VARS.iter().find(|(k, _, _)| *k == key)?.1;
         self.env.get(var).map(|value| (value, var))
     }
 

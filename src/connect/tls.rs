@@ -1,5 +1,4 @@
-//! The TLS connector for one sslmode: what to verify, which roots, which client certificate;
-//! and the conversion of traditional PEM keys to PKCS#8.
+//! The TLS connector for one sslmode: what to verify, which roots, which client certificate.
 //!
 //! The connector is OpenSSL's, set up directly rather than through native-tls: native-tls
 //! always parses the system's whole CA bundle (twice, on Debian), some 90 ms of CPU with
@@ -14,12 +13,10 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
-use openssl::pkey::PKey;
+use openssl::pkey::{PKey, Private};
 use openssl::ssl::{
     Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslRef, SslVerifyMode,
 };
@@ -90,29 +87,28 @@ pub fn connector(settings: &Settings) -> Result<MakeTlsConnector, String> {
         let cert = read(cert_path, "client certificate")?;
         check_key_permissions(key_path)?;
         let key = read(key_path, "private key")?;
-        let key = pkcs8_pem(&key).map_err(|e| {
+        let pkey = private_key(&key).map_err(|e| {
             format!(
                 "cannot use private key file \"{}\": {e}",
                 key_path.display()
             )
         })?;
-        let identity = || -> Result<(Vec<X509>, PKey<_>), String> {
-            let pkey = PKey::private_key_from_pem(&key).map_err(|e| e.to_string())?;
-            let chain = X509::stack_from_pem(&cert).map_err(|e| e.to_string())?;
-            if chain.is_empty() {
-                return Err(
-                    "At least one certificate must be provided to create an identity".into(),
-                );
-            }
-            Ok((chain, pkey))
-        };
-        let (chain, pkey) = identity().map_err(|e| {
-            format!(
-                "cannot load client certificate \"{}\" with key \"{}\": {e}",
-                cert_path.display(),
-                key_path.display()
-            )
-        })?;
+        let chain = X509::stack_from_pem(&cert)
+            .map_err(|e| e.to_string())
+            .and_then(|chain| {
+                if chain.is_empty() {
+                    Err("the file holds no PEM certificate".into())
+                } else {
+                    Ok(chain)
+                }
+            })
+            .map_err(|e| {
+                format!(
+                    "cannot load client certificate \"{}\" with key \"{}\": {e}",
+                    cert_path.display(),
+                    key_path.display()
+                )
+            })?;
         let mut chain = chain.into_iter();
         if let Some(leaf) = chain.next() {
             builder.set_certificate(&leaf).map_err(setup)?;
@@ -210,7 +206,7 @@ where
     }
 }
 
-/// A failed TLS handshake, shown as native-tls shows it: OpenSSL's error, then the
+/// A failed TLS handshake: OpenSSL's error, then the
 /// certificate verification result in parentheses when verification failed.
 #[derive(Debug)]
 pub struct HandshakeError {
@@ -310,248 +306,84 @@ fn check_key_permissions(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// One PEM block: its label, whether its headers say it is encrypted, and its DER bytes.
-struct Block {
-    label: String,
-    encrypted: bool,
-    der: Vec<u8>,
-}
-
-fn pem_blocks(text: &str) -> Result<Vec<Block>, String> {
-    let mut blocks = Vec::new();
-    let mut lines = text.lines().map(str::trim);
-    while let Some(line) = lines.next() {
-        let Some(label) = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|l| l.strip_suffix("-----"))
-        else {
-            continue;
-        };
-        let end = format!("-----END {label}-----");
-        let mut body = String::new();
-        let mut encrypted = false;
-        let mut closed = false;
-        for line in lines.by_ref() {
-            if line == end {
-                closed = true;
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                encrypted |= name.trim() == "Proc-Type" && value.contains("ENCRYPTED");
-            } else {
-                body.push_str(line);
-            }
-        }
-        if !closed {
-            return Err(format!("the PEM block \"{label}\" has no END line"));
-        }
-        let der = STANDARD
-            .decode(body.as_bytes())
-            .map_err(|e| format!("the PEM block \"{label}\" is not valid base64: {e}"))?;
-        blocks.push(Block {
-            label: label.to_owned(),
-            encrypted,
-            der,
-        });
-    }
-    Ok(blocks)
-}
-
-const CONVERT: &str = "convert it with: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8";
-
-/// The private key of a PEM file as a PKCS#8 PEM (`BEGIN PRIVATE KEY`), converting PKCS#1
-/// RSA and SEC1 EC keys.
-pub fn pkcs8_pem(pem: &[u8]) -> Result<Vec<u8>, String> {
-    let text = std::str::from_utf8(pem).map_err(|_| "the key is not a PEM file".to_owned())?;
-    let blocks = pem_blocks(text)?;
-    let Some(block) = blocks.iter().find(|b| b.label.ends_with("PRIVATE KEY")) else {
-        return Err("no PEM private key found (expected BEGIN PRIVATE KEY, BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY)".into());
+/// The private key of a PEM file, in any form OpenSSL reads: PKCS#8, PKCS#1 RSA, SEC1 EC.
+/// An encrypted key is refused rather than prompted for: OpenSSL asks the callback for a
+/// passphrase, which answers with none.
+fn private_key(pem: &[u8]) -> Result<PKey<Private>, String> {
+    let mut asked = false;
+    let refuse = |_: &mut [u8]| {
+        asked = true;
+        Ok(0)
     };
-    if block.encrypted || block.label == "ENCRYPTED PRIVATE KEY" {
-        return Err(format!(
-            "the key is encrypted, which is not supported; decrypt and {CONVERT}"
-        ));
-    }
-    let der = match block.label.as_str() {
-        "PRIVATE KEY" => block.der.clone(),
-        "RSA PRIVATE KEY" => wrap_pkcs8(RSA_ALGORITHM, &block.der),
-        "EC PRIVATE KEY" => {
-            let curve = sec1_curve(&block.der)
-                .ok_or_else(|| format!("the EC key does not name its curve; {CONVERT}"))?;
-            let algorithm = [EC_PUBLIC_KEY_OID, curve].concat();
-            wrap_pkcs8(&tlv(0x30, &algorithm), &block.der)
+    PKey::private_key_from_pem_callback(pem, refuse).map_err(|e| {
+        if asked {
+            "the key is encrypted, which is not supported; decrypt it with: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8".to_owned()
+        } else {
+            format!("no PEM private key found: {e}")
         }
-        other => return Err(format!("unsupported key type \"{other}\"; {CONVERT}")),
-    };
-    Ok(to_pem("PRIVATE KEY", &der).into_bytes())
-}
-
-/// AlgorithmIdentifier { rsaEncryption, NULL }.
-const RSA_ALGORITHM: &[u8] = &[
-    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-];
-/// OID id-ecPublicKey (1.2.840.10045.2.1), encoded.
-const EC_PUBLIC_KEY_OID: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-
-/// PrivateKeyInfo ::= SEQUENCE { INTEGER 0, AlgorithmIdentifier, OCTET STRING key }.
-fn wrap_pkcs8(algorithm: &[u8], key: &[u8]) -> Vec<u8> {
-    let body = [&[0x02, 0x01, 0x00][..], algorithm, &tlv(0x04, key)].concat();
-    tlv(0x30, &body)
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// Reads one DER TLV: (tag, content, rest).
-fn read_tlv(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = der.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, &rest[n..])
-    };
-    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
-}
-
-/// The named-curve OID (full TLV) of a SEC1 `ECPrivateKey`: the `[0]` parameters field.
-fn sec1_curve(der: &[u8]) -> Option<&[u8]> {
-    let (0x30, mut body, _) = read_tlv(der)? else {
-        return None;
-    };
-    while !body.is_empty() {
-        let (tag, content, rest) = read_tlv(body)?;
-        if tag == 0xa0 {
-            let (0x06, _, _) = read_tlv(content)? else {
-                return None;
-            };
-            return Some(content);
-        }
-        body = rest;
-    }
-    None
-}
-
-fn to_pem(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use native_tls::Identity;
     use std::process::Command;
 
     /// A temporary directory with keys made by the openssl CLI.
     struct Keys {
-        dir: PathBuf,
+        dir: tempfile::TempDir,
     }
 
     impl Keys {
-        fn new(tag: &str) -> Keys {
-            let dir = std::env::temp_dir().join(format!("scsctl-tls-{tag}-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            Keys { dir }
+        fn new() -> Keys {
+            Keys {
+                dir: tempfile::tempdir().unwrap(),
+            }
+        }
+
+        fn path(&self, name: &str) -> PathBuf {
+            self.dir.path().join(name)
         }
 
         fn openssl(&self, args: &[&str]) {
             let status = Command::new("openssl")
                 .args(args)
-                .current_dir(&self.dir)
+                .current_dir(self.dir.path())
                 .output()
                 .expect("openssl CLI");
             assert!(status.status.success(), "openssl {args:?}: {status:?}");
         }
 
-        fn read(&self, name: &str) -> Vec<u8> {
-            std::fs::read(self.dir.join(name)).unwrap()
+        /// A self-signed certificate for `key`, and the settings that present it.
+        fn client(&self, key: &str) -> Settings {
+            self.openssl(&[
+                "req",
+                "-new",
+                "-x509",
+                "-key",
+                key,
+                "-out",
+                "cert.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=scsctl-test",
+            ]);
+            Settings {
+                verify: Verify::Nothing,
+                roots: None,
+                client: Some((self.path("cert.pem"), self.path(key))),
+            }
         }
-
-        /// The key's public half, as openssl prints it, to compare two encodings of one key.
-        fn public(&self, name: &str) -> Vec<u8> {
-            let out = Command::new("openssl")
-                .args(["pkey", "-pubout", "-in", name])
-                .current_dir(&self.dir)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{out:?}");
-            out.stdout
-        }
-    }
-
-    impl Drop for Keys {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-
-    fn self_signed(keys: &Keys, key: &str) {
-        keys.openssl(&[
-            "req",
-            "-new",
-            "-x509",
-            "-key",
-            key,
-            "-out",
-            "cert.pem",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=scsctl-test",
-        ]);
     }
 
     #[test]
-    fn rsa_traditional_key_becomes_pkcs8() {
-        let keys = Keys::new("rsa");
+    fn traditional_and_pkcs8_keys_are_read_as_they_are() {
+        let keys = Keys::new();
         keys.openssl(&["genrsa", "-traditional", "-out", "rsa.key", "2048"]);
-        assert!(
-            keys.read("rsa.key")
-                .starts_with(b"-----BEGIN RSA PRIVATE KEY-----")
-        );
-        let converted = pkcs8_pem(&keys.read("rsa.key")).unwrap();
-        assert!(converted.starts_with(b"-----BEGIN PRIVATE KEY-----"));
-        std::fs::write(keys.dir.join("rsa.pk8"), &converted).unwrap();
-        keys.openssl(&[
-            "pkcs8", "-topk8", "-nocrypt", "-in", "rsa.key", "-out", "ref.pk8",
-        ]);
-        assert_eq!(converted, keys.read("ref.pk8"));
-        self_signed(&keys, "rsa.key");
-        Identity::from_pkcs8(&keys.read("cert.pem"), &converted).unwrap();
-    }
-
-    #[test]
-    fn ec_traditional_key_becomes_pkcs8() {
-        let keys = Keys::new("ec");
+        let rsa = std::fs::read(keys.path("rsa.key")).unwrap();
+        assert!(rsa.starts_with(b"-----BEGIN RSA PRIVATE KEY-----"));
+        assert!(connector(&keys.client("rsa.key")).is_ok());
         keys.openssl(&[
             "ecparam",
             "-name",
@@ -560,38 +392,44 @@ mod tests {
             "-out",
             "ec.key",
         ]);
-        let original = keys.read("ec.key");
-        assert!(String::from_utf8_lossy(&original).contains("BEGIN EC PRIVATE KEY"));
-        let converted = pkcs8_pem(&original).unwrap();
-        assert!(converted.starts_with(b"-----BEGIN PRIVATE KEY-----"));
-        std::fs::write(keys.dir.join("ec.pk8"), &converted).unwrap();
-        assert_eq!(keys.public("ec.key"), keys.public("ec.pk8"));
-        self_signed(&keys, "ec.key");
-        Identity::from_pkcs8(&keys.read("cert.pem"), &converted).unwrap();
-    }
-
-    #[test]
-    fn pkcs8_key_passes_through() {
-        let keys = Keys::new("pk8");
+        let ec = std::fs::read_to_string(keys.path("ec.key")).unwrap();
+        assert!(ec.contains("BEGIN EC PRIVATE KEY"));
+        assert!(connector(&keys.client("ec.key")).is_ok());
         keys.openssl(&["genpkey", "-algorithm", "ed25519", "-out", "k.pem"]);
-        let original = keys.read("k.pem");
-        assert_eq!(pkcs8_pem(&original).unwrap(), original);
+        assert!(connector(&keys.client("k.pem")).is_ok());
     }
 
     #[test]
-    fn unusable_keys_say_what_to_run() {
-        let err = pkcs8_pem(
-            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
-        )
-        .unwrap_err();
-        assert!(err.contains("openssl pkcs8 -topk8 -nocrypt"), "{err}");
-        let err = pkcs8_pem(b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n").unwrap_err();
+    fn unusable_keys_say_what_is_wrong() {
+        let keys = Keys::new();
+        keys.openssl(&[
+            "genpkey",
+            "-algorithm",
+            "ed25519",
+            "-pass",
+            "pass:secret",
+            "-aes-128-cbc",
+            "-out",
+            "enc.pem",
+        ]);
+        let err = private_key(&std::fs::read(keys.path("enc.pem")).unwrap()).unwrap_err();
         assert!(err.contains("encrypted"), "{err}");
-        let err =
-            pkcs8_pem(b"-----BEGIN EC PRIVATE KEY-----\nMAA=\n-----END EC PRIVATE KEY-----\n")
-                .unwrap_err();
-        assert!(err.contains("curve"), "{err}");
-        let err = pkcs8_pem(b"not a key").unwrap_err();
+        assert!(err.contains("openssl pkcs8 -topk8 -nocrypt"), "{err}");
+        keys.openssl(&["genrsa", "-traditional", "-out", "rsa.key", "2048"]);
+        keys.openssl(&[
+            "rsa",
+            "-traditional",
+            "-aes128",
+            "-passout",
+            "pass:secret",
+            "-in",
+            "rsa.key",
+            "-out",
+            "rsa-enc.key",
+        ]);
+        let err = private_key(&std::fs::read(keys.path("rsa-enc.key")).unwrap()).unwrap_err();
+        assert!(err.contains("encrypted"), "{err}");
+        let err = private_key(b"not a key").unwrap_err();
         assert!(err.contains("no PEM private key"), "{err}");
     }
 
@@ -617,43 +455,28 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_file_without_a_certificate_is_named() {
+        let keys = Keys::new();
+        keys.openssl(&["genpkey", "-algorithm", "ed25519", "-out", "k.pem"]);
+        let mut settings = keys.client("k.pem");
+        std::fs::write(keys.path("cert.pem"), "nothing here\n").unwrap();
+        settings.client = Some((keys.path("cert.pem"), keys.path("k.pem")));
+        let err = connector(&settings).err().unwrap();
+        assert!(err.contains("no PEM certificate"), "{err}");
+    }
+
+    #[test]
     fn private_keys_others_can_read_are_refused() {
         use std::os::unix::fs::PermissionsExt;
-        let keys = Keys::new("perm");
+        let keys = Keys::new();
         keys.openssl(&["genpkey", "-algorithm", "ed25519", "-out", "k.pem"]);
-        keys.openssl(&[
-            "req",
-            "-new",
-            "-x509",
-            "-key",
-            "k.pem",
-            "-out",
-            "cert.pem",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=scsctl-test",
-        ]);
-        let key = keys.dir.join("k.pem");
-        let settings = Settings {
-            verify: Verify::Nothing,
-            roots: None,
-            client: Some((keys.dir.join("cert.pem"), key.clone())),
-        };
+        let settings = keys.client("k.pem");
+        let key = keys.path("k.pem");
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = connector(&settings).err().unwrap();
         assert!(err.contains("has group or world access"), "{err}");
         assert!(err.contains(&key.display().to_string()), "{err}");
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(connector(&settings).is_ok());
-    }
-
-    #[test]
-    fn long_lengths_encode() {
-        let content = vec![7u8; 300];
-        let encoded = tlv(0x04, &content);
-        assert_eq!(&encoded[..4], &[0x04, 0x82, 0x01, 0x2c]);
-        let (tag, body, rest) = read_tlv(&encoded).unwrap();
-        assert_eq!((tag, body.len(), rest.len()), (0x04, 300, 0));
     }
 }

@@ -86,7 +86,7 @@ pub struct Decoder<'a> {
 }
 
 /// Where a stream's length prefixes and interface names are: what a rewrite that changes a
-/// name's length must adjust ([`super::rename`]).
+/// name's length must adjust ([`super::names::rename`]).
 #[derive(Debug, Default, Clone)]
 pub struct Trace {
     /// Every length prefix a decoder skips over (a message's, an interface value's byte count,

@@ -21,19 +21,13 @@ use super::types::{
     BOOL, BYTES, COMPLEX, FLOAT, INT, INTERFACE, Kind, Marshal, STRING, TIME, TypeId, Types, UINT,
 };
 use super::value::{Iface, Value};
+use crate::sanitize::is_terminal_control;
 
 /// Largest array the view fills with zero values when a hostile stream omits one.
 const MAX_ZERO_ARRAY: u64 = 4096;
 const MAX_ZERO_DEPTH: usize = 32;
 /// Most zero values one view fills in (nested arrays could otherwise multiply).
 const ZERO_BUDGET: usize = 65_536;
-
-/// Whether a terminal would act on `c` if printed raw: control characters (C0, DEL, C1) and
-/// the bidi embedding, override and isolate characters.
-pub fn is_terminal_control(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
-}
 
 /// For each byte: whether it may start something [`write_str`] escapes. ASCII controls, DEL,
 /// `"` and `\` do; of the non-ASCII lead bytes only 0xC2 (C1 controls) and 0xE2 (bidi

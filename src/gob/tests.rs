@@ -409,12 +409,14 @@ fn json_strings_escape_every_position_the_word_scan_can_skip() {
             let written = String::from_utf8(out).unwrap();
             let back: String = serde_json::from_str(&written).unwrap();
             assert_eq!(back, text, "{written}");
-            let terminal_safe = written.chars().all(|c| !json::is_terminal_control(c));
+            let terminal_safe = written
+                .chars()
+                .all(|c| !crate::sanitize::is_terminal_control(c));
             assert!(terminal_safe, "{special:?} at {at} left raw: {written}");
             let serde = serde_json::to_string(&text).unwrap();
             if special
                 .chars()
-                .all(|c| c < '\u{7f}' || !json::is_terminal_control(c))
+                .all(|c| c < '\u{7f}' || !crate::sanitize::is_terminal_control(c))
             {
                 assert_eq!(written, serde, "plain JSON escapes differ for {special:?}");
             }

@@ -382,7 +382,7 @@ impl Store {
     }
 
     /// Deletes every expired row (`expiry < current_timestamp`) in one statement, as SCS's own
-    /// cleanup does. For large backlogs prefer the batches of [`Store::purge_step`].
+    /// cleanup does. For large backlogs prefer the batches of [`crate::cleaner`].
     pub fn delete_expired(&mut self) -> Result<u64> {
         let sql = format!(
             "DELETE FROM {} WHERE expiry < current_timestamp",

@@ -14,24 +14,29 @@
 //! - `SCSCTL_BENCH_VARIANTS` (default `default;--jobs 2`): `;`-separated extra purge flags,
 //!   one variant each.
 //! - `SCSCTL_BENCH_APP_RATE` (default 500): app operations per second during each run.
-//! - `SCSCTL_BENCH_PG_OPTS` (default none): extra server options, e.g.
-//!   `-c wal_writer_delay=10ms`, to see what a server setting changes.
+//! - `SCSCTL_BENCH_PG_OPTS` (default none): extra server settings as `-c name=value` options,
+//!   e.g. `-c wal_writer_delay=10ms`, to see what a server setting changes.
 //! - `SCSCTL_BENCH_IDLE_MS` (default 3000): how long the app runs alone before each run, for
 //!   the idle p99 (longer than a run, so that it rests on at least as many samples).
 //!
-//! It starts a private PostgreSQL cluster (initdb under a temporary directory, TCP on a free
-//! port, run as the `postgres` user when started as root) and stops it at the end. Times are
+//! It starts a dedicated private PostgreSQL cluster with the test suite's harness
+//! (`tests/support`), with PostgreSQL's durable defaults back on (`fsync`,
+//! `synchronous_commit`, `full_page_writes`, which the harness turns off for speed), and stops
+//! it at the end. Times are
 //! whole processes: the real psql binary (`pg_config --bindir`, not Debian's wrapper) for the
 //! DELETE, the release scsctl binary for the purge, both over TCP to 127.0.0.1.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
+use support::Cluster;
 
 const SCSCTL: &str = env!("CARGO_BIN_EXE_scsctl");
 
@@ -45,130 +50,29 @@ fn env_num(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-struct Cluster {
-    bindir: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
-
-impl Cluster {
-    fn start() -> Cluster {
-        let bindir = PathBuf::from(
-            String::from_utf8(
-                Command::new("pg_config")
-                    .arg("--bindir")
-                    .output()
-                    .expect("pg_config on PATH")
-                    .stdout,
-            )
-            .unwrap()
-            .trim(),
-        );
-        let dir = std::env::temp_dir().join(format!("scsctl-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let as_postgres = is_root();
-        let port = free_port();
-        let cluster = Cluster {
-            bindir,
-            dir,
-            port,
-            as_postgres,
-        };
-        if as_postgres {
-            cluster.run_plain("chown", &["-R", "postgres", cluster.dir.to_str().unwrap()]);
-        }
-        let data = cluster.dir.join("data");
-        cluster.pg(
-            "initdb",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "--no-sync",
-            ],
-        );
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB \
-             -c max_wal_size=8GB -c checkpoint_timeout=30min -c autovacuum=off \
-             -c log_min_messages=warning {}",
-            cluster.dir.display(),
-            std::env::var("SCSCTL_BENCH_PG_OPTS").unwrap_or_default()
-        );
-        cluster.pg(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-o",
-                &opts,
-                "-l",
-                cluster.dir.join("log").to_str().unwrap(),
-                "-w",
-                "start",
-            ],
-        );
-        cluster
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-
-    fn client(&self, db: &str) -> Client {
-        Client::connect(&self.url(db), NoTls).expect("connect to the bench cluster")
-    }
-
-    fn pg(&self, tool: &str, args: &[&str]) {
-        let path = self.bindir.join(tool);
-        let status = if self.as_postgres {
-            let mut full = vec!["-u", "postgres", "--", path.to_str().unwrap()];
-            full.extend_from_slice(args);
-            Command::new("runuser")
-                .args(&full)
-                .stdout(Stdio::null())
-                .status()
+/// The server settings the figures are measured with, as postgresql.conf lines: PostgreSQL's
+/// durable defaults (which the test harness turns off), room for the WAL of a large purge, no
+/// autovacuum between runs, and `SCSCTL_BENCH_PG_OPTS`.
+fn server_conf() -> String {
+    let mut conf = String::from(
+        "fsync = on\nsynchronous_commit = on\nfull_page_writes = on\n\
+         shared_buffers = 512MB\nmax_wal_size = 8GB\ncheckpoint_timeout = 30min\n\
+         autovacuum = off\n",
+    );
+    let opts = std::env::var("SCSCTL_BENCH_PG_OPTS").unwrap_or_default();
+    let mut words = opts.split_whitespace();
+    while let Some(word) = words.next() {
+        let setting = if word == "-c" {
+            words.next()
         } else {
-            Command::new(&path)
-                .args(args)
-                .stdout(Stdio::null())
-                .status()
-        }
-        .expect("run a PostgreSQL tool");
-        assert!(status.success(), "{tool} failed");
+            word.strip_prefix("-c")
+        };
+        let Some((name, value)) = setting.and_then(|s| s.split_once('=')) else {
+            panic!("SCSCTL_BENCH_PG_OPTS: expected -c name=value, got {opts:?}");
+        };
+        conf.push_str(&format!("{name} = '{}'\n", value.replace('\'', "''")));
     }
-
-    fn run_plain(&self, cmd: &str, args: &[&str]) {
-        assert!(Command::new(cmd).args(args).status().unwrap().success());
-    }
-
-    fn stop(&self) {
-        let data = self.dir.join("data");
-        self.pg(
-            "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
-        );
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    conf
 }
 
 /// Seeds `seed` once, `expired_share` of it expired; each run copies it into a fresh
@@ -392,7 +296,7 @@ impl Sample {
 }
 
 fn run_delete(cluster: &Cluster) -> (f64, i64) {
-    let psql = cluster.bindir.join("psql");
+    let psql = cluster.bindir().join("psql");
     let started = Instant::now();
     let out = Command::new(psql)
         .args([
@@ -473,7 +377,7 @@ fn main() {
         .filter(|s| !s.is_empty())
         .collect();
     eprintln!("starting a private cluster…");
-    let cluster = Cluster::start();
+    let cluster = Cluster::start_dedicated_with(&server_conf());
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let setup = Setup {
             rows,
@@ -485,7 +389,7 @@ fn main() {
         };
         bench(&cluster, &setup, &variants)
     }));
-    cluster.stop();
+    drop(cluster);
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }

@@ -196,9 +196,8 @@ pub(crate) fn go_peer() -> Option<&'static Path> {
             eprintln!("note: `go` is not on PATH; skipping the Go interoperability tests");
             return None;
         }
-        let dir = std::env::temp_dir().join(format!("scsctl-go-peer-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let bin = dir.join("go-peer");
+        // Under the run's scratch directory, removed when the test process exits.
+        let bin = crate::support::scratch_dir().join("go-peer");
         let status = Command::new("go")
             .args(["build", "-o"])
             .arg(&bin)
@@ -321,7 +320,8 @@ fn go_reads_merged_sessions_with_values_scsctl_cannot_create() {
 #[test]
 fn go_rejects_what_we_reject_and_fresh_go_fixtures_decode() {
     let Some(peer) = go_peer() else { return };
-    let dir = std::env::temp_dir().join(format!("scsctl-go-fixtures-{}", std::process::id()));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("fixtures");
     let status = Command::new(peer)
         .arg("fixtures")
         .arg(&dir)
@@ -355,5 +355,4 @@ fn go_rejects_what_we_reject_and_fresh_go_fixtures_decode() {
         rejected > 0 && decoded > 0,
         "{rejected} rejected, {decoded} decoded"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::seed;
-use crate::support::{Scsctl, TestDb, open_pty, random_hex, readable, scratch_dir};
+use crate::support::{Scsctl, TestDb, open_pty, readable, scratch_dir};
 
 /// Waits until `n` backends of scsctl wait for a lock (`wait_event_type = 'Lock'`).
 fn wait_for_waiters(db: &TestDb, n: i64) {
@@ -139,14 +139,14 @@ fn run_on_terminal_with(
 ) -> (i32, String) {
     let mut meanwhile = Some(meanwhile);
     let (mut master, slave) = open_pty();
-    let home = scratch_dir().join(format!("pty-home-{}", random_hex(4)));
-    std::fs::create_dir_all(&home).unwrap();
+    let home_dir = tempfile::tempdir_in(scratch_dir()).unwrap();
+    let home = home_dir.path();
     let stdio = |fd: &OwnedFd| Stdio::from(fd.try_clone().unwrap());
     let mut child = Command::new(env!("CARGO_BIN_EXE_scsctl"))
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("LANG", "C.UTF-8")
-        .env("HOME", &home)
+        .env("HOME", home)
         .arg("--database-url")
         .arg(db.url())
         .args(args)
@@ -191,7 +191,6 @@ fn run_on_terminal_with(
     }
     drop(slave);
     let code = child.wait().unwrap().code().unwrap_or(-1);
-    let _ = std::fs::remove_dir_all(home);
     (code, String::from_utf8_lossy(&shown).into_owned())
 }
 

@@ -15,21 +15,19 @@ use crate::support::{Certs, Scsctl, TestDb, cluster, random_hex};
 
 /// An empty home directory of its own, so neither root's `~/.pgpass` nor its
 /// `~/.postgresql/` can change the outcome.
-struct Home(PathBuf);
+struct Home(tempfile::TempDir);
 
 impl Home {
     fn new() -> Home {
-        let dir = std::env::temp_dir().join(format!("scsctl-connect-home-{}", random_hex(8)));
-        std::fs::create_dir_all(&dir).unwrap();
-        Home(dir)
+        Home(tempfile::tempdir().unwrap())
     }
 
     fn path(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 
     fn env(&self, vars: &[(&str, &str)]) -> Env {
-        let home = self.0.display().to_string();
+        let home = self.path().display().to_string();
         Env::from_vars(
             vars.iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -39,17 +37,11 @@ impl Home {
     }
 
     fn write_private(&self, name: &str, text: &str, mode: u32) -> PathBuf {
-        let path = self.0.join(name);
+        let path = self.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         path
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

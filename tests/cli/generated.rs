@@ -34,9 +34,10 @@ fn committed_completions_are_current() {
 
 #[test]
 fn committed_man_pages_are_current() {
-    let dir = tempdir();
-    Scsctl::new().arg("man").arg(&dir).run().success();
-    let mut generated: Vec<String> = std::fs::read_dir(&dir)
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    Scsctl::new().arg("man").arg(dir).run().success();
+    let mut generated: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
@@ -75,14 +76,6 @@ fn committed_man_pages_are_current() {
         watch.contains("LoadCredential=pgpass"),
         "the watch-cleanup page shows the systemd lines"
     );
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("scsctl-man-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

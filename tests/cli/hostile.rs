@@ -187,8 +187,8 @@ fn bad_connection_settings_name_the_culprit_and_change_nothing() {
     let db = seed::fresh();
     seed::row(&db, "keep", b"x", 600);
     let c = cluster();
-    let dir = crate::support::scratch_dir().join(format!("hostile-{}", random_hex(4)));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir_in(crate::support::scratch_dir()).unwrap();
+    let dir = tmp.path();
     let missing = dir.join("missing.pem");
     let loose_key = dir.join("loose.key");
     std::fs::write(&loose_key, "-----BEGIN PRIVATE KEY-----\n").unwrap();
@@ -272,7 +272,6 @@ fn bad_connection_settings_name_the_culprit_and_change_nothing() {
         assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
         assert!(seed::exists(&db, "keep"), "{url}");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

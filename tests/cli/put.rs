@@ -13,12 +13,13 @@ use crate::support::Scsctl;
 fn new_token_is_printed_alone_and_find_returns_the_data() {
     let db = seed::fresh();
     let data = b"\x00binary\xffdata";
-    let file = std::env::temp_dir().join(format!("scsctl-put-{}", db.name));
-    std::fs::write(&file, data).unwrap();
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    let file = tmp.path();
+    std::fs::write(file, data).unwrap();
     let out = Scsctl::new()
         .db(&db)
         .args(["put", "--new-token", "--ttl", "1h", "--raw", "--data-file"])
-        .arg(&file)
+        .arg(file)
         .run();
     out.success();
     let token = out.stdout_str();
@@ -35,7 +36,6 @@ fn new_token_is_printed_alone_and_find_returns_the_data() {
     let expiry = store.fetch(token).unwrap().unwrap().expiry;
     let left = expiry.duration_since(SystemTime::now()).unwrap();
     assert!(left > Duration::from_secs(3500) && left <= Duration::from_secs(3600));
-    let _ = std::fs::remove_file(file);
 }
 
 #[test]

@@ -2,16 +2,17 @@
 //! downgraded, stored bytes cannot drive the terminal, and hashed tokens are SCS's.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::seed;
 use crate::support::{Cluster, Output, Scsctl, cluster, random_hex, scratch_dir};
 
-/// A fresh directory under the run's scratch directory.
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = scratch_dir().join(format!("{tag}-{}", random_hex(4)));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory under the run's scratch directory, removed when dropped.
+fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(tag)
+        .tempdir_in(scratch_dir())
+        .unwrap()
 }
 
 fn write_mode(path: &Path, text: &str, mode: u32) {
@@ -181,7 +182,8 @@ fn the_password_never_appears_in_any_output() {
         }
     }
     // The password from the environment and from a password file, failing after login.
-    let home = temp_dir("sec-home");
+    let home_dir = temp_dir("sec-home");
+    let home = home_dir.path();
     write_mode(
         &home.join(".pgpass"),
         &format!("*:*:*:{role}:{secret}\n"),
@@ -209,7 +211,6 @@ fn the_password_never_appears_in_any_output() {
     let tls_targets = if certs.is_some() { 2 } else { 0 };
     assert_eq!(targets.len(), 10 + tls_targets);
     assert!(seed::exists(&db, "tok"));
-    let _ = std::fs::remove_dir_all(home);
 }
 
 #[test]
@@ -221,7 +222,8 @@ fn a_password_file_others_can_read_is_ignored_with_a_warning() {
     let password = format!("pgpass-{}", random_hex(8));
     db.create_role(&role, &password);
     db.psql(&format!("GRANT SELECT ON sessions TO {role}"));
-    let home = temp_dir("sec-pgpass");
+    let home_dir = temp_dir("sec-pgpass");
+    let home = home_dir.path();
     let pgpass = home.join(".pgpass");
     let conninfo = format!(
         "host=127.0.0.1 port={} user={role} dbname={} sslmode=disable",
@@ -230,7 +232,7 @@ fn a_password_file_others_can_read_is_ignored_with_a_warning() {
     );
     let run = || {
         Scsctl::new()
-            .env("HOME", &home)
+            .env("HOME", home)
             .args(["-d", &conninfo, "stats"])
             .run()
     };
@@ -249,7 +251,6 @@ fn a_password_file_others_can_read_is_ignored_with_a_warning() {
     let out = run();
     out.success();
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);
-    let _ = std::fs::remove_dir_all(home);
 }
 
 #[test]

@@ -32,8 +32,8 @@ fn passes_every_interval_with_log_lines_and_metrics() {
     let db = seed::fresh();
     seed::rows(&db, "old", 300, -60.0);
     seed::rows(&db, "new", 7, 3600.0);
-    let dir = std::env::temp_dir().join(format!("scsctl-watch-{}-{}", std::process::id(), db.name));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let metrics = dir.join("scsctl.prom");
     let d = daemon(
         &db,
@@ -104,9 +104,8 @@ fn passes_every_interval_with_log_lines_and_metrics() {
         text.contains("scsctl_cleanup_active{table=\"sessions\"} 0"),
         "{text}"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "temporary files left behind");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         // What `list` writes straight from the session is the text the JSON tree prints.
         let mut direct = Vec::new();
         s.write_values_json(&mut direct);
-        let printed = scsctl::output::to_json(&s.values_json()).expect("printable");
+        let printed = scsctl::sanitize::to_json(&s.values_json()).expect("printable");
         assert_eq!(String::from_utf8_lossy(&direct), printed, "direct JSON differs");
         let _ = s.value_rows();
         if let Ok(again) = s.encode() {

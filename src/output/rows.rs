@@ -1,4 +1,5 @@
-//! How one session row is shown: the JSON object of the contract and the fields of a table.
+//! How session rows are shown: the JSON object of the contract, the fields of a table, which
+//! rows pass `--where`, and the warnings about rows a filter cannot look into.
 
 use std::io::Write as _;
 use std::time::SystemTime;
@@ -94,13 +95,6 @@ pub fn values_text(decoded: &Decoded) -> String {
         Decoded::Unknown => "(not SCS data)".to_owned(),
         Decoded::Corrupt(e) => format!("(undecodable: {e})"),
     }
-}
-
-/// Parses `--where` arguments.
-pub fn filters(args: &[String]) -> crate::Result<Vec<Filter>> {
-    args.iter()
-        .map(|a| Filter::parse(a).map_err(crate::Error::Usage))
-        .collect()
 }
 
 /// Whether a row's decoded data passes every filter. Data that is not a decodable SCS session

@@ -2,6 +2,9 @@
 //! scripts, warnings and progress notes on stderr, and terminal escaping of anything that came
 //! from the database.
 
+pub mod pass;
+pub mod rows;
+
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Stdout, Write};
@@ -13,32 +16,17 @@ use serde_json::Value;
 use crate::cli::OutputFormat;
 use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
-use crate::gob::json::is_terminal_control;
+use crate::sanitize::{escape, escape_json, to_json};
 
 /// Whether what was written to stdout so far ends inside a line (an NDJSON row cut by the
 /// error, or a JSON array left open), so that an error's JSON object starts a line of its own.
 static STDOUT_MID_LINE: AtomicBool = AtomicBool::new(false);
 
-/// Reports an error, once: `scsctl: error: …` on stderr, `hint: …` on the next line when there
-/// is one, the server's detail indented after it (clap's tips and usage for a usage error);
-/// every line escaped, so no byte of server text can forge a line or drive the terminal. With
+/// Reports an error, once, on stderr as [`Error::terminal_text`] writes it. With
 /// `json` (`-o json` or `-o ndjson`) the error is also a JSON object on stdout, on a line of its
 /// own. Nothing here can fail or panic: what cannot be written is dropped.
 pub fn report_error(err: &Error, json: bool) {
-    let mut text = format!("scsctl: error: {}\n", escape(&err.headline()));
-    if let Some(hint) = err.hint() {
-        text.push_str(&format!("hint: {}\n", escape(hint)));
-    }
-    if let Some(detail) = err.detail() {
-        text.push_str(&format!("  detail: {}\n", escape(detail)));
-    }
-    if let Error::CommandLine { usage, .. } = err {
-        for line in usage.lines() {
-            text.push_str(&escape(line));
-            text.push('\n');
-        }
-    }
-    stderr_text(&text);
+    stderr_text(&err.terminal_text());
     if json && !matches!(err, Error::InDocument(_)) {
         let Ok(doc) = to_json(&err.to_json()) else {
             return;
@@ -362,59 +350,6 @@ impl StreamTable {
     }
 }
 
-/// Escapes what must not reach a terminal raw: C0 and C1 control characters, DEL, and Unicode
-/// bidirectional overrides, so that no stored byte can move the cursor, recolour the screen or
-/// reorder what is shown. Printable text, including non-ASCII, is kept.
-pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_terminal_control) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x1b' => out.push_str("\\e"),
-            c if is_terminal_control(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// Compact JSON of `value`, with every character [`escape`] would escape written as a `\uXXXX`
-/// escape: serde_json escapes only what JSON requires (C0 controls), which leaves DEL, C1
-/// controls such as U+009B (CSI) and bidi overrides raw on a terminal. The parsed value is the
-/// same.
-pub fn to_json(value: &Value) -> Result<String> {
-    serde_json::to_string(value)
-        .map(escape_json)
-        .map_err(|e| Error::Data(format!("cannot render JSON: {e}")))
-}
-
-/// Escapes, in serialized JSON, the characters serde_json leaves raw but a terminal obeys.
-/// They can only occur inside strings (JSON's structure is ASCII), where `\uXXXX` is valid.
-/// C0 controls are left alone: inside strings serde_json has escaped them already, so a raw
-/// one is a pretty-printing newline.
-fn escape_json(text: String) -> String {
-    let raw = |c: char| c >= '\u{7f}' && is_terminal_control(c);
-    if !text.chars().any(raw) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if raw(c) {
-            let _ = write!(out, "\\u{:04x}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// A hex preview of the first `max` bytes: `0a 1b ff … (412 bytes)`.
 pub fn hex_preview(bytes: &[u8], max: usize) -> String {
     let mut out = String::new();
@@ -474,28 +409,6 @@ pub fn json_ms(d: std::time::Duration) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_escapes_what_a_terminal_obeys_and_keeps_the_value() {
-        let value = serde_json::json!({"t": "a\u{1b}[2J\u{7f}\u{9b}31m\u{202e}z\n"});
-        let text = to_json(&value).unwrap();
-        assert_eq!(text, r#"{"t":"a\u001b[2J\u007f\u009b31m\u202ez\n"}"#);
-        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
-        let pretty = escape_json(serde_json::to_string_pretty(&value).unwrap());
-        assert!(
-            pretty.contains('\n') && !pretty.contains('\u{9b}'),
-            "{pretty}"
-        );
-    }
-
-    #[test]
-    fn escapes_control_characters() {
-        assert_eq!(escape("plain Café"), "plain Café");
-        assert_eq!(escape("a\x1b[2Jb"), "a\\e[2Jb");
-        assert_eq!(escape("x\ny\u{7}"), "x\\ny\\u{7}");
-        assert_eq!(escape("\u{9b}31m"), "\\u{9b}31m");
-        assert_eq!(escape("\u{202e}abc"), "\\u{202e}abc");
-    }
 
     #[test]
     fn counts_and_sizes_for_people() {
