@@ -14,11 +14,14 @@
 //! the same rows (`SET data = data WHERE position('\x09main.User' in data) > 0`), each on a
 //! fresh copy of the table after a CHECKPOINT, with rename-type's longest statement.
 
-use std::path::PathBuf;
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use postgres::{Client, NoTls};
+use postgres::Client;
+use support::Cluster;
 
 const SCSCTL: &str = env!("CARGO_BIN_EXE_scsctl");
 const USER: &[u8] = include_bytes!("../fixtures/gob/user.gob");
@@ -31,131 +34,10 @@ fn env_num(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-struct Cluster {
-    bindir: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
-
-impl Cluster {
-    fn start() -> Cluster {
-        let bindir = PathBuf::from(
-            String::from_utf8(
-                Command::new("pg_config")
-                    .arg("--bindir")
-                    .output()
-                    .expect("pg_config on PATH")
-                    .stdout,
-            )
-            .unwrap()
-            .trim(),
-        );
-        let dir = std::env::temp_dir().join(format!("scsctl-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let as_postgres = is_root();
-        let port = free_port();
-        let cluster = Cluster {
-            bindir,
-            dir,
-            port,
-            as_postgres,
-        };
-        if as_postgres {
-            cluster.run_plain("chown", &["-R", "postgres", cluster.dir.to_str().unwrap()]);
-        }
-        let data = cluster.dir.join("data");
-        cluster.pg(
-            "initdb",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "--no-sync",
-            ],
-        );
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB \
-             -c max_wal_size=8GB -c checkpoint_timeout=30min -c autovacuum=off \
-             -c log_min_messages=warning {}",
-            cluster.dir.display(),
-            std::env::var("SCSCTL_BENCH_PG_OPTS").unwrap_or_default()
-        );
-        cluster.pg(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-o",
-                &opts,
-                "-l",
-                cluster.dir.join("log").to_str().unwrap(),
-                "-w",
-                "start",
-            ],
-        );
-        cluster
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-
-    fn client(&self, db: &str) -> Client {
-        Client::connect(&self.url(db), NoTls).expect("connect to the bench cluster")
-    }
-
-    fn pg(&self, tool: &str, args: &[&str]) {
-        let path = self.bindir.join(tool);
-        let status = if self.as_postgres {
-            let mut full = vec!["-u", "postgres", "--", path.to_str().unwrap()];
-            full.extend_from_slice(args);
-            Command::new("runuser")
-                .args(&full)
-                .stdout(Stdio::null())
-                .status()
-        } else {
-            Command::new(&path)
-                .args(args)
-                .stdout(Stdio::null())
-                .status()
-        }
-        .expect("run a PostgreSQL tool");
-        assert!(status.success(), "{tool} failed");
-    }
-
-    fn run_plain(&self, cmd: &str, args: &[&str]) {
-        assert!(Command::new(cmd).args(args).status().unwrap().success());
-    }
-
-    fn stop(&self) {
-        let data = self.dir.join("data");
-        self.pg(
-            "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
-        );
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// The server settings the figures are measured with: PostgreSQL's durable defaults (which the
+/// test harness turns off), room for the WAL of a large rewrite, no autovacuum between runs.
+const SERVER_CONF: &str = "fsync = on\nsynchronous_commit = on\nfull_page_writes = on\n\
+    shared_buffers = 512MB\nmax_wal_size = 8GB\ncheckpoint_timeout = 30min\nautovacuum = off\n";
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -218,15 +100,17 @@ fn reset(client: &mut Client) {
             "DROP TABLE IF EXISTS sessions;
              CREATE TABLE sessions (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL);
              INSERT INTO sessions SELECT * FROM seed ORDER BY token;
-             CREATE INDEX sessions_expiry_idx ON sessions (expiry);
-             VACUUM ANALYZE sessions; CHECKPOINT;",
+             CREATE INDEX sessions_expiry_idx ON sessions (expiry);",
         )
         .unwrap();
+    // VACUUM cannot run in the implicit transaction of a multi-statement message.
+    client.batch_execute("VACUUM ANALYZE sessions").unwrap();
+    client.batch_execute("CHECKPOINT").unwrap();
 }
 
 fn run_update(cluster: &Cluster) -> (f64, i64) {
     let started = Instant::now();
-    let out = Command::new(cluster.bindir.join("psql"))
+    let out = Command::new(cluster.bindir().join("psql"))
         .args([
             "-X",
             "-d",
@@ -282,7 +166,7 @@ fn run_rename(cluster: &Cluster) -> (f64, i64, f64) {
 fn main() {
     let rows = env_num("SCSCTL_BENCH_ROWS", 1_000_000) as i64;
     let rounds = env_num("SCSCTL_BENCH_ROUNDS", 3).max(1);
-    let cluster = Cluster::start();
+    let cluster = Cluster::start_dedicated_with(SERVER_CONF);
     cluster
         .client("postgres")
         .batch_execute("CREATE DATABASE bench")
@@ -336,5 +220,4 @@ fn main() {
         "rename-type {r:.2}s  UPDATE {u:.2}s  ratio {:.2}  longest statement {longest:.0} ms",
         r / u
     );
-    cluster.stop();
 }

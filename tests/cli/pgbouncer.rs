@@ -327,7 +327,8 @@ fn the_default_purge_works_through_pgbouncer_run_after_run_and_leaves_nothing_be
             .simple_query(
                 "SELECT current_setting('lock_timeout') || ' ' || current_setting('statement_timeout') \
                  || ' ' || current_setting('synchronous_commit') || ' ' || \
-                 (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory')",
+                 (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
             )
             .unwrap()
             .into_iter()
