@@ -6,15 +6,47 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::{Output, hex_preview};
 use crate::session::{self, Decoded};
+use crate::token::TokenStorage;
 
 /// Bytes of undecodable data shown in the preview.
 const PREVIEW_BYTES: usize = 32;
+
+/// When a token has no row, whether it has one stored the other way (raw where hashed was
+/// expected, or hashed where raw was): then say so, rather than silently finding nothing.
+fn warn_other_storage(
+    config: &Config,
+    store: &mut crate::store::Store,
+    token: &str,
+    out: &Output,
+) -> Result<()> {
+    let (other, flag) = match config.tokens {
+        TokenStorage::Plain => (
+            crate::token::hash(token),
+            "is stored hashed: pass --hashed-tokens",
+        ),
+        TokenStorage::Hashed => (
+            token.to_owned(),
+            "is stored raw, not hashed: leave out --hashed-tokens",
+        ),
+    };
+    if store.fetch_with_clock(&other)?.is_some() {
+        out.warn(&format!(
+            "token {} {flag}",
+            crate::token::for_message(token)
+        ));
+    }
+    Ok(())
+}
 
 /// Shows one session; exit 3 when the token has no row.
 pub fn run(config: &Config, args: &GetArgs, out: &mut Output) -> Result<()> {
     let mut store = open_store(config, out)?;
     let stored = config.tokens.stored(&args.token);
-    let (row, now) = store.fetch_with_clock(&stored)?.ok_or_else(|| {
+    let found = store.fetch_with_clock(&stored)?;
+    if found.is_none() {
+        warn_other_storage(config, &mut store, &args.token, out)?;
+    }
+    let (row, now) = found.ok_or_else(|| {
         Error::NotFound(format!(
             "no session with token {} in table \"{}\"",
             crate::token::for_message(&args.token),
