@@ -20,6 +20,7 @@ mod harness;
 mod hostile;
 mod init_schema;
 mod list;
+mod migrate;
 mod pgbouncer;
 mod purge;
 mod put;
