@@ -39,6 +39,16 @@ pub fn pages() -> Result<Vec<(String, Vec<u8>)>> {
             .name(name.clone())
             .version(env!("CARGO_PKG_VERSION"));
         pages.push((format!("{name}.1"), render(&page, &name, Some(&short))?));
+        // A group of subcommands (`migrate`) gets a page for each of its own too.
+        for nested in sub.get_subcommands() {
+            let short = format!("{short} {}", nested.get_name());
+            let name = format!("scsctl-{}", short.replace(' ', "-"));
+            let page = nested
+                .clone()
+                .name(name.clone())
+                .version(env!("CARGO_PKG_VERSION"));
+            pages.push((format!("{name}.1"), render(&page, &name, Some(&short))?));
+        }
     }
     Ok(pages)
 }
@@ -54,7 +64,7 @@ fn render(cmd: &clap::Command, name: &str, sub: Option<&str>) -> Result<Vec<u8>>
     man.render_synopsis_section(&mut buf).map_err(io)?;
     man.render_description_section(&mut buf).map_err(io)?;
     man.render_options_section(&mut buf).map_err(io)?;
-    if sub.is_none() {
+    if sub.is_none() || cmd.has_subcommands() {
         man.render_subcommands_section(&mut buf).map_err(io)?;
     }
     buf.extend_from_slice(EXIT_STATUS.as_bytes());
@@ -168,6 +178,15 @@ fn examples(sub: Option<&str>) -> String {
             "scsctl completions zsh > \"${fpath[1]}/_scsctl\"\n.fi\n"
         ),
         Some("man") => ".nf\nscsctl man /usr/local/share/man/man1\n.fi\n",
+        Some("migrate" | "migrate hash-tokens") => concat!(
+            "Stop-and-switch: stop the app, then\n.PP\n.nf\n",
+            "scsctl migrate hash\\-tokens \\-\\-dry\\-run\nscsctl migrate hash\\-tokens\n.fi\n",
+            ".PP\nand start the app with HashTokenInStore = true. Rolling, the app running:\n.PP\n.nf\n",
+            "scsctl migrate hash\\-tokens \\-\\-copy\n",
+            "# roll out the app with HashTokenInStore = true on every instance\n",
+            "scsctl migrate hash\\-tokens \\-\\-finish\n.fi\n",
+            ".PP\nHashing is one\\-way: there is no unhash.\n"
+        ),
         Some(_) => "",
     };
     format!(".SH EXAMPLES\n{body}")

@@ -256,13 +256,24 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
         let leaf_end = state.leaf_pages[index];
         let first = state.next_page;
         if first >= leaf_end {
+            // The app, running during --copy, may have rewritten a session not yet copied
+            // into a page past the recorded end: go on over the pages it added, until none.
+            if kind == MigrateStep::Copy {
+                let now = store.leaf_pages(&state.leaves[index])?;
+                if now > leaf_end {
+                    store.extend_leaf(&m, index, now)?;
+                    state.leaf_pages[index] = now;
+                    continue;
+                }
+            }
             state.leaf += 1;
             state.next_page = 0;
             continue;
         }
         let size = sizer.next();
         let end = (first + size).min(leaf_end);
-        let cursor = if end >= leaf_end {
+        // --copy stays on the leaf after its last recorded page, to look for pages added since.
+        let cursor = if end >= leaf_end && kind != MigrateStep::Copy {
             (index + 1, 0)
         } else {
             (index, end)
@@ -299,9 +310,6 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
             Some(Ok(outcome)) => outcome,
         };
         sizer.observe(size, (end - first) as u64, took);
-        if kind != MigrateStep::Finish {
-            state.xids.push(outcome.xid);
-        }
         (state.leaf, state.next_page) = cursor;
         state.rows += outcome.rows as i64;
         progress.rows += outcome.rows;
@@ -328,6 +336,7 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
         Phase::Copying => Phase::Copied,
         _ => Phase::Hashed,
     };
+    store.migration_unguarded()?;
     if !progress.stopped {
         store.end_phase(&m, next)?;
     }
@@ -548,8 +557,7 @@ mod tests {
             leaf_pages: vec![],
             leaf: 0,
             next_page: 0,
-            xids: vec![],
-            copy_xids: vec![],
+            batches: 0,
             rows: 0,
             carried: 0,
             started_at: std::time::SystemTime::UNIX_EPOCH,

@@ -33,8 +33,8 @@ pub use admin::{EXPIRED_BUCKETS, LIVE_BUCKETS, LeafStats, SessionRow, State, Sta
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
 pub use leaves::{Layout, Leaf, TableKind};
 pub use migrate::{
-    MigrateCounts, MigrateOutcome, MigrateStep, Migration, MigrationState, Phase, STATE_TABLE,
-    hash_sql,
+    BATCHES_TABLE, MigrateCounts, MigrateOutcome, MigrateStep, Migration, MigrationState, Phase,
+    STATE_TABLE, hash_sql,
 };
 pub use purge::{
     BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeRange, Purger, Sample, Step,

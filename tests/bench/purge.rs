@@ -24,14 +24,17 @@
 //! whole processes: the real psql binary (`pg_config --bindir`, not Debian's wrapper) for the
 //! DELETE, the release scsctl binary for the purge, both over TCP to 127.0.0.1.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
+
+#[path = "support/cluster.rs"]
+mod cluster;
+use cluster::Cluster;
 
 const SCSCTL: &str = env!("CARGO_BIN_EXE_scsctl");
 
@@ -43,132 +46,6 @@ fn env_num(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(default)
-}
-
-struct Cluster {
-    bindir: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
-
-impl Cluster {
-    fn start() -> Cluster {
-        let bindir = PathBuf::from(
-            String::from_utf8(
-                Command::new("pg_config")
-                    .arg("--bindir")
-                    .output()
-                    .expect("pg_config on PATH")
-                    .stdout,
-            )
-            .unwrap()
-            .trim(),
-        );
-        let dir = std::env::temp_dir().join(format!("scsctl-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let as_postgres = is_root();
-        let port = free_port();
-        let cluster = Cluster {
-            bindir,
-            dir,
-            port,
-            as_postgres,
-        };
-        if as_postgres {
-            cluster.run_plain("chown", &["-R", "postgres", cluster.dir.to_str().unwrap()]);
-        }
-        let data = cluster.dir.join("data");
-        cluster.pg(
-            "initdb",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "--no-sync",
-            ],
-        );
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB \
-             -c max_wal_size=8GB -c checkpoint_timeout=30min -c autovacuum=off \
-             -c log_min_messages=warning {}",
-            cluster.dir.display(),
-            std::env::var("SCSCTL_BENCH_PG_OPTS").unwrap_or_default()
-        );
-        cluster.pg(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-o",
-                &opts,
-                "-l",
-                cluster.dir.join("log").to_str().unwrap(),
-                "-w",
-                "start",
-            ],
-        );
-        cluster
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-
-    fn client(&self, db: &str) -> Client {
-        Client::connect(&self.url(db), NoTls).expect("connect to the bench cluster")
-    }
-
-    fn pg(&self, tool: &str, args: &[&str]) {
-        let path = self.bindir.join(tool);
-        let status = if self.as_postgres {
-            let mut full = vec!["-u", "postgres", "--", path.to_str().unwrap()];
-            full.extend_from_slice(args);
-            Command::new("runuser")
-                .args(&full)
-                .stdout(Stdio::null())
-                .status()
-        } else {
-            Command::new(&path)
-                .args(args)
-                .stdout(Stdio::null())
-                .status()
-        }
-        .expect("run a PostgreSQL tool");
-        assert!(status.success(), "{tool} failed");
-    }
-
-    fn run_plain(&self, cmd: &str, args: &[&str]) {
-        assert!(Command::new(cmd).args(args).status().unwrap().success());
-    }
-
-    fn stop(&self) {
-        let data = self.dir.join("data");
-        self.pg(
-            "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
-        );
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Seeds `seed` once, `expired_share` of it expired; each run copies it into a fresh

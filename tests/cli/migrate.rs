@@ -322,16 +322,11 @@ fn refusals_change_nothing() {
             .stderr_contains("rolling migration is half done");
     }
     assert_eq!(one(&db, "SELECT count(*) FROM m.sessions"), rows);
-    let db2 = table_with(Shape::Plain, 200);
-    db2.psql(
-        "CREATE TABLE m.scsctl_token_migration (table_name text PRIMARY KEY, phase text NOT NULL, \
-         leaves text[] NOT NULL DEFAULT '{}', leaf_pages int8[] NOT NULL DEFAULT '{}', \
-         leaf int4 NOT NULL DEFAULT 0, next_page int8 NOT NULL DEFAULT 0, \
-         xids int8[] NOT NULL DEFAULT '{}', copy_xids int8[] NOT NULL DEFAULT '{}', \
-         rows_done int8 NOT NULL DEFAULT 0, carried int8 NOT NULL DEFAULT 0, \
-         started_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now()); \
-         INSERT INTO m.scsctl_token_migration (table_name, phase) VALUES ('m.sessions', 'switching')",
-    );
+    let db2 = table_with(Shape::Plain, 3_000);
+    let run = start_slowly(&db2, &[], 3);
+    run.kill();
+    let _ = run.wait_with_output(Duration::from_secs(10));
+    assert_eq!(recorded(&db2).0, "switching");
     for args in [&["--copy"][..], &["--finish"]] {
         migrate(&db2, "m.sessions", args)
             .code(1)
