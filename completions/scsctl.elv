@@ -42,6 +42,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand purge 'Delete expired sessions in short batches'
             cand watch-cleanup 'Run a foreground daemon that purges expired sessions every interval'
             cand stats 'Show counts, sizes and vacuum state of the sessions table'
+            cand migrate 'Migrate the sessions table (hash-tokens: move it to SCS''s HashTokenInStore)'
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -238,6 +239,58 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'scsctl;migrate'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand hash-tokens 'Replace raw tokens by their SHA-256 hashes (SCS''s HashTokenInStore), without logging anyone out; one-way'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'scsctl;migrate;hash-tokens'= {
+            cand --batch-pages 'Heap pages per batch; fixed when given, else adapted to keep each transaction short'
+            cand --target-batch-time 'The longest a batch''s transaction should take, when sizes adapt'
+            cand --lock-timeout 'Roll back a batch that waits this long for a lock, then retry it smaller'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --dry-run 'Say what would change and change nothing'
+            cand --copy 'Rolling, step 1: add the hashed twin of every live session (the app keeps running)'
+            cand --finish 'Rolling, step 3 (after every app instance hashes): remove each raw row whose twin exists'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;migrate;help'= {
+            cand hash-tokens 'Replace raw tokens by their SHA-256 hashes (SCS''s HashTokenInStore), without logging anyone out; one-way'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'scsctl;migrate;help;hash-tokens'= {
+        }
+        &'scsctl;migrate;help;help'= {
+        }
         &'scsctl;completions'= {
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
@@ -283,6 +336,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand purge 'Delete expired sessions in short batches'
             cand watch-cleanup 'Run a foreground daemon that purges expired sessions every interval'
             cand stats 'Show counts, sizes and vacuum state of the sessions table'
+            cand migrate 'Migrate the sessions table (hash-tokens: move it to SCS''s HashTokenInStore)'
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -302,6 +356,11 @@ set edit:completion:arg-completer[scsctl] = {|@words|
         &'scsctl;help;watch-cleanup'= {
         }
         &'scsctl;help;stats'= {
+        }
+        &'scsctl;help;migrate'= {
+            cand hash-tokens 'Replace raw tokens by their SHA-256 hashes (SCS''s HashTokenInStore), without logging anyone out; one-way'
+        }
+        &'scsctl;help;migrate;hash-tokens'= {
         }
         &'scsctl;help;completions'= {
         }

@@ -441,32 +441,32 @@ pub struct StatsArgs {}
 pub enum MigrateCommand {
     /// Replace raw tokens by their SHA-256 hashes (SCS's HashTokenInStore), without logging
     /// anyone out; one-way
+    #[command(
+        long_about = "Turn a table of raw SCS tokens into one of hashed tokens (base64url without \
+                      padding of SHA-256, what SCS stores when the app sets HashTokenInStore = true), \
+                      so that the app restarted with hashing finds every session it had.\n\n\
+                      Hashing is one-way: there is no unhash, and an app without HashTokenInStore \
+                      cannot find a hashed session again. Take a backup first if you may want to go \
+                      back.\n\n\
+                      Stop-and-switch (no flag): stop the app, run this, start the app with \
+                      HashTokenInStore = true. Every row's token is replaced by its hash in short \
+                      batches.\n\n\
+                      Rolling: --copy adds the hashed twin of every live session while the app keeps \
+                      running without hashing; roll out the app with HashTokenInStore = true on every \
+                      instance; then --finish removes each raw row whose twin exists, first carrying \
+                      over data and expiry the old app wrote after the twin was made.\n\n\
+                      What has been done is recorded in the table scsctl_token_migration beside the \
+                      sessions table, in the same transaction as each batch: an interrupted run \
+                      resumes where it stopped when run again, and a run after the end changes \
+                      nothing and says so. Only one migration per table runs at a time; a second one \
+                      fails at once. Tokens that are not 43 characters of base64url are refused \
+                      before anything changes."
+    )]
     HashTokens(HashTokensArgs),
 }
 
 /// `migrate hash-tokens`.
 #[derive(Debug, Args)]
-#[command(
-    long_about = "Turn a table of raw SCS tokens into one of hashed tokens (base64url without \
-                  padding of SHA-256, what SCS stores when the app sets HashTokenInStore = true), \
-                  so that the app restarted with hashing finds every session it had.\n\n\
-                  Hashing is one-way: there is no unhash, and an app without HashTokenInStore \
-                  cannot find a hashed session again. Take a backup first if you may want to go \
-                  back.\n\n\
-                  Stop-and-switch (no flag): stop the app, run this, start the app with \
-                  HashTokenInStore = true. Every row's token is replaced by its hash in short \
-                  batches.\n\n\
-                  Rolling: --copy adds the hashed twin of every live session while the app keeps \
-                  running without hashing; roll out the app with HashTokenInStore = true on every \
-                  instance; then --finish removes each raw row whose twin exists, first carrying \
-                  over data and expiry the old app wrote after the twin was made.\n\n\
-                  What has been done is recorded in the table scsctl_token_migration beside the \
-                  sessions table, in the same transaction as each batch: an interrupted run \
-                  resumes where it stopped when run again, and a run after the end changes \
-                  nothing and says so. Only one migration per table runs at a time; a second one \
-                  fails at once. Tokens that are not 43 characters of base64url are refused \
-                  before anything changes."
-)]
 #[command(group(clap::ArgGroup::new("way").args(["copy", "finish"])))]
 pub struct HashTokensArgs {
     /// Say what would change and change nothing

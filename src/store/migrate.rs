@@ -639,10 +639,12 @@ impl Store {
     }
 
     /// Lifts the batches' statement timeout, for the count after the last batch (a scan of
-    /// the whole table).
+    /// the whole table), and makes the next commit synchronous: the one that records the end of
+    /// the phase then also waits for every batch before it to be on disk, so that a run that
+    /// says it is done is done even if the server crashes right after.
     pub fn migration_unguarded(&mut self) -> Result<()> {
         self.client
-            .batch_execute("SET statement_timeout = 0")
+            .batch_execute("SET statement_timeout = 0; SET synchronous_commit = on")
             .map_err(|e| Error::db("cannot set timeouts", e))
     }
 
