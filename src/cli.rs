@@ -485,7 +485,8 @@ pub struct HashTokensArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
     pub batch_pages: Option<i64>,
 
-    /// The longest a batch's transaction should take, when sizes adapt
+    /// The longest a batch's transaction may take, when sizes adapt: batches aim at a quarter
+    /// of it, and one that runs longer is cancelled, rolled back and retried smaller
     #[arg(long, value_name = "DURATION", default_value = "100ms")]
     pub target_batch_time: String,
 

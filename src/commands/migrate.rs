@@ -229,10 +229,13 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
             state.rows
         ));
     }
-    let statement_timeout = (target_time * 10).max(Duration::from_secs(1));
+    // The server cancels a batch that runs past the target (a stall on WAL or I/O on a busy
+    // machine, not the batch's size: batches aim at a quarter of it): it rolls back whole and
+    // is retried smaller, so no transaction of the migration holds its row locks much longer
+    // than the target.
     let statement_timeout = match sizing {
         BatchSizing::Fixed(_) => Duration::from_secs(30),
-        _ => statement_timeout,
+        _ => target_time,
     };
     store.migration_guards(lock_timeout, statement_timeout)?;
 
@@ -257,8 +260,9 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
         let first = state.next_page;
         if first >= leaf_end {
             // The app, running during --copy, may have rewritten a session not yet copied
-            // into a page past the recorded end: go on over the pages it added, until none.
-            if kind == MigrateStep::Copy {
+            // into a page past the recorded end (and, before --finish, a raw row after its
+            // twin was made): go on over the pages added since, until none are.
+            if kind != MigrateStep::Switch {
                 let now = store.leaf_pages(&state.leaves[index])?;
                 if now > leaf_end {
                     store.extend_leaf(&m, index, now)?;
@@ -272,8 +276,9 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
         }
         let size = sizer.next();
         let end = (first + size).min(leaf_end);
-        // --copy stays on the leaf after its last recorded page, to look for pages added since.
-        let cursor = if end >= leaf_end && kind != MigrateStep::Copy {
+        // The rolling way stays on the leaf after its last recorded page, to look for pages
+        // added since.
+        let cursor = if end >= leaf_end && kind == MigrateStep::Switch {
             (index + 1, 0)
         } else {
             (index, end)
@@ -293,6 +298,7 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
             }
             Some(Err(e)) if is_retryable(&e) => {
                 progress.retries += 1;
+                progress.longest = progress.longest.max(took);
                 sizer.shrink();
                 out.verbose(&format!("batch rolled back ({e}); retrying smaller"));
                 if shutdown.wait(Duration::from_millis(200)) {

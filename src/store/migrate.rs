@@ -12,7 +12,7 @@
 //!   rolling way) or `hashed` (done);
 //! - `leaves`, `leaf_pages`: the leaves of the table and their sizes in pages when the phase
 //!   began, in the order the phase works through them; `leaf`, `next_page`: the cursor;
-//! - `first_xid`: the transaction id of the phase's first batch.
+//! - `first_xid`: the transaction id of the first batch of the stop-and-switch or `--copy`.
 //!
 //! Beside it, [`BATCHES_TABLE`] holds the transaction id of every committed batch of the
 //! stop-and-switch (`switch`) and of `--copy` (`copy`), one row each. A row the migration
@@ -196,15 +196,18 @@ pub struct MigrateCounts {
 }
 
 impl Migration {
-    /// Whether row `r` (an alias and a dot, or empty) is not one this phase's batches wrote:
-    /// older than the phase's first batch, or else not written by any of them. `step` names
-    /// the batches (`switch`, `copy`); `$5` is the state key.
+    /// Whether row `r` (an alias and a dot, or empty) is not one the batches of `step`
+    /// (`switch`, `copy`) wrote: older than the phase's first batch (a cheap test that settles
+    /// nearly every raw row), or else not among them. The batches are looked up in a hash
+    /// table built once per statement (`NOT IN` a sub-select becomes a hashed SubPlan), not
+    /// with a probe per row, whatever the planner believes of the batches table's size. `$5`
+    /// is the state key.
     fn not_ours(&self, r: &str, step: &str) -> String {
         format!(
             "(age({r}xmin) > (SELECT age((f.first_xid % 4294967296)::text::xid) FROM {st} f \
                               WHERE f.table_name = $5) \
-              OR NOT EXISTS (SELECT 1 FROM {b} b WHERE b.table_name = $5 AND b.step = '{step}' \
-                               AND b.xid = {r}xmin::text::int8))",
+              OR {r}xmin::text::int8 NOT IN (SELECT b.xid FROM {b} b \
+                              WHERE b.table_name = $5 AND b.step = '{step}'))",
             st = self.state,
             b = self.batches
         )
@@ -213,8 +216,8 @@ impl Migration {
     /// Whether row `r` was written by a batch of `step`.
     fn written_by(&self, r: &str, step: &str) -> String {
         format!(
-            "EXISTS (SELECT 1 FROM {b} b WHERE b.table_name = $5 AND b.step = '{step}' \
-                       AND b.xid = {r}xmin::text::int8)",
+            "{r}xmin::text::int8 IN (SELECT b.xid FROM {b} b \
+                       WHERE b.table_name = $5 AND b.step = '{step}')",
             b = self.batches
         )
     }
@@ -266,7 +269,7 @@ impl Migration {
                 (
                     format!(
                         "raw AS MATERIALIZED (SELECT ctid AS rctid, xmin AS rxmin, data, expiry, \
-                                {} AS h FROM ONLY {leaf} WHERE {range}), \
+                                {} AS h FROM ONLY {leaf} WHERE {range} AND {}), \
                          pairs AS MATERIALIZED (SELECT * FROM raw \
                                 WHERE EXISTS (SELECT 1 FROM {root} t WHERE t.token = raw.h)), \
                          carried AS (UPDATE {root} t SET data = p.data, expiry = p.expiry \
@@ -276,6 +279,9 @@ impl Migration {
                          done AS (DELETE FROM ONLY {leaf} \
                                 WHERE ctid = ANY(ARRAY(SELECT rctid FROM pairs)) RETURNING 1)",
                         hash_sql("token"),
+                        // Twins --copy made and nobody wrote since are not hashed again: the
+                        // hash of a twin is no row's token.
+                        self.not_ours("", "copy"),
                         self.written_by("t.", "copy")
                     ),
                     "(SELECT count(*) FROM carried)",
@@ -460,11 +466,17 @@ impl Store {
                 m.batches
             )
         };
+        // --finish keeps --copy's first batch: rows older than it are not twins.
+        let first = if phase == Phase::Finishing {
+            "s.first_xid"
+        } else {
+            "NULL"
+        };
         let sql = format!(
             "INSERT INTO {st} AS s (table_name, phase, leaves, leaf_pages) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (table_name) DO UPDATE SET phase = EXCLUDED.phase, \
                leaves = EXCLUDED.leaves, leaf_pages = EXCLUDED.leaf_pages, leaf = 0, \
-               next_page = 0, first_xid = NULL, batches = 0, rows_done = 0, carried = 0, \
+               next_page = 0, first_xid = {first}, batches = 0, rows_done = 0, carried = 0, \
                started_at = now(), updated_at = now()",
             st = m.state
         );
@@ -554,9 +566,9 @@ impl Store {
         Ok(row.get(0))
     }
 
-    /// Records that leaf number `index` of the phase now ends at `pages`: `--copy` goes on
-    /// over pages the app filled while it ran, so that a session the app rewrote to a new
-    /// page during the copy gets its twin too.
+    /// Records that leaf number `index` of the phase now ends at `pages`: `--copy` and
+    /// `--finish` go on over pages the app filled while they ran, so that a session the app
+    /// rewrote to a new page gets its twin, or loses its raw row, too.
     pub fn extend_leaf(&mut self, m: &Migration, index: usize, pages: i64) -> Result<()> {
         let sql = format!(
             "UPDATE {} SET leaf_pages[$2] = $3, updated_at = now() WHERE table_name = $1",

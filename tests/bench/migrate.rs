@@ -145,7 +145,8 @@ fn run_update(cluster: &Cluster) -> (f64, i64) {
     (seconds, updated)
 }
 
-/// One scsctl migration run; returns its wall time, rows changed and the longest batch (ms).
+/// One scsctl migration run; returns its wall time, rows changed and the longest batch (ms,
+/// retried ones included), and prints the batch times' 99th percentile and retries.
 fn run_migrate(cluster: &Cluster, flags: &[&str]) -> (f64, i64, f64) {
     let started = Instant::now();
     let out = Command::new(SCSCTL)
@@ -154,6 +155,7 @@ fn run_migrate(cluster: &Cluster, flags: &[&str]) -> (f64, i64, f64) {
             &cluster.url("bench"),
             "-o",
             "json",
+            "-v",
             "migrate",
             "hash-tokens",
         ])
@@ -168,6 +170,23 @@ fn run_migrate(cluster: &Cluster, flags: &[&str]) -> (f64, i64, f64) {
     );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("-o json");
     assert_eq!(doc["outcome"], "completed", "{doc}");
+    let mut batches: Vec<f64> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("scsctl: batch: "))
+        .filter_map(|l| l.rsplit(" in ").next()?.strip_suffix(" ms")?.parse().ok())
+        .collect();
+    batches.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let p99 = batches
+        .get(((batches.len() as f64 * 0.99) as usize).min(batches.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0);
+    eprintln!(
+        "  {:?}: {} batches, p99 {p99:.1} ms, longest {:.1} ms, {} retried",
+        flags,
+        batches.len(),
+        doc["max_batch_ms"],
+        doc["retries"]
+    );
     (
         seconds,
         doc["changed"].as_i64().unwrap(),

@@ -664,3 +664,55 @@ fn go_apps_find_sessions_throughout_the_rolling_way() {
     let out = go(peer, &db, false, &["find", &tokens[5]]).run();
     out.code(3);
 }
+
+#[test]
+fn copy_gives_a_twin_to_sessions_the_app_moves_while_it_runs() {
+    let db = table_with(Shape::Plain, 8_000);
+    let run = start_slowly(&db, &["--copy"], 5);
+    // The raw app rewrites sessions the copy has not reached yet: their new versions go to
+    // pages past the end the copy recorded when it began.
+    db.psql(
+        "UPDATE m.sessions SET data = data || decode(repeat('ee', 200), 'hex') \
+         WHERE token IN (SELECT token FROM orig WHERE expiry > now() ORDER BY token LIMIT 500)",
+    );
+    let out = run.wait_with_output(Duration::from_secs(120));
+    out.success();
+    let missing = one(
+        &db,
+        &format!(
+            "SELECT count(*) FROM m.sessions r WHERE r.expiry > now() AND r.token IN \
+               (SELECT token FROM orig) \
+             AND NOT EXISTS (SELECT 1 FROM m.sessions t WHERE t.token = {} AND t.data = r.data)",
+            h("r.token")
+        ),
+    );
+    let moved = one(
+        &db,
+        "SELECT count(*) FROM m.sessions r JOIN orig o USING (token) WHERE r.data <> o.data",
+    );
+    // A row rewritten after the copy passed it has a twin with the older data (--finish
+    // carries the newer over); none is without a twin at all.
+    let without = one(
+        &db,
+        &format!(
+            "SELECT count(*) FROM orig o WHERE o.expiry > now() AND NOT EXISTS \
+             (SELECT 1 FROM m.sessions t WHERE t.token = {})",
+            h("o.token")
+        ),
+    );
+    assert_eq!(
+        without, 0,
+        "live sessions without a twin ({missing} with older data, {moved} moved)"
+    );
+    migrate_json(&db, "m.sessions", &["--finish"]);
+    let stale = one(
+        &db,
+        &format!(
+            "SELECT count(*) FROM m.sessions t JOIN orig o ON t.token = {} \
+             WHERE o.expiry > now() AND o.token IN (SELECT token FROM orig WHERE expiry > now() \
+               ORDER BY token LIMIT 500) AND octet_length(t.data) <> octet_length(o.data) + 200",
+            h("o.token")
+        ),
+    );
+    assert_eq!(stale, 0, "the app's rewrite reached every twin");
+}
