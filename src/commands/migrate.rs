@@ -20,6 +20,10 @@ use crate::store::{MigrateStep, MigrationState, Phase, STATE_TABLE, Store};
 /// Pages in the first batch when sizes adapt: a few milliseconds on any server.
 const INITIAL_PAGES: i64 = 8;
 
+/// Batches rolled back one after the other (timeouts, deadlocks) before the run gives up with
+/// the last error; what was done stays done, and the next run resumes.
+const MAX_FAILURES_IN_A_ROW: u32 = 20;
+
 /// Runs `scsctl migrate …`.
 pub fn run(config: &Config, command: &MigrateCommand, out: &mut Output) -> Result<()> {
     match command {
@@ -249,6 +253,7 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
     let registration = shutdown.register(&target, store.client());
     let mut progress = Progress::default();
     let mut sizer = Sizer::new(sizing, INITIAL_PAGES);
+    let mut failures = 0;
     let verbose = config.verbosity == Verbosity::Verbose;
     while state.leaf < state.leaves.len() {
         if shutdown.is_stopped() {
@@ -296,7 +301,8 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
                 progress.stopped = true;
                 break;
             }
-            Some(Err(e)) if is_retryable(&e) => {
+            Some(Err(e)) if is_retryable(&e) && failures < MAX_FAILURES_IN_A_ROW => {
+                failures += 1;
                 progress.retries += 1;
                 progress.longest = progress.longest.max(took);
                 sizer.shrink();
@@ -315,6 +321,7 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
             }
             Some(Ok(outcome)) => outcome,
         };
+        failures = 0;
         sizer.observe(size, (end - first) as u64, took);
         (state.leaf, state.next_page) = cursor;
         state.rows += outcome.rows as i64;
@@ -574,11 +581,11 @@ mod tests {
             p(Way::Switch, None),
             Ok(Plan::Start(Phase::Switching))
         ));
-        assert!(matches!(p(Way::Switch, Some(Phase::Copied)), Err(_)));
-        assert!(matches!(p(Way::Switch, Some(Phase::Copying)), Err(_)));
-        assert!(matches!(p(Way::Copy, Some(Phase::Switching)), Err(_)));
-        assert!(matches!(p(Way::Finish, None), Err(_)));
-        assert!(matches!(p(Way::Finish, Some(Phase::Copying)), Err(_)));
+        assert!(p(Way::Switch, Some(Phase::Copied)).is_err());
+        assert!(p(Way::Switch, Some(Phase::Copying)).is_err());
+        assert!(p(Way::Copy, Some(Phase::Switching)).is_err());
+        assert!(p(Way::Finish, None).is_err());
+        assert!(p(Way::Finish, Some(Phase::Copying)).is_err());
         assert!(matches!(
             p(Way::Finish, Some(Phase::Copied)),
             Ok(Plan::Start(Phase::Finishing))
