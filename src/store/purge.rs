@@ -635,9 +635,15 @@ mod tests {
             let sql = batch_sql("\"public\".\"s_p1\"", statement);
             assert!(sql.contains("ORDER BY expiry LIMIT $1 FOR UPDATE SKIP LOCKED"));
             assert!(sql.contains("expiry >= $3 AND expiry < $4"));
-            assert!(sql.starts_with("WITH gone AS (DELETE FROM ONLY \"public\".\"s_p1\""));
+            // The rows are chosen (and locked) once, materialized, then deleted.
             assert!(
-                sql.contains("SELECT ctid FROM ONLY") || sql.contains("SELECT token FROM ONLY")
+                sql.starts_with("WITH chosen AS MATERIALIZED (SELECT "),
+                "{sql}"
+            );
+            assert!(sql.contains("gone AS (DELETE FROM ONLY \"public\".\"s_p1\""));
+            assert!(
+                sql.contains("SELECT ctid, expiry FROM ONLY")
+                    || sql.contains("SELECT token, expiry FROM ONLY")
             );
             // Chosen by the sub-select, and checked again by the DELETE itself.
             let cutoff = "expiry < current_timestamp - $2 * interval '1 second'";
