@@ -445,7 +445,8 @@ fn killed_halfway_resumes_and_hashes_each_token_once() {
     let run = start_slowly(&db, &[], 10);
     db.psql(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE application_name = 'scsctl' AND pid <> pg_backend_pid()",
+         WHERE application_name = 'scsctl' AND datname = current_database() \
+           AND pid <> pg_backend_pid()",
     );
     let out = run.wait_with_output(Duration::from_secs(30));
     assert_ne!(out.code, 0, "{}", out.stderr);
