@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Show counts, sizes and vacuum state of the sessions table')
             [CompletionResult]::new('types', 'types', [CompletionResultType]::ParameterValue, 'List the Go type names the sessions hold, with counts, keys and struct fields')
             [CompletionResult]::new('rename-type', 'rename-type', [CompletionResultType]::ParameterValue, 'Rename a registered gob type inside every session that holds it')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Migrate the sessions table (hash-tokens: move it to SCS''s HashTokenInStore)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -297,6 +298,63 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'scsctl;migrate' {
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment turns it off')
+            [CompletionResult]::new('--hashed-tokens', '--hashed-tokens', [CompletionResultType]::ParameterName, 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('hash-tokens', 'hash-tokens', [CompletionResultType]::ParameterValue, 'Replace raw tokens by their SHA-256 hashes (SCS''s HashTokenInStore), without logging anyone out; one-way')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'scsctl;migrate;hash-tokens' {
+            [CompletionResult]::new('--batch-pages', '--batch-pages', [CompletionResultType]::ParameterName, 'Heap pages per batch; fixed when given, else adapted to keep each transaction short')
+            [CompletionResult]::new('--target-batch-time', '--target-batch-time', [CompletionResultType]::ParameterName, 'The longest a batch''s transaction may take, when sizes adapt: batches aim at a quarter of it, and one that runs longer is cancelled, rolled back and retried smaller')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Roll back a batch that waits this long for a lock, then retry it smaller')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The sessions table, NAME or SCHEMA.NAME')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table for people, JSON or NDJSON for scripts')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment turns it off')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would change and change nothing')
+            [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Rolling, step 1: add the hashed twin of every live session (the app keeps running)')
+            [CompletionResult]::new('--finish', '--finish', [CompletionResultType]::ParameterName, 'Rolling, step 3 (after every app instance hashes): remove each raw row whose twin exists')
+            [CompletionResult]::new('--hashed-tokens', '--hashed-tokens', [CompletionResultType]::ParameterName, 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say what is being done on stderr (never a password)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'scsctl;migrate;help' {
+            [CompletionResult]::new('hash-tokens', 'hash-tokens', [CompletionResultType]::ParameterValue, 'Replace raw tokens by their SHA-256 hashes (SCS''s HashTokenInStore), without logging anyone out; one-way')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'scsctl;migrate;help;hash-tokens' {
+            break
+        }
+        'scsctl;migrate;help;help' {
+            break
+        }
         'scsctl;completions' {
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
@@ -346,6 +404,7 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Show counts, sizes and vacuum state of the sessions table')
             [CompletionResult]::new('types', 'types', [CompletionResultType]::ParameterValue, 'List the Go type names the sessions hold, with counts, keys and struct fields')
             [CompletionResult]::new('rename-type', 'rename-type', [CompletionResultType]::ParameterValue, 'Rename a registered gob type inside every session that holds it')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Migrate the sessions table (hash-tokens: move it to SCS''s HashTokenInStore)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -379,6 +438,13 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
             break
         }
         'scsctl;help;rename-type' {
+            break
+        }
+        'scsctl;help;migrate' {
+            [CompletionResult]::new('hash-tokens', 'hash-tokens', [CompletionResultType]::ParameterValue, 'Replace raw tokens by their SHA-256 hashes (SCS''s HashTokenInStore), without logging anyone out; one-way')
+            break
+        }
+        'scsctl;help;migrate;hash-tokens' {
             break
         }
         'scsctl;help;completions' {

@@ -37,6 +37,9 @@ _scsctl() {
             scsctl,man)
                 cmd="scsctl__subcmd__man"
                 ;;
+            scsctl,migrate)
+                cmd="scsctl__subcmd__migrate"
+                ;;
             scsctl,purge)
                 cmd="scsctl__subcmd__purge"
                 ;;
@@ -76,6 +79,9 @@ _scsctl() {
             scsctl__subcmd__help,man)
                 cmd="scsctl__subcmd__help__subcmd__man"
                 ;;
+            scsctl__subcmd__help,migrate)
+                cmd="scsctl__subcmd__help__subcmd__migrate"
+                ;;
             scsctl__subcmd__help,purge)
                 cmd="scsctl__subcmd__help__subcmd__purge"
                 ;;
@@ -94,6 +100,21 @@ _scsctl() {
             scsctl__subcmd__help,watch-cleanup)
                 cmd="scsctl__subcmd__help__subcmd__watch__subcmd__cleanup"
                 ;;
+            scsctl__subcmd__help__subcmd__migrate,hash-tokens)
+                cmd="scsctl__subcmd__help__subcmd__migrate__subcmd__hash__subcmd__tokens"
+                ;;
+            scsctl__subcmd__migrate,hash-tokens)
+                cmd="scsctl__subcmd__migrate__subcmd__hash__subcmd__tokens"
+                ;;
+            scsctl__subcmd__migrate,help)
+                cmd="scsctl__subcmd__migrate__subcmd__help"
+                ;;
+            scsctl__subcmd__migrate__subcmd__help,hash-tokens)
+                cmd="scsctl__subcmd__migrate__subcmd__help__subcmd__hash__subcmd__tokens"
+                ;;
+            scsctl__subcmd__migrate__subcmd__help,help)
+                cmd="scsctl__subcmd__migrate__subcmd__help__subcmd__help"
+                ;;
             *)
                 ;;
         esac
@@ -101,7 +122,7 @@ _scsctl() {
 
     case "${cmd}" in
         scsctl)
-            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version init-schema get put delete list purge watch-cleanup stats types rename-type completions man help"
+            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,7 +302,7 @@ _scsctl() {
             return 0
             ;;
         scsctl__subcmd__help)
-            opts="init-schema get put delete list purge watch-cleanup stats types rename-type completions man help"
+            opts="init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,6 +402,34 @@ _scsctl() {
         scsctl__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__help__subcmd__migrate)
+            opts="hash-tokens"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__help__subcmd__migrate__subcmd__hash__subcmd__tokens)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -619,6 +668,144 @@ _scsctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__migrate)
+            opts="-d -t -o -q -v -h -V --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version hash-tokens help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__migrate__subcmd__hash__subcmd__tokens)
+            opts="-d -t -o -q -v -h -V --dry-run --copy --finish --batch-pages --target-batch-time --lock-timeout --database-url --table --hashed-tokens --output --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --batch-pages)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-batch-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__migrate__subcmd__help)
+            opts="hash-tokens help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__migrate__subcmd__help__subcmd__hash__subcmd__tokens)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        scsctl__subcmd__migrate__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -44,6 +44,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand stats 'Show counts, sizes and vacuum state of the sessions table'
             cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
             cand rename-type 'Rename a registered gob type inside every session that holds it'
+            cand migrate 'Migrate the sessions table (hash-tokens: move it to SCS''s HashTokenInStore)'
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -283,6 +284,58 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'scsctl;migrate'= {
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand hash-tokens 'Replace raw tokens by their SHA-256 hashes (SCS''s HashTokenInStore), without logging anyone out; one-way'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'scsctl;migrate;hash-tokens'= {
+            cand --batch-pages 'Heap pages per batch; fixed when given, else adapted to keep each transaction short'
+            cand --target-batch-time 'The longest a batch''s transaction may take, when sizes adapt: batches aim at a quarter of it, and one that runs longer is cancelled, rolled back and retried smaller'
+            cand --lock-timeout 'Roll back a batch that waits this long for a lock, then retry it smaller'
+            cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
+            cand -t 'The sessions table, NAME or SCHEMA.NAME'
+            cand --table 'The sessions table, NAME or SCHEMA.NAME'
+            cand -o 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --output 'Output format: a table for people, JSON or NDJSON for scripts'
+            cand --color 'When to use colour; NO_COLOR in the environment turns it off'
+            cand --dry-run 'Say what would change and change nothing'
+            cand --copy 'Rolling, step 1: add the hashed twin of every live session (the app keeps running)'
+            cand --finish 'Rolling, step 3 (after every app instance hashes): remove each raw row whose twin exists'
+            cand --hashed-tokens 'The app stores SHA-256 hashes of tokens (SCS''s HashTokenInStore)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Say what is being done on stderr (never a password)'
+            cand --verbose 'Say what is being done on stderr (never a password)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'scsctl;migrate;help'= {
+            cand hash-tokens 'Replace raw tokens by their SHA-256 hashes (SCS''s HashTokenInStore), without logging anyone out; one-way'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'scsctl;migrate;help;hash-tokens'= {
+        }
+        &'scsctl;migrate;help;help'= {
+        }
         &'scsctl;completions'= {
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
@@ -330,6 +383,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
             cand stats 'Show counts, sizes and vacuum state of the sessions table'
             cand types 'List the Go type names the sessions hold, with counts, keys and struct fields'
             cand rename-type 'Rename a registered gob type inside every session that holds it'
+            cand migrate 'Migrate the sessions table (hash-tokens: move it to SCS''s HashTokenInStore)'
             cand completions 'Print shell completions'
             cand man 'Write man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -353,6 +407,11 @@ set edit:completion:arg-completer[scsctl] = {|@words|
         &'scsctl;help;types'= {
         }
         &'scsctl;help;rename-type'= {
+        }
+        &'scsctl;help;migrate'= {
+            cand hash-tokens 'Replace raw tokens by their SHA-256 hashes (SCS''s HashTokenInStore), without logging anyone out; one-way'
+        }
+        &'scsctl;help;migrate;hash-tokens'= {
         }
         &'scsctl;help;completions'= {
         }

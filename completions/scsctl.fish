@@ -47,6 +47,7 @@ complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "watch-cleanup" -d 'Ru
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "stats" -d 'Show counts, sizes and vacuum state of the sessions table'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "types" -d 'List the Go type names the sessions hold, with counts, keys and struct fields'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "rename-type" -d 'Rename a registered gob type inside every session that holds it'
+complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "migrate" -d 'Migrate the sessions table (hash-tokens: move it to SCS\'s HashTokenInStore)'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "man" -d 'Write man pages into a directory'
 complete -c scsctl -n "__fish_scsctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -245,6 +246,42 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s q -l quiet
 complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c scsctl -n "__fish_scsctl_using_subcommand rename-type" -s V -l version -d 'Print version'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
+json\t'One JSON document'
+ndjson\t'One JSON object per line, streamed'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -l color -d 'When to use colour; NO_COLOR in the environment turns it off' -r -f -a "auto\t'Only on a terminal, and never when NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -s q -l quiet -d 'Print nothing on success'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -s V -l version -d 'Print version'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -f -a "hash-tokens" -d 'Replace raw tokens by their SHA-256 hashes (SCS\'s HashTokenInStore), without logging anyone out; one-way'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and not __fish_seen_subcommand_from hash-tokens help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -l batch-pages -d 'Heap pages per batch; fixed when given, else adapted to keep each transaction short' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -l target-batch-time -d 'The longest a batch\'s transaction may take, when sizes adapt: batches aim at a quarter of it, and one that runs longer is cancelled, rolled back and retried smaller' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -l lock-timeout -d 'Roll back a batch that waits this long for a lock, then retry it smaller' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
+json\t'One JSON document'
+ndjson\t'One JSON object per line, streamed'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -l color -d 'When to use colour; NO_COLOR in the environment turns it off' -r -f -a "auto\t'Only on a terminal, and never when NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -l dry-run -d 'Say what would change and change nothing'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -l copy -d 'Rolling, step 1: add the hashed twin of every live session (the app keeps running)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -l finish -d 'Rolling, step 3 (after every app instance hashes): remove each raw row whose twin exists'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -l hashed-tokens -d 'The app stores SHA-256 hashes of tokens (SCS\'s HashTokenInStore)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -s q -l quiet -d 'Print nothing on success'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from hash-tokens" -s V -l version -d 'Print version'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "hash-tokens" -d 'Replace raw tokens by their SHA-256 hashes (SCS\'s HashTokenInStore), without logging anyone out; one-way'
+complete -c scsctl -n "__fish_scsctl_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand completions" -s d -l database-url -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq\'s defaults)' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand completions" -s t -l table -d 'The sessions table, NAME or SCHEMA.NAME' -r
 complete -c scsctl -n "__fish_scsctl_using_subcommand completions" -s o -l output -d 'Output format: a table for people, JSON or NDJSON for scripts' -r -f -a "table\t'Tables for people'
@@ -271,16 +308,18 @@ complete -c scsctl -n "__fish_scsctl_using_subcommand man" -s q -l quiet -d 'Pri
 complete -c scsctl -n "__fish_scsctl_using_subcommand man" -s v -l verbose -d 'Say what is being done on stderr (never a password)'
 complete -c scsctl -n "__fish_scsctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c scsctl -n "__fish_scsctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "init-schema" -d 'Create the sessions table and its expiry index, or check an existing one'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "get" -d 'Show one session, live or expired'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "put" -d 'Create or replace one session'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "delete" -d 'Revoke sessions'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "list" -d 'List sessions, ordered by expiry'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "purge" -d 'Delete expired sessions in short batches'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "watch-cleanup" -d 'Run a foreground daemon that purges expired sessions every interval'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "stats" -d 'Show counts, sizes and vacuum state of the sessions table'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "types" -d 'List the Go type names the sessions hold, with counts, keys and struct fields'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "rename-type" -d 'Rename a registered gob type inside every session that holds it'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "man" -d 'Write man pages into a directory'
-complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "init-schema" -d 'Create the sessions table and its expiry index, or check an existing one'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "get" -d 'Show one session, live or expired'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "put" -d 'Create or replace one session'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "delete" -d 'Revoke sessions'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "list" -d 'List sessions, ordered by expiry'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "purge" -d 'Delete expired sessions in short batches'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "watch-cleanup" -d 'Run a foreground daemon that purges expired sessions every interval'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "stats" -d 'Show counts, sizes and vacuum state of the sessions table'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "types" -d 'List the Go type names the sessions hold, with counts, keys and struct fields'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "rename-type" -d 'Rename a registered gob type inside every session that holds it'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "migrate" -d 'Migrate the sessions table (hash-tokens: move it to SCS\'s HashTokenInStore)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "man" -d 'Write man pages into a directory'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and not __fish_seen_subcommand_from init-schema get put delete list purge watch-cleanup stats types rename-type migrate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c scsctl -n "__fish_scsctl_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "hash-tokens" -d 'Replace raw tokens by their SHA-256 hashes (SCS\'s HashTokenInStore), without logging anyone out; one-way'

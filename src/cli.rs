@@ -140,6 +140,9 @@ pub enum Command {
     Types(TypesArgs),
     /// Rename a registered gob type inside every session that holds it
     RenameType(RenameTypeArgs),
+    /// Migrate the sessions table (hash-tokens: move it to SCS's HashTokenInStore)
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Write man pages into a directory
@@ -499,6 +502,80 @@ pub struct RenameTypeArgs {
     /// Count what would be renamed and write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `migrate`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Replace raw tokens by their SHA-256 hashes (SCS's HashTokenInStore), without logging
+    /// anyone out; one-way
+    #[command(
+        long_about = "Turn a table of raw SCS tokens into one of hashed tokens (base64url without \
+                      padding of SHA-256, what SCS stores when the app sets HashTokenInStore = true), \
+                      so that the app restarted with hashing finds every session it had.\n\n\
+                      Hashing is one-way: there is no unhash, and an app without HashTokenInStore \
+                      cannot find a hashed session again. Take a backup first if you may want to go \
+                      back.\n\n\
+                      Stop-and-switch (no flag): stop the app, run this, start the app with \
+                      HashTokenInStore = true. Every row's token is replaced by its hash in short \
+                      batches.\n\n\
+                      Rolling: --copy adds the hashed twin of every live session while the app keeps \
+                      running without hashing; roll out the app with HashTokenInStore = true on every \
+                      instance; then --finish removes each raw row whose twin exists, first carrying \
+                      over data and expiry the old app wrote after the twin was made.\n\n\
+                      What has been done is recorded in the table scsctl_token_migration beside the \
+                      sessions table, in the same transaction as each batch: an interrupted run \
+                      resumes where it stopped when run again, and a run after the end changes \
+                      nothing and says so. Only one migration per table runs at a time; a second one \
+                      fails at once. Tokens that are not 43 characters of base64url are refused \
+                      before anything changes."
+    )]
+    HashTokens(HashTokensArgs),
+}
+
+/// `migrate hash-tokens`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("way").args(["copy", "finish"])))]
+pub struct HashTokensArgs {
+    /// Say what would change and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Rolling, step 1: add the hashed twin of every live session (the app keeps running)
+    #[arg(long)]
+    pub copy: bool,
+
+    /// Rolling, step 3 (after every app instance hashes): remove each raw row whose twin exists
+    #[arg(long)]
+    pub finish: bool,
+
+    /// Heap pages per batch; fixed when given, else adapted to keep each transaction short
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_pages: Option<i64>,
+
+    /// The longest a batch's transaction may take, when sizes adapt: batches aim at a quarter
+    /// of it, and one that runs longer is cancelled, rolled back and retried smaller
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = crate::duration::parse_flag)]
+    pub target_batch_time: FlagDuration,
+
+    /// Roll back a batch that waits this long for a lock, then retry it smaller
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::duration::parse_flag)]
+    pub lock_timeout: FlagDuration,
+}
+
+/// Shells completions can be generated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+    /// Elvish.
+    Elvish,
+    /// PowerShell.
+    Powershell,
 }
 
 /// `completions`.

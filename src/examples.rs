@@ -139,6 +139,27 @@ const RENAME_TYPE: &[Example] = &[Example {
     ],
 }];
 
+const MIGRATE: &[Example] = &[
+    Example {
+        intro: Some(
+            "Stop-and-switch: stop the app, then (and start it again with HashTokenInStore = true):",
+        ),
+        lines: &[
+            "scsctl migrate hash-tokens --dry-run",
+            "scsctl migrate hash-tokens",
+        ],
+    },
+    Example {
+        intro: Some(
+            "Rolling, the app running: copy, roll out the app with HashTokenInStore = true on every instance, then finish (hashing is one-way: there is no unhash):",
+        ),
+        lines: &[
+            "scsctl migrate hash-tokens --copy",
+            "scsctl migrate hash-tokens --finish",
+        ],
+    },
+];
+
 const COMPLETIONS: &[Example] = &[Example {
     intro: None,
     lines: &[
@@ -169,6 +190,7 @@ pub fn of(sub: Option<&str>) -> &'static [Example] {
         Some("stats") => STATS,
         Some("types") => TYPES,
         Some("rename-type") => RENAME_TYPE,
+        Some("migrate" | "migrate hash-tokens") => MIGRATE,
         Some("completions") => COMPLETIONS,
         Some("man") => MAN,
         Some(_) => &[],

@@ -7,7 +7,7 @@ use crate::cli::{InitSchemaArgs, OutputFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::output::Output;
-use crate::store::{check_partitions, create_sql, grant_sql, partition_names};
+use crate::store::{Phase, check_partitions, create_sql, grant_sql, partition_names};
 
 /// Creates or checks the table; exit 1 when an existing table is incompatible.
 pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<()> {
@@ -38,6 +38,13 @@ pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<(
     for warning in &check.warnings {
         out.warn(warning);
     }
+    // What scsctl migrate hash-tokens recorded (in scsctl_token_migration beside the table):
+    // how the app must be configured to find its sessions.
+    let phase = if check.existed {
+        store.token_phase()
+    } else {
+        None
+    };
     let status = match (check.existed, check.compatible()) {
         (false, _) => "created",
         (true, true) => "ok",
@@ -81,6 +88,18 @@ pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<(
                 for problem in &check.problems {
                     out.line(&format!("  - {problem}"))?;
                 }
+                match phase {
+                    Some(Phase::Hashed) => out.line(
+                        "tokens: hashed (scsctl migrate hash-tokens): the app needs \
+                         HashTokenInStore = true, scsctl --hashed-tokens",
+                    )?,
+                    Some(p) => out.line(&format!(
+                        "tokens: migration to hashed tokens under way (phase {}): see scsctl \
+                         migrate hash-tokens --help",
+                        p.as_str()
+                    ))?,
+                    None => {}
+                }
                 for role in &args.grant {
                     out.line(&format!("granted SELECT, INSERT, UPDATE, DELETE to {role}"))?;
                 }
@@ -94,6 +113,7 @@ pub fn run(config: &Config, args: &InitSchemaArgs, out: &mut Output) -> Result<(
                     "granted": args.grant,
                     "partitioned": check.partitioned,
                     "leaves": check.leaves,
+                    "token_migration": phase.map(Phase::as_str),
                 });
                 // One document on stdout: the error's members go into this one.
                 if let Some(error) = error {

@@ -61,6 +61,16 @@ pub fn pages() -> Result<Vec<(String, Vec<u8>)>> {
             .name(name.clone())
             .version(env!("CARGO_PKG_VERSION"));
         pages.push((format!("{name}.1"), render(&page, &name, Some(&short))?));
+        // A group of subcommands (`migrate`) gets a page for each of its own too.
+        for nested in sub.get_subcommands().filter(|n| n.get_name() != "help") {
+            let short = format!("{short} {}", nested.get_name());
+            let name = format!("scsctl-{}", short.replace(' ', "-"));
+            let page = nested
+                .clone()
+                .name(name.clone())
+                .version(env!("CARGO_PKG_VERSION"));
+            pages.push((format!("{name}.1"), render(&page, &name, Some(&short))?));
+        }
     }
     Ok(pages)
 }
@@ -76,7 +86,7 @@ fn render(cmd: &clap::Command, name: &str, sub: Option<&str>) -> Result<Vec<u8>>
     buf.extend_from_slice(synopsis(cmd, sub).as_bytes());
     man.render_description_section(&mut buf).map_err(io)?;
     man.render_options_section(&mut buf).map_err(io)?;
-    if sub.is_none() {
+    if sub.is_none() || cmd.has_subcommands() {
         man.render_subcommands_section(&mut buf).map_err(io)?;
     }
     buf.extend_from_slice(exit_status().as_bytes());

@@ -7,6 +7,7 @@ mod get;
 mod init_schema;
 mod list;
 mod man;
+mod migrate;
 mod purge;
 mod put;
 mod rename_type;
@@ -19,7 +20,8 @@ use crate::config::Config;
 use crate::connect::Target;
 use crate::error::Result;
 use crate::output::Output;
-use crate::store::Store;
+use crate::store::{Phase, Store};
+use crate::token::TokenStorage;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -36,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stats(args) => stats::run(&config, args, &mut out),
         Command::Types(args) => types::run(&config, args, &mut out),
         Command::RenameType(args) => rename_type::run(&config, args, &mut out),
+        Command::Migrate(command) => migrate::run(&config, command, &mut out),
         Command::Completions(args) => completions::run(args, &mut out),
         Command::Man(args) => man::run(args, &mut out),
     };
@@ -49,7 +52,28 @@ pub fn run(cli: Cli) -> Result<()> {
 fn open_store(config: &Config, out: &Output) -> Result<Store> {
     let mut store = connect_store(config, out)?;
     store.probe()?;
+    warn_token_storage(config, &mut store, out);
     Ok(store)
+}
+
+/// Warns, once per command, when the table's recorded migration says its tokens are not
+/// stored the way this command will look them up: hashed tokens looked up raw, or a migration
+/// half done (some rows raw, some hashed). Nothing is said when there is no record, or this
+/// role may not read it.
+fn warn_token_storage(config: &Config, store: &mut Store, out: &Output) {
+    let table = &config.table;
+    match (store.token_phase(), config.tokens) {
+        (Some(Phase::Hashed), TokenStorage::Plain) => out.warn(&format!(
+            "table \"{table}\" holds hashed tokens (scsctl migrate hash-tokens ran on it): pass \
+             --hashed-tokens (or set SCSCTL_HASHED_TOKENS=1), or tokens you give are not found"
+        )),
+        (Some(Phase::Hashed), TokenStorage::Hashed) | (None, _) => {}
+        (Some(phase), _) => out.warn(&format!(
+            "table \"{table}\" is being migrated to hashed tokens (phase {}): some sessions \
+             are stored under raw tokens and some under hashed ones",
+            phase.as_str()
+        )),
+    }
 }
 
 /// Resolves the connection target and reports resolution warnings (and, with `-v`, where it

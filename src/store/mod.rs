@@ -19,6 +19,7 @@ mod admin;
 mod cleanup;
 mod errors;
 mod leaves;
+mod migrate;
 mod purge;
 mod rename;
 mod schema;
@@ -32,6 +33,10 @@ use postgres::{Client, Statement};
 pub use admin::{EXPIRED_BUCKETS, LIVE_BUCKETS, LeafStats, SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
 pub use leaves::{Layout, Leaf, TableKind};
+pub use migrate::{
+    BATCHES_TABLE, MigrateCounts, MigrateOutcome, MigrateStep, Migration, MigrationState, Phase,
+    STATE_TABLE, hash_sql,
+};
 pub use purge::{
     BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeRange, Purger, Sample, Step,
 };

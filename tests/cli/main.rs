@@ -22,6 +22,7 @@ mod hostile;
 mod init_schema;
 mod input;
 mod list;
+mod migrate;
 mod pgbouncer;
 mod pipes;
 mod purge;

@@ -1,0 +1,709 @@
+//! The SQL of `scsctl migrate hash-tokens`: turning a table of raw SCS tokens into one of
+//! `HashTokenInStore` tokens (base64url without padding of SHA-256), in short batches, leaf by
+//! leaf, with what each batch did recorded in the same transaction as the batch.
+//!
+//! # The state record
+//!
+//! Raw and hashed tokens look alike (43 characters of base64url), so the table cannot say by
+//! itself what has been done to it. The record is a small table, [`STATE_TABLE`], in the
+//! sessions table's schema, one row per sessions table (keyed `schema.name`):
+//!
+//! - `phase`: `switching` (stop-and-switch under way), `copying`, `copied`, `finishing` (the
+//!   rolling way) or `hashed` (done);
+//! - `leaves`, `leaf_pages`: the leaves of the table and their sizes in pages when the phase
+//!   began, in the order the phase works through them; `leaf`, `next_page`: the cursor;
+//! - `first_xid`: the transaction id of the first batch of the stop-and-switch or `--copy`.
+//!
+//! Beside it, [`BATCHES_TABLE`] holds the transaction id of every committed batch of the
+//! stop-and-switch (`switch`) and of `--copy` (`copy`), one row each. A row the migration
+//! wrote carries its batch's transaction id as `xmin`, and that id is recorded exactly when
+//! the batch committed, because the batch records it in the same statement. That tells
+//! rewritten rows from raw ones exactly, wherever the rewrite put them: later in the same
+//! leaf, or in another partition. A row whose `xmin` is older than `first_xid` (compared as
+//! the server compares transaction ids, by age) cannot be one, so only rows written since
+//! the phase began are looked up among the batches: the check costs almost nothing per row,
+//! and nothing grows with the number of batches.
+
+use std::time::SystemTime;
+
+use postgres::types::Type;
+
+use super::Store;
+use super::errors::table_error;
+use super::leaves::TableKind;
+use super::purge::CleanerLock;
+use crate::error::{Error, Result};
+use crate::table::quote_ident;
+
+/// The table that records token migrations, created in the sessions table's schema.
+pub const STATE_TABLE: &str = "scsctl_token_migration";
+
+/// The table of the migration batches' transaction ids, beside [`STATE_TABLE`].
+pub const BATCHES_TABLE: &str = "scsctl_token_migration_batches";
+
+/// The first key of the migration's advisory lock: "scm" in ASCII. The cleaner's is "scs", so
+/// a purge and a migration do not exclude each other; two migrations of one table do.
+const MIGRATION_LOCK_CLASS: i32 = 0x0073_636d;
+
+/// The SQL expression SCS's `HashTokenInStore` computes, for a text expression `token`:
+/// base64url without padding of SHA-256 of the token's UTF-8 bytes.
+pub fn hash_sql(token: &str) -> String {
+    format!(
+        "rtrim(translate(encode(sha256(convert_to({token}, 'UTF8')), 'base64'), '+/', '-_'), '=')"
+    )
+}
+
+/// What an SCS token looks like: 43 characters of base64url (32 random bytes, no padding).
+const TOKEN_PATTERN: &str = "^[A-Za-z0-9_-]{43}$";
+
+/// Where a table's migration to hashed tokens stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Stop-and-switch under way: some rows are hashed, the others raw.
+    Switching,
+    /// `--copy` under way: some live rows have their hashed twin.
+    Copying,
+    /// `--copy` done: every live raw row (when it ran) has its hashed twin.
+    Copied,
+    /// `--finish` under way: some raw rows with a twin are gone.
+    Finishing,
+    /// Done: the table holds hashed tokens.
+    Hashed,
+}
+
+impl Phase {
+    /// The word stored in the state table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Switching => "switching",
+            Phase::Copying => "copying",
+            Phase::Copied => "copied",
+            Phase::Finishing => "finishing",
+            Phase::Hashed => "hashed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Phase> {
+        Some(match text {
+            "switching" => Phase::Switching,
+            "copying" => Phase::Copying,
+            "copied" => Phase::Copied,
+            "finishing" => Phase::Finishing,
+            "hashed" => Phase::Hashed,
+            _ => return None,
+        })
+    }
+}
+
+/// The state record of one table's migration.
+#[derive(Debug, Clone)]
+pub struct MigrationState {
+    /// Where it stands.
+    pub phase: Phase,
+    /// The leaves the phase works through (quoted), in order.
+    pub leaves: Vec<String>,
+    /// Their sizes in pages when the phase began: a leaf's raw rows are all below.
+    pub leaf_pages: Vec<i64>,
+    /// The cursor: the leaf being worked on (an index into `leaves`)…
+    pub leaf: usize,
+    /// …and the first page of it not yet done.
+    pub next_page: i64,
+    /// Batches the phase committed.
+    pub batches: i64,
+    /// Rows done in the phase: hashed, twins made, or raw rows removed.
+    pub rows: i64,
+    /// In `--finish`, twins that got a raw row's newer data and expiry.
+    pub carried: i64,
+    /// When the phase began.
+    pub started_at: SystemTime,
+    /// When the state last changed.
+    pub updated_at: SystemTime,
+}
+
+impl MigrationState {
+    /// Pages of the phase left to work through.
+    pub fn pages_left(&self) -> i64 {
+        self.leaf_pages
+            .iter()
+            .enumerate()
+            .skip(self.leaf)
+            .map(|(i, &p)| {
+                if i == self.leaf {
+                    (p - self.next_page).max(0)
+                } else {
+                    p
+                }
+            })
+            .sum()
+    }
+
+    /// Pages of the phase in all.
+    pub fn pages_total(&self) -> i64 {
+        self.leaf_pages.iter().sum()
+    }
+}
+
+/// What the migration of one table needs to know of it, resolved once.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// `schema.name`, unquoted: the key in the state table.
+    pub key: String,
+    /// The state table, quoted.
+    state: String,
+    /// The batches table, quoted.
+    batches: String,
+    /// Where rewritten rows and twins are inserted: the table itself when it is partitioned
+    /// (the server routes each to its partition), else the leaf they came from.
+    partitioned: bool,
+    /// The table, quoted and schema-qualified.
+    root: String,
+    /// The columns a row is copied with (all but generated ones), quoted, `token` first.
+    columns: Vec<String>,
+    /// The migration's advisory lock.
+    pub lock: CleanerLock,
+}
+
+/// One batch's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrateStep {
+    /// Stop-and-switch: every row of the pages not yet rewritten is replaced by its hash.
+    Switch,
+    /// `--copy`: the hashed twin of every live row of the pages, except twins.
+    Copy,
+    /// `--finish`: every row of the pages whose twin exists is removed, after carrying its
+    /// data and expiry over to the twin when the raw app wrote it later.
+    Finish,
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MigrateOutcome {
+    /// Rows hashed, twins made or raw rows removed.
+    pub rows: u64,
+    /// Twins that got a raw row's data and expiry (`--finish`).
+    pub carried: u64,
+}
+
+/// Counts that say what a phase would change, for `--dry-run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MigrateCounts {
+    /// All rows.
+    pub rows: i64,
+    /// Live rows.
+    pub live: i64,
+    /// Rows whose token is not 43 characters of base64url.
+    pub not_tokens: i64,
+}
+
+impl Migration {
+    /// Whether row `r` (an alias and a dot, or empty) is not one the batches of `step`
+    /// (`switch`, `copy`) wrote: older than the phase's first batch (a cheap test that settles
+    /// nearly every raw row), or else not among them. The batches are looked up in a hash
+    /// table built once per statement (`NOT IN` a sub-select becomes a hashed SubPlan), not
+    /// with a probe per row, whatever the planner believes of the batches table's size. `$5`
+    /// is the state key.
+    fn not_ours(&self, r: &str, step: &str) -> String {
+        format!(
+            "(age({r}xmin) > (SELECT age((f.first_xid % 4294967296)::text::xid) FROM {st} f \
+                              WHERE f.table_name = $5) \
+              OR {r}xmin::text::int8 NOT IN (SELECT b.xid FROM {b} b \
+                              WHERE b.table_name = $5 AND b.step = '{step}'))",
+            st = self.state,
+            b = self.batches
+        )
+    }
+
+    /// Whether row `r` was written by a batch of `step`.
+    fn written_by(&self, r: &str, step: &str) -> String {
+        format!(
+            "{r}xmin::text::int8 IN (SELECT b.xid FROM {b} b \
+                       WHERE b.table_name = $5 AND b.step = '{step}')",
+            b = self.batches
+        )
+    }
+
+    /// The statement one batch runs on `leaf` (quoted): the change, the batch's transaction id
+    /// and the state update in one statement, so one transaction. Parameters: `$1`, `$2` the
+    /// TID range, `$3`, `$4` the cursor after the batch, `$5` the state key. Returns rows
+    /// changed and twins carried over.
+    fn step_sql(&self, kind: MigrateStep, leaf: &str) -> String {
+        let cols = self.columns.join(", ");
+        let hashed: Vec<String> = std::iter::once(format!("{} AS token", hash_sql("token")))
+            .chain(self.columns.iter().skip(1).cloned())
+            .collect();
+        let hashed = hashed.join(", ");
+        let target = if self.partitioned { &self.root } else { leaf };
+        let range = "ctid >= $1::text::tid AND ctid < $2::text::tid";
+        let state = &self.state;
+        let record = |step: &str| {
+            format!(
+                ", recorded AS (INSERT INTO {} (table_name, step, xid) \
+                   VALUES ($5, '{step}', pg_current_xact_id()::text::int8 % 4294967296))",
+                self.batches
+            )
+        };
+        let (body, carried) = match kind {
+            MigrateStep::Switch => (
+                format!(
+                    "gone AS (DELETE FROM ONLY {leaf} WHERE {range} AND {} RETURNING {cols}), \
+                     done AS (INSERT INTO {target} ({cols}) OVERRIDING SYSTEM VALUE \
+                              SELECT {hashed} FROM gone RETURNING 1){}",
+                    self.not_ours("", "switch"),
+                    record("switch")
+                ),
+                "0::int8",
+            ),
+            MigrateStep::Copy => (
+                format!(
+                    "src AS (SELECT {cols} FROM ONLY {leaf} WHERE {range} AND {} \
+                              AND current_timestamp < expiry), \
+                     done AS (INSERT INTO {target} ({cols}) OVERRIDING SYSTEM VALUE \
+                              SELECT {hashed} FROM src ON CONFLICT (token) DO NOTHING RETURNING 1){}",
+                    self.not_ours("", "copy"),
+                    record("copy")
+                ),
+                "0::int8",
+            ),
+            MigrateStep::Finish => {
+                let root = &self.root;
+                (
+                    format!(
+                        "raw AS MATERIALIZED (SELECT ctid AS rctid, xmin AS rxmin, data, expiry, \
+                                {} AS h FROM ONLY {leaf} WHERE {range} AND {}), \
+                         pairs AS MATERIALIZED (SELECT * FROM raw \
+                                WHERE EXISTS (SELECT 1 FROM {root} t WHERE t.token = raw.h)), \
+                         carried AS (UPDATE {root} t SET data = p.data, expiry = p.expiry \
+                                FROM pairs p WHERE t.token = p.h \
+                                  AND (t.data, t.expiry) IS DISTINCT FROM (p.data, p.expiry) \
+                                  AND ({} OR age(p.rxmin) < age(t.xmin)) RETURNING 1), \
+                         done AS (DELETE FROM ONLY {leaf} \
+                                WHERE ctid = ANY(ARRAY(SELECT rctid FROM pairs)) RETURNING 1)",
+                        hash_sql("token"),
+                        // Twins --copy made and nobody wrote since are not hashed again: the
+                        // hash of a twin is no row's token.
+                        self.not_ours("", "copy"),
+                        self.written_by("t.", "copy")
+                    ),
+                    "(SELECT count(*) FROM carried)",
+                )
+            }
+        };
+        let rows = "(SELECT count(*) FROM done)";
+        format!(
+            "WITH {body} \
+             UPDATE {state} s SET leaf = $3, next_page = $4, rows_done = s.rows_done + {rows}, \
+                    carried = s.carried + {carried}, batches = s.batches + 1, updated_at = now(), \
+                    first_xid = coalesce(s.first_xid, pg_current_xact_id()::text::int8) \
+             WHERE s.table_name = $5 RETURNING {rows}, {carried}"
+        )
+    }
+}
+
+impl Store {
+    /// Resolves what a migration of this table needs: its qualified name, the state table
+    /// beside it, its columns and the lock.
+    pub fn migration(&mut self, kind: TableKind) -> Result<Migration> {
+        let row = self
+            .client
+            .query_typed_one(
+                "SELECT n.nspname::text, c.relname::text, hashtext(n.nspname || '.' || c.relname), \
+                        array(SELECT quote_ident(a.attname) FROM pg_attribute a \
+                              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+                                AND a.attgenerated = '' \
+                              ORDER BY a.attname <> 'token', a.attnum) \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.oid = $1::text::regclass",
+                &[(&self.table.quoted(), Type::TEXT)],
+            )
+            .map_err(|e| table_error(&self.table, "cannot find the sessions table", e))?;
+        let (schema, name): (String, String) = (row.get(0), row.get(1));
+        Ok(Migration {
+            key: format!("{schema}.{name}"),
+            state: format!("{}.{}", quote_ident(&schema), quote_ident(STATE_TABLE)),
+            batches: format!("{}.{}", quote_ident(&schema), quote_ident(BATCHES_TABLE)),
+            partitioned: kind == TableKind::Partitioned,
+            root: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+            columns: row.get(3),
+            lock: CleanerLock {
+                class: MIGRATION_LOCK_CLASS,
+                key: row.get(2),
+            },
+        })
+    }
+
+    /// The migration's state, or `None` when no migration of this table ever began (or the
+    /// state table is not there).
+    pub fn migration_state(&mut self, m: &Migration) -> Result<Option<MigrationState>> {
+        let exists: bool = self
+            .client
+            .query_typed_one(
+                "SELECT to_regclass($1) IS NOT NULL",
+                &[(&m.state, Type::TEXT)],
+            )
+            .map_err(|e| Error::db("cannot look for the migration state", e))?
+            .get(0);
+        if !exists {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT phase, leaves, leaf_pages, leaf, next_page, batches, rows_done, \
+                    carried, started_at, updated_at FROM {} WHERE table_name = $1",
+            m.state
+        );
+        let row = self
+            .client
+            .query_typed_opt(&sql, &[(&m.key, Type::TEXT)])
+            .map_err(|e| Error::db("cannot read the migration state", e))?;
+        row.map(|r| {
+            let phase: String = r.get(0);
+            Ok(MigrationState {
+                phase: Phase::parse(&phase).ok_or_else(|| {
+                    Error::Data(format!(
+                        "the migration state of table \"{}\" in {} has an unknown phase {phase:?}",
+                        self.table, m.state
+                    ))
+                })?,
+                leaves: r.get(1),
+                leaf_pages: r.get(2),
+                leaf: r.get::<_, i32>(3).max(0) as usize,
+                next_page: r.get(4),
+                batches: r.get(5),
+                rows: r.get(6),
+                carried: r.get(7),
+                started_at: r.get(8),
+                updated_at: r.get(9),
+            })
+        })
+        .transpose()
+    }
+
+    /// The phase recorded for this table, for the warning other commands give; `None` when
+    /// there is no record or this role cannot read it (the warning is then left out).
+    pub fn token_phase(&mut self) -> Option<Phase> {
+        // One round trip when there is no record (the common case), two when there is.
+        let row = self
+            .client
+            .query_typed_one(
+                "SELECT n.nspname || '.' || c.relname, quote_ident(n.nspname) || '.' || $2, \
+                        coalesce(has_table_privilege(to_regclass(quote_ident(n.nspname) || '.' || $2), 'SELECT'), false) \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.oid = $1::text::regclass",
+                &[
+                    (&self.table.quoted(), Type::TEXT),
+                    (&STATE_TABLE, Type::TEXT),
+                ],
+            )
+            .ok()?;
+        let (key, state, readable): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
+        if !readable {
+            return None;
+        }
+        let sql = format!("SELECT phase FROM {state} WHERE table_name = $1");
+        let row = self
+            .client
+            .query_typed_opt(&sql, &[(&key, Type::TEXT)])
+            .ok()??;
+        Phase::parse(&row.get::<_, String>(0))
+    }
+
+    /// Creates the state table if it is missing (safe to run concurrently).
+    pub fn ensure_migration_table(&mut self, m: &Migration) -> Result<()> {
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {} ( \
+               table_name text PRIMARY KEY, \
+               phase text NOT NULL CHECK (phase IN ('switching', 'copying', 'copied', 'finishing', 'hashed')), \
+               leaves text[] NOT NULL DEFAULT '{{}}', \
+               leaf_pages int8[] NOT NULL DEFAULT '{{}}', \
+               leaf int4 NOT NULL DEFAULT 0, \
+               next_page int8 NOT NULL DEFAULT 0, \
+               first_xid int8, \
+               batches int8 NOT NULL DEFAULT 0, \
+               rows_done int8 NOT NULL DEFAULT 0, \
+               carried int8 NOT NULL DEFAULT 0, \
+               started_at timestamptz NOT NULL DEFAULT now(), \
+               updated_at timestamptz NOT NULL DEFAULT now()); \
+             COMMENT ON TABLE {} IS 'scsctl migrate hash-tokens: what each sessions table''s \
+               migration to hashed tokens (SCS HashTokenInStore) has done; do not edit'; \
+             CREATE TABLE IF NOT EXISTS {} ( \
+               table_name text NOT NULL, \
+               step text NOT NULL CHECK (step IN ('switch', 'copy')), \
+               xid int8 NOT NULL, \
+               PRIMARY KEY (table_name, step, xid)); \
+             COMMENT ON TABLE {} IS 'scsctl migrate hash-tokens: the transaction id of each \
+               committed batch, the xmin of every row it wrote; do not edit'",
+            m.state, m.state, m.batches, m.batches
+        );
+        match self.client.batch_execute(&sql) {
+            Ok(()) => Ok(()),
+            // Two first runs at once: the other one created it.
+            Err(e) if matches!(e.code().map(|c| c.code()), Some("23505" | "42P07")) => Ok(()),
+            Err(e) => Err(Error::db(
+                format!("cannot create the migration state table {}", m.state),
+                e,
+            )),
+        }
+    }
+
+    /// Starts `phase` from its first page: records the leaves and their sizes now, an empty
+    /// cursor and no batches. Entering `finishing` keeps `--copy`'s transaction ids.
+    pub fn begin_phase(
+        &mut self,
+        m: &Migration,
+        phase: Phase,
+        leaves: &[String],
+        pages: &[i64],
+    ) -> Result<()> {
+        // A phase begun again forgets its own earlier batches; --finish keeps --copy's.
+        let step = match phase {
+            Phase::Switching => "switch",
+            _ => "copy",
+        };
+        let forget = if phase == Phase::Finishing {
+            String::new()
+        } else {
+            format!(
+                "DELETE FROM {} WHERE table_name = $1 AND step = '{step}'",
+                m.batches
+            )
+        };
+        // --finish keeps --copy's first batch: rows older than it are not twins.
+        let first = if phase == Phase::Finishing {
+            "s.first_xid"
+        } else {
+            "NULL"
+        };
+        let sql = format!(
+            "INSERT INTO {st} AS s (table_name, phase, leaves, leaf_pages) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (table_name) DO UPDATE SET phase = EXCLUDED.phase, \
+               leaves = EXCLUDED.leaves, leaf_pages = EXCLUDED.leaf_pages, leaf = 0, \
+               next_page = 0, first_xid = {first}, batches = 0, rows_done = 0, carried = 0, \
+               started_at = now(), updated_at = now()",
+            st = m.state
+        );
+        if !forget.is_empty() {
+            self.client
+                .execute_typed(&forget, &[(&m.key, Type::TEXT)])
+                .map_err(|e| Error::db("cannot record the migration's start", e))?;
+        }
+        self.client
+            .execute_typed(
+                &sql,
+                &[
+                    (&m.key, Type::TEXT),
+                    (&phase.as_str(), Type::TEXT),
+                    (&leaves, Type::TEXT_ARRAY),
+                    (&pages, Type::INT8_ARRAY),
+                ],
+            )
+            .map_err(|e| Error::db("cannot record the migration's start", e))?;
+        Ok(())
+    }
+
+    /// Records that the current phase is over and the table is now in `phase`.
+    pub fn end_phase(&mut self, m: &Migration, phase: Phase) -> Result<()> {
+        // Once hashed, no row needs telling apart any more: the batches go.
+        let tidy = if phase == Phase::Hashed {
+            format!(
+                "WITH gone AS (DELETE FROM {} WHERE table_name = $1) ",
+                m.batches
+            )
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "{tidy}UPDATE {} SET phase = $2, updated_at = now() WHERE table_name = $1",
+            m.state
+        );
+        self.client
+            .execute_typed(&sql, &[(&m.key, Type::TEXT), (&phase.as_str(), Type::TEXT)])
+            .map_err(|e| Error::db("cannot record the migration's progress", e))?;
+        Ok(())
+    }
+
+    /// Runs one batch of `kind` on pages `first..end` of leaf number `index` of `state`, and
+    /// moves the recorded cursor to `cursor` (leaf index, next page), all in one transaction.
+    pub fn migrate_step(
+        &mut self,
+        m: &Migration,
+        kind: MigrateStep,
+        state: &MigrationState,
+        index: usize,
+        (first, end): (i64, i64),
+        cursor: (usize, i64),
+    ) -> Result<MigrateOutcome> {
+        let leaf = &state.leaves[index];
+        let sql = m.step_sql(kind, leaf);
+        let (first, end) = (format!("({first},0)"), format!("({end},0)"));
+        let cursor_leaf = cursor.0 as i32;
+        let row = self
+            .client
+            .query_typed_one(
+                &sql,
+                &[
+                    (&first, Type::TEXT),
+                    (&end, Type::TEXT),
+                    (&cursor_leaf, Type::INT4),
+                    (&cursor.1, Type::INT8),
+                    (&m.key, Type::TEXT),
+                ],
+            )
+            .map_err(|e| table_error(&self.table, "cannot rewrite tokens", e))?;
+        Ok(MigrateOutcome {
+            rows: row.get::<_, i64>(0) as u64,
+            carried: row.get::<_, i64>(1) as u64,
+        })
+    }
+
+    /// The size of `leaf` (quoted) in pages now.
+    pub fn leaf_pages(&mut self, leaf: &str) -> Result<i64> {
+        let row = self
+            .client
+            .query_typed_one(
+                "SELECT pg_relation_size($1::text::regclass) / current_setting('block_size')::int8",
+                &[(&leaf, Type::TEXT)],
+            )
+            .map_err(|e| table_error(&self.table, "cannot read the table's size", e))?;
+        Ok(row.get(0))
+    }
+
+    /// Records that leaf number `index` of the phase now ends at `pages`: `--copy` and
+    /// `--finish` go on over pages the app filled while they ran, so that a session the app
+    /// rewrote to a new page gets its twin, or loses its raw row, too.
+    pub fn extend_leaf(&mut self, m: &Migration, index: usize, pages: i64) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET leaf_pages[$2] = $3, updated_at = now() WHERE table_name = $1",
+            m.state
+        );
+        let position = index as i32 + 1;
+        self.client
+            .execute_typed(
+                &sql,
+                &[
+                    (&m.key, Type::TEXT),
+                    (&position, Type::INT4),
+                    (&pages, Type::INT8),
+                ],
+            )
+            .map_err(|e| Error::db("cannot record the migration's progress", e))?;
+        Ok(())
+    }
+
+    /// Rows, live rows, and rows whose token is not an SCS token, with one of those (for the
+    /// error message).
+    pub fn token_census(&mut self) -> Result<(MigrateCounts, Option<String>)> {
+        let sql = format!(
+            "SELECT count(*), count(*) FILTER (WHERE current_timestamp < expiry), \
+                    count(*) FILTER (WHERE token !~ $1), \
+                    min(token) FILTER (WHERE token !~ $1) FROM {}",
+            self.table.quoted()
+        );
+        let row = self
+            .client
+            .query_typed_one(&sql, &[(&TOKEN_PATTERN, Type::TEXT)])
+            .map_err(|e| table_error(&self.table, "cannot count the sessions", e))?;
+        Ok((
+            MigrateCounts {
+                rows: row.get(0),
+                live: row.get(1),
+                not_tokens: row.get(2),
+            },
+            row.get(3),
+        ))
+    }
+
+    /// For `--finish --dry-run`: raw rows whose twin exists (what `--finish` would remove), and
+    /// of those the ones whose data or expiry differ from their twin's.
+    pub fn twin_census(&mut self) -> Result<(i64, i64)> {
+        let t = self.table.quoted();
+        let sql = format!(
+            "SELECT count(*), count(*) FILTER (WHERE (r.data, r.expiry) IS DISTINCT FROM (w.data, w.expiry)) \
+             FROM {t} r JOIN {t} w ON w.token = {}",
+            hash_sql("r.token")
+        );
+        let row = self
+            .client
+            .query_typed_one(&sql, &[])
+            .map_err(|e| table_error(&self.table, "cannot count the twins", e))?;
+        Ok((row.get(0), row.get(1)))
+    }
+
+    /// Tries to take the migration lock of this table for the session.
+    pub fn try_migration_lock(&mut self, m: &Migration) -> Result<bool> {
+        self.try_lock(m.lock)
+    }
+
+    /// Sets what every batch of a migration runs with: a statement timeout, a lock timeout
+    /// (the app may hold a row lock), and asynchronous commit (a crash loses the last batches
+    /// and their record together, and the next run redoes them).
+    pub fn migration_guards(
+        &mut self,
+        lock_timeout: std::time::Duration,
+        statement_timeout: std::time::Duration,
+    ) -> Result<()> {
+        let sql = format!(
+            "SET lock_timeout = {}; SET statement_timeout = {}; SET synchronous_commit = off",
+            lock_timeout.as_millis().max(1),
+            statement_timeout.as_millis().max(1)
+        );
+        self.client
+            .batch_execute(&sql)
+            .map_err(|e| Error::db("cannot set timeouts", e))
+    }
+
+    /// Lifts the batches' statement timeout, for the count after the last batch (a scan of
+    /// the whole table), and makes the next commit synchronous: the one that records the end of
+    /// the phase then also waits for every batch before it to be on disk, so that a run that
+    /// says it is done is done even if the server crashes right after.
+    pub fn migration_unguarded(&mut self) -> Result<()> {
+        self.client
+            .batch_execute("SET statement_timeout = 0; SET synchronous_commit = on")
+            .map_err(|e| Error::db("cannot set timeouts", e))
+    }
+
+    /// The SQL `hash_sql` computes, run on the server for each token (for tests that check it
+    /// against [`crate::token::hash`]).
+    pub fn server_hash(&mut self, tokens: &[&str]) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT {} FROM unnest($1::text[]) AS t(token)",
+            hash_sql("token")
+        );
+        let rows = self
+            .client
+            .query_typed(&sql, &[(&tokens, Type::TEXT_ARRAY)])
+            .map_err(|e| Error::db("cannot hash tokens", e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_records_itself_in_the_same_statement() {
+        let m = Migration {
+            key: "public.sessions".into(),
+            state: "\"public\".\"scsctl_token_migration\"".into(),
+            batches: "\"public\".\"scsctl_token_migration_batches\"".into(),
+            partitioned: true,
+            root: "\"public\".\"sessions\"".into(),
+            columns: vec!["token".into(), "data".into(), "expiry".into()],
+            lock: CleanerLock { class: 1, key: 2 },
+        };
+        for kind in [MigrateStep::Switch, MigrateStep::Copy, MigrateStep::Finish] {
+            let sql = m.step_sql(kind, "\"public\".\"sessions_0\"");
+            assert!(sql.starts_with("WITH "), "{sql}");
+            assert!(sql.contains("UPDATE \"public\".\"scsctl_token_migration\" s SET leaf = $3"));
+            assert!(sql.contains("FROM ONLY \"public\".\"sessions_0\""));
+            let records_xid =
+                sql.contains("INSERT INTO \"public\".\"scsctl_token_migration_batches\"");
+            assert_eq!(records_xid, kind != MigrateStep::Finish, "{sql}");
+        }
+        let switch = m.step_sql(MigrateStep::Switch, "\"public\".\"sessions_0\"");
+        // Partitioned: inserted through the parent, so a hash lands in its own partition.
+        assert!(
+            switch.contains("INSERT INTO \"public\".\"sessions\""),
+            "{switch}"
+        );
+    }
+}
