@@ -147,8 +147,10 @@ impl Conn {
         shutdown: &Shutdown,
     ) -> Result<Conn> {
         let mut store = Store::connect(target, table.clone())?;
-        // A table of the wrong shape (`expiry timestamp` without time zone, say) is refused
-        // before anything is deleted from it, as every other command does.
+        // A view or a foreign table is refused by name, before reading it (a foreign table's
+        // server might not even answer); then a table of the wrong shape (`expiry timestamp`
+        // without time zone, say), before anything is deleted from it.
+        store.layout()?;
         store.probe()?;
         let mode = if settings.auto_lock_mode {
             choose_lock_mode(target, &mut store, settings.jobs)?.0

@@ -546,7 +546,10 @@ fn views_and_foreign_tables_are_refused_and_nothing_is_deleted() {
              CREATE VIEW s.v AS SELECT * FROM s.sessions; \
              CREATE MATERIALIZED VIEW s.mv AS SELECT * FROM s.sessions; \
              CREATE TABLE s.wrong (token text PRIMARY KEY, data bytea NOT NULL, expiry timestamp NOT NULL); \
-             INSERT INTO s.wrong VALUES ('x', '\\x00', now() - interval '1 day');",
+             INSERT INTO s.wrong VALUES ('x', '\\x00', now() - interval '1 day'); \
+             CREATE EXTENSION postgres_fdw; \
+             CREATE SERVER nowhere FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '1'); \
+             CREATE FOREIGN TABLE s.ft (token text, data bytea, expiry timestamptz) SERVER nowhere;",
             create_sql(Shape::Plain, "s", "sessions"),
             fill_sql(Shape::Plain, "s", "sessions", 300, 100)
         ))
@@ -555,6 +558,7 @@ fn views_and_foreign_tables_are_refused_and_nothing_is_deleted() {
         ("s.v", "is a view, not a table"),
         ("s.mv", "is a materialized view, not a table"),
         ("s.wrong", "column expiry is timestamp;"),
+        ("s.ft", "is a foreign table, not a table"),
     ] {
         for extra in [&[][..], &["--scan", "blocks"][..], &["--dry-run"][..]] {
             let out = Scsctl::new()
