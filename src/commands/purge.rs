@@ -240,13 +240,19 @@ fn summary(
             out.line(&line)
         }
         _ => {
-            let mut doc = report_json(report, args.dry_run);
-            if args.dry_run {
-                doc["would_delete"] = json!(report.deleted);
-                doc["deleted"] = json!(0);
+            // A dry run ran no batch: it says what would go and how, nothing about batches.
+            let mut doc = if args.dry_run {
+                json!({
+                    "deleted": 0,
+                    "would_delete": report.deleted,
+                    "dry_run": true,
+                    "outcome": "dry_run",
+                })
             } else {
+                let mut doc = report_json(report, false);
                 doc["scan"] = json!(report.scan.as_str());
-            }
+                doc
+            };
             doc["tables"] = plans_json(&report.plans);
             if let Some(v) = vacuumed {
                 doc["vacuumed"] = json!(v);

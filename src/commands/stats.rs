@@ -116,33 +116,39 @@ pub fn run(config: &Config, args: &StatsArgs, out: &mut Output) -> Result<()> {
         0.0
     };
     match out.format() {
-        OutputFormat::Json | OutputFormat::Ndjson => out.document(&json!({
-            "undecodable": undecodable,
-            "live": s.live,
-            "expired": s.expired,
-            "oldest_expiry": time(s.oldest_expiry),
-            "newest_expiry": time(s.newest_expiry),
-            "data_bytes_total": s.data_bytes_total,
-            "data_bytes_avg": s.data_bytes_avg,
-            "table_bytes": s.table_bytes,
-            "index_bytes": s.index_bytes,
-            "dead_tuples": s.dead_tuples,
-            "last_vacuum": time(s.last_vacuum),
-            "last_autovacuum": time(s.last_autovacuum),
-            "expired_share": (expired_share * 1e6).round() / 1e6,
-            "live_by_time_left": live.iter().map(Bucket::json).collect::<Vec<_>>(),
-            "expired_by_age": ages.iter().map(Bucket::json).collect::<Vec<_>>(),
-            "leaves": s.leaves.iter().map(|l| json!({
-                "table": l.name,
-                "live": l.live,
-                "expired": l.expired,
-                "table_bytes": l.table_bytes,
-                "index_bytes": l.index_bytes,
-                "dead_tuples": l.dead_tuples,
-                "last_vacuum": time(l.last_vacuum),
-                "last_autovacuum": time(l.last_autovacuum),
-            })).collect::<Vec<_>>(),
-        })),
+        OutputFormat::Json | OutputFormat::Ndjson => {
+            let mut doc = json!({
+                "live": s.live,
+                "expired": s.expired,
+                "oldest_expiry": time(s.oldest_expiry),
+                "newest_expiry": time(s.newest_expiry),
+                "data_bytes_total": s.data_bytes_total,
+                "data_bytes_avg": s.data_bytes_avg,
+                "table_bytes": s.table_bytes,
+                "index_bytes": s.index_bytes,
+                "dead_tuples": s.dead_tuples,
+                "last_vacuum": time(s.last_vacuum),
+                "last_autovacuum": time(s.last_autovacuum),
+                "expired_share": (expired_share * 1e6).round() / 1e6,
+                "live_by_time_left": live.iter().map(Bucket::json).collect::<Vec<_>>(),
+                "expired_by_age": ages.iter().map(Bucket::json).collect::<Vec<_>>(),
+                "leaves": s.leaves.iter().map(|l| json!({
+                    "table": l.name,
+                    "live": l.live,
+                    "expired": l.expired,
+                    "table_bytes": l.table_bytes,
+                    "index_bytes": l.index_bytes,
+                    "dead_tuples": l.dead_tuples,
+                    "last_vacuum": time(l.last_vacuum),
+                    "last_autovacuum": time(l.last_autovacuum),
+                })).collect::<Vec<_>>(),
+            });
+            // Counted only against the registry --registered gives.
+            if let Some(n) = undecodable {
+                doc["undecodable"] = json!(n);
+            }
+            out.document(&doc)
+        }
         OutputFormat::Table => {
             let never = || "never".to_owned();
             let none = || "-".to_owned();

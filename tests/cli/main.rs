@@ -21,6 +21,7 @@ mod harness;
 mod hostile;
 mod init_schema;
 mod input;
+mod json_shapes;
 mod list;
 mod migrate;
 mod pgbouncer;
