@@ -22,6 +22,8 @@ use crate::store::Store;
 const TARGET: Duration = Duration::from_millis(100);
 /// Rows of OLD whose layouts are compared with NEW's before anything is written.
 const SAMPLE: i64 = 1_000;
+/// The most rows one window reads (the primary key's order keeps such a read short).
+const MAX_WINDOW: i64 = 20_000;
 /// Rounds of retries for rows the app rewrote between our read and our update.
 const RETRY_ROUNDS: usize = 5;
 
@@ -67,13 +69,19 @@ pub fn run(config: &Config, args: &RenameTypeArgs, out: &mut Output) -> Result<(
     let mut after = String::new();
     let mut changed: Vec<String> = Vec::new();
     loop {
-        let limit = sizer.next();
+        let limit = sizer.next().min(MAX_WINDOW);
         let t = Instant::now();
-        let rows = store.rows_containing(&pattern, &after, limit)?;
+        let window = store.window_containing(&pattern, &after, limit)?;
         let read = t.elapsed();
-        let Some((last, _)) = rows.last() else { break };
+        let Some((last, _)) = window.last() else {
+            break;
+        };
         after = last.clone();
-        let n = rows.len();
+        let n = window.len();
+        let rows: Vec<(String, Vec<u8>)> = window
+            .into_iter()
+            .filter_map(|(token, data)| data.map(|d| (token, d)))
+            .collect();
         let (took, missed) = rewrite(
             &mut store,
             rows,

@@ -36,6 +36,38 @@ impl Store {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    /// The next `window` rows in token order after `after`, each as its token and, when its
+    /// data holds `pattern`, its data. The window is read through the primary key and bounded
+    /// by its size, whatever share of it holds the pattern, so a batch's time follows the
+    /// window and not the planner's guess of how selective `position()` is (guessed wrong, a
+    /// `LIMIT` on the matches alone can become a scan and sort of the whole table). The last
+    /// token returned is where the next window starts.
+    pub fn window_containing(
+        &mut self,
+        pattern: &[u8],
+        after: &str,
+        window: i64,
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+        let sql = format!(
+            "SELECT token, CASE WHEN position($2::bytea in data) > 0 THEN data END \
+             FROM (SELECT token, data FROM {} WHERE token > $1 ORDER BY token LIMIT $3) w \
+             ORDER BY token",
+            self.table.quoted()
+        );
+        let rows = self
+            .client
+            .query_typed(
+                &sql,
+                &[
+                    (&after, Type::TEXT),
+                    (&pattern, Type::BYTEA),
+                    (&window, Type::INT8),
+                ],
+            )
+            .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     /// The rows of these tokens: (token, data).
     pub fn rows_of(&mut self, tokens: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
         let sql = format!(
