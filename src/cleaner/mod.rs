@@ -9,49 +9,55 @@
 //!
 //! Only the database clock decides what is expired: every batch deletes rows with
 //! `expiry < current_timestamp - grace`, `current_timestamp` being its own transaction's start.
-//! A pass finds them one of two ways ([`Scan`]):
+//! A pass reads the table's layout first and works leaf by leaf — the table itself when it is
+//! plain, each leaf partition, an inheritance parent and each child — naming each with `ONLY`,
+//! where a `ctid` is one row (across the partitions of one table `ctid`s repeat). Every DELETE
+//! checks the cutoff again on the rows it removes. A leaf is purged one of two ways ([`Scan`]):
 //!
-//! - **index**: `DELETE … WHERE ctid = ANY(ARRAY(SELECT ctid … WHERE expiry >= $after AND
-//!   expiry < cutoff ORDER BY expiry LIMIT n FOR UPDATE SKIP LOCKED))` — one statement that
-//!   selects through the expiry index, locks and deletes. Each batch starts its index scan at
-//!   the last expiry the previous batch deleted, so it never re-walks the index entries of rows
-//!   already gone. Rows the app holds are skipped, and a row the app updated since the batch's
-//!   snapshot is re-checked against the predicate under the lock. Touches only expired rows.
-//! - **blocks**: `DELETE … WHERE ctid >= '(a,0)' AND ctid < '(b,0)' AND expiry < cutoff` — a
-//!   TID range scan over consecutive heap pages: the single DELETE's sequential plan cut into
-//!   short transactions. A row the app is writing is waited for (bounded by `lock_timeout`) and
-//!   the predicate re-evaluated on its latest version, so an extended session survives.
-//!   Measured on a 2-core machine with PostgreSQL 15: as fast as the single DELETE, where index
-//!   batches took 2–4× as long on a large backlog (random heap access and a row lock per row).
+//! - **index**: `WITH chosen AS MATERIALIZED (SELECT ctid, expiry FROM ONLY leaf WHERE expiry
+//!   >= $after AND … < cutoff ORDER BY expiry LIMIT n FOR UPDATE SKIP LOCKED) DELETE FROM ONLY
+//!   leaf WHERE ctid = ANY(ARRAY(SELECT ctid FROM chosen)) AND expiry < cutoff` — one statement
+//!   that selects through the expiry index, locks and deletes. Each batch starts its index scan
+//!   at the latest expiry the previous batch chose, so it never re-walks the index entries of
+//!   rows already gone. Rows the app holds are skipped, and a row the app updated since the
+//!   batch's snapshot is re-checked against the predicate under the lock. Touches only expired
+//!   rows.
+//! - **blocks**: `DELETE FROM ONLY leaf WHERE ctid >= '(a,0)' AND ctid < '(b,0)' AND expiry <
+//!   cutoff` — a TID range scan over consecutive heap pages: the single DELETE's sequential plan
+//!   cut into short transactions. A row the app is writing is waited for (bounded by
+//!   `lock_timeout`) and the predicate re-evaluated on its latest version, so an extended
+//!   session survives. As fast as the single DELETE on a large backlog, where index batches took
+//!   2–4× as long (random heap access and a row lock per row); the only way for a leaf without
+//!   an index led by `expiry`.
 //!
-//! [`Scan::Auto`] asks the planner how many rows are expired and reads pages when that is at
-//! least a fifth of the table, else uses the index. Batch sizes (rows or pages) adapt to keep
-//! each transaction well under a target time ([`Sizer`]).
+//! [`Scan::Auto`] samples each leaf's pages and reads pages in order where at least a fifth of
+//! its rows are expired (or it has no expiry index), else uses the index. Batch sizes (rows or
+//! pages) adapt to keep each transaction well under a target time ([`Sizer`]).
 //!
 //! # Guards
 //!
 //! In session lock mode the cleaner's connection sets `lock_timeout`, `statement_timeout` and
-//! `synchronous_commit = off` once (session-level `SET`), and each batch is one prepared
-//! statement, its own implicit transaction: one round trip per batch. `SET LOCAL` would need an
-//! explicit transaction and three more round trips per batch for the same effect. A batch that
-//! fails with 55P03, 57014, 40P01 or 40001 has rolled back whole; it is retried smaller after a
-//! pause that doubles (50 ms to 2 s, with jitter), up to [`MAX_CONSECUTIVE_RETRIES`] in a row.
-//! Commits are not waited for on disk: a crash can only lose deletions of expired rows, which
-//! the next pass redoes.
+//! `synchronous_commit = off` once (session-level `SET`), and each batch is one unnamed
+//! statement, its own implicit transaction: one round trip per batch. A batch that fails with
+//! 55P03, 57014, 40P01 or 40001 has rolled back whole; it is retried smaller after a pause that
+//! doubles (50 ms to 2 s, with jitter), up to [`MAX_CONSECUTIVE_RETRIES`] in a row. Commits are
+//! not waited for on disk: a crash can only lose deletions of expired rows, which the next pass
+//! redoes.
 //!
 //! # Lock modes and connection poolers
 //!
-//! With [`LockMode::Session`] (the default) the cleaner takes a session-level advisory lock
-//! keyed on the fully qualified table name and holds it for the whole run; the lock dies with
-//! the connection, so when a cleaner is killed (even with SIGKILL) the server releases it and
+//! With [`LockMode::Session`] the cleaner takes a session-level advisory lock keyed on the
+//! fully qualified table name and holds it for the whole run; the lock dies with the
+//! connection, so when a cleaner is killed (even with SIGKILL) the server releases it and
 //! another takes over. Behind a pooler in transaction mode a session-level lock is meaningless
 //! (the server session is shared, the lock would outlive or leak past the client), and so are
-//! session-level `SET`s and named prepared statements: use [`LockMode::Transaction`], where
-//! every batch is an explicit transaction that sets its own `SET LOCAL` guards, takes
-//! `pg_try_advisory_xact_lock` before deleting, and uses only unnamed statements. Competing
-//! cleaners then never run a batch at the same time, but which one cleans may change from batch
-//! to batch; a batch that finds the lock taken ends the pass as "standing by". Parallel
-//! workers need session mode.
+//! session-level `SET`s: [`LockMode::Transaction`] makes every batch an explicit transaction
+//! that sets its own `SET LOCAL` guards and takes `pg_try_advisory_xact_lock` before deleting.
+//! Competing cleaners then never run a batch at the same time, but which one cleans may change
+//! from batch to batch; a batch that finds the lock taken ends the pass as "standing by".
+//! [`Settings::auto_lock_mode`] (the command line's default) chooses per connection
+//! ([`choose_lock_mode`]). No mode prepares named statements. Parallel workers need session
+//! mode.
 
 mod daemon;
 mod metrics;
