@@ -14,9 +14,9 @@
 //! where a `ctid` is one row (across the partitions of one table `ctid`s repeat). Every DELETE
 //! checks the cutoff again on the rows it removes. A leaf is purged one of two ways ([`Scan`]):
 //!
-//! - **index**: `WITH chosen AS MATERIALIZED (SELECT ctid, expiry FROM ONLY leaf WHERE expiry
-//!   >= $after AND … < cutoff ORDER BY expiry LIMIT n FOR UPDATE SKIP LOCKED) DELETE FROM ONLY
-//!   leaf WHERE ctid = ANY(ARRAY(SELECT ctid FROM chosen)) AND expiry < cutoff` — one statement
+//! - **index**: `WITH chosen AS MATERIALIZED (SELECT ctid, expiry FROM ONLY leaf WHERE
+//!   expiry >= $after AND … < cutoff ORDER BY expiry LIMIT n FOR UPDATE SKIP LOCKED) DELETE FROM
+//!   ONLY leaf WHERE ctid = ANY(ARRAY(SELECT ctid FROM chosen)) AND expiry < cutoff` — one statement
 //!   that selects through the expiry index, locks and deletes. Each batch starts its index scan
 //!   at the latest expiry the previous batch chose, so it never re-walks the index entries of
 //!   rows already gone. Rows the app holds are skipped, and a row the app updated since the
