@@ -466,8 +466,9 @@ impl Store {
     /// Statistics for `scsctl stats`: the rows in one statement (one scan of the table), the
     /// sizes and vacuum state of each leaf in another.
     pub fn stats(&mut self) -> Result<Stats> {
-        // A view or a foreign table is refused by name rather than by a missing column.
-        self.layout()?;
+        // A view or a foreign table is refused by name rather than by a missing column; the
+        // leaves it finds are the tables whose sizes are summed below.
+        let leaf_oids: Vec<u32> = self.layout()?.leaves.iter().map(|l| l.oid).collect();
         let t = self.table.quoted();
         let sql = format!(
             "WITH s AS (SELECT tableoid, expiry, octet_length(data) AS len FROM {t}), \
@@ -512,7 +513,7 @@ impl Store {
             |oid: u32, of: &[i64]| relids.iter().position(|r| *r == oid).map_or(0, |i| of[i]);
         let leaves: Vec<LeafStats> = self
             .client
-            .query_typed(LEAF_STATS_SQL, &[(&t, Type::TEXT)])
+            .query_typed(LEAF_STATS_SQL, &[(&leaf_oids, Type::OID_ARRAY)])
             .map_err(|e| table_error(&self.table, "cannot read table statistics", e))?
             .iter()
             .map(|r| LeafStats {
@@ -560,14 +561,11 @@ fn pg_array(values: &[i64]) -> String {
     format!("{{{}}}", items.join(","))
 }
 
-/// Sizes, dead tuples and vacuum times of every table holding rows of the sessions table.
+/// Sizes, dead tuples and vacuum times of the tables holding rows of the sessions table (their
+/// OIDs, from [`Store::layout`]).
 const LEAF_STATS_SQL: &str = "\
-WITH RECURSIVE tree(relid) AS ( \
-    SELECT $1::text::regclass::oid \
-  UNION \
-    SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid) \
 SELECT c.oid, n.nspname || '.' || c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid), \
        coalesce(st.n_dead_tup, 0), st.last_vacuum, st.last_autovacuum \
-FROM tree t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace \
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
 LEFT JOIN pg_stat_user_tables st ON st.relid = c.oid \
-WHERE c.relkind = 'r' ORDER BY 2";
+WHERE c.oid = ANY($1) ORDER BY 2";

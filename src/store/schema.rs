@@ -183,9 +183,9 @@ impl Store {
                  names in one transaction (ALTER TABLE … RENAME TO …) while the app is stopped"
             )));
         }
-        let leaf_names = leaf_names(&mut tx, &table)?;
+        let leaves = leaves_of(&mut tx, &table)?;
         for role in grants {
-            let quoted: Vec<String> = leaf_names.iter().map(|(q, _)| q.clone()).collect();
+            let quoted: Vec<String> = leaves.iter().map(|l| l.quoted.clone()).collect();
             for sql in grant_sql(&table, &quoted, role) {
                 tx.batch_execute(&sql)
                     .map_err(|e| Error::db(format!("cannot grant access to role {role:?}"), e))?;
@@ -198,8 +198,8 @@ impl Store {
         };
         let mut check = check_shape(&mut tx, &table, oid)?;
         check.existed = existed;
-        check.leaves = leaf_names.into_iter().map(|(_, name)| name).collect();
-        check_leaf_indexes(&mut tx, &table, &mut check)?;
+        check.leaves = leaves.iter().map(|l| l.name.clone()).collect();
+        warn_of_unindexed(&leaves, &mut check);
         tx.commit()
             .map_err(|e| Error::db(format!("cannot create table \"{table}\""), e))?;
         Ok(check)
@@ -244,12 +244,19 @@ fn relkind(tx: &mut postgres::Transaction<'_>, oid: postgres::types::Oid) -> Res
     Ok(kind as u8)
 }
 
+/// A table holding rows of the sessions table besides the table itself.
+struct LeafRow {
+    /// `"schema"."name"`.
+    quoted: String,
+    /// `schema.name`.
+    name: String,
+    /// Whether an index is led by `expiry` ([`super::Leaf::expiry_index`]).
+    expiry_index: bool,
+}
+
 /// The tables holding rows of `table` besides itself (leaf partitions, inheritance children,
-/// at any depth): `(quoted, schema.name)`.
-fn leaf_names(
-    tx: &mut postgres::Transaction<'_>,
-    table: &TableName,
-) -> Result<Vec<(String, String)>> {
+/// at any depth), read once for the grants, the report and the index check.
+fn leaves_of(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<Vec<LeafRow>> {
     let rows = tx
         .query_typed(super::leaves::LAYOUT_SQL, &[(&table.quoted(), Type::TEXT)])
         .map_err(|e| Error::db("cannot read the table's partitions", e))?;
@@ -258,38 +265,31 @@ fn leaf_names(
         .filter(|r| r.get::<_, i32>(4) > 0 && r.get::<_, String>(1) == "r")
         .map(|r| {
             let (schema, name): (String, String) = (r.get(2), r.get(3));
-            (
-                format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
-                format!("{schema}.{name}"),
-            )
+            LeafRow {
+                quoted: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+                name: format!("{schema}.{name}"),
+                expiry_index: r.get(6),
+            }
         })
         .collect())
 }
 
 /// Warns of each leaf (partition or child) without an index led by `expiry`: the parent's
 /// index does not cover a child table, and a partition can be attached without one.
-fn check_leaf_indexes(
-    tx: &mut postgres::Transaction<'_>,
-    table: &TableName,
-    check: &mut SchemaCheck,
-) -> Result<()> {
-    let rows = tx
-        .query_typed(super::leaves::LAYOUT_SQL, &[(&table.quoted(), Type::TEXT)])
-        .map_err(|e| Error::db("cannot read the table's partitions", e))?;
-    let bare: Vec<String> = rows
+fn warn_of_unindexed(leaves: &[LeafRow], check: &mut SchemaCheck) {
+    let bare: Vec<&str> = leaves
         .iter()
-        .filter(|r| r.get::<_, i32>(4) > 0 && r.get::<_, String>(1) == "r" && !r.get::<_, bool>(6))
-        .map(|r| format!("{}.{}", r.get::<_, String>(2), r.get::<_, String>(3)))
+        .filter(|l| !l.expiry_index)
+        .map(|l| l.name.as_str())
         .collect();
     if !bare.is_empty() {
         check.warnings.push(format!(
             "{} of {} leaf tables have no index led by expiry ({}): scsctl purges them in page order, reading each whole — create one on each (CREATE INDEX CONCURRENTLY … ON <leaf> (expiry))",
             bare.len(),
-            check.leaves.len(),
+            leaves.len(),
             bare.join(", ")
         ));
     }
-    Ok(())
 }
 
 fn regclass(tx: &mut postgres::Transaction<'_>, table: &TableName) -> Result<Option<u32>> {

@@ -124,30 +124,8 @@ fn check_hashed(client: &mut Client, rows: i64) {
 
 /// The single statement; returns its wall time and rows updated.
 fn run_update(cluster: &Cluster) -> (f64, i64) {
-    let started = Instant::now();
-    let out = Command::new(cluster.bindir().join("psql"))
-        .args([
-            "-X",
-            "-d",
-            &cluster.url("bench"),
-            "-c",
-            &format!("UPDATE sessions SET token = {}", hash("token")),
-        ])
-        .output()
-        .unwrap();
-    let seconds = started.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let updated = text
-        .trim()
-        .strip_prefix("UPDATE ")
-        .and_then(|n| n.parse().ok())
-        .expect("psql prints UPDATE n");
-    (seconds, updated)
+    let sql = format!("UPDATE sessions SET token = {}", hash("token"));
+    cluster.timed_psql("bench", &sql, "UPDATE")
 }
 
 /// One scsctl migration run; returns its wall time, rows changed and the longest batch (ms,

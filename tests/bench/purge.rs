@@ -296,31 +296,11 @@ impl Sample {
 }
 
 fn run_delete(cluster: &Cluster) -> (f64, i64) {
-    let psql = cluster.bindir().join("psql");
-    let started = Instant::now();
-    let out = Command::new(psql)
-        .args([
-            "-X",
-            "-d",
-            &cluster.url("bench"),
-            "-c",
-            "DELETE FROM sessions WHERE expiry < current_timestamp",
-        ])
-        .output()
-        .unwrap();
-    let seconds = started.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let deleted = text
-        .trim()
-        .strip_prefix("DELETE ")
-        .and_then(|n| n.parse().ok())
-        .expect("psql prints DELETE n");
-    (seconds, deleted)
+    cluster.timed_psql(
+        "bench",
+        "DELETE FROM sessions WHERE expiry < current_timestamp",
+        "DELETE",
+    )
 }
 
 /// Runs the purge; returns its wall time, rows deleted, longest batch and the 99th percentile

@@ -109,30 +109,11 @@ fn reset(client: &mut Client) {
 }
 
 fn run_update(cluster: &Cluster) -> (f64, i64) {
-    let started = Instant::now();
-    let out = Command::new(cluster.bindir().join("psql"))
-        .args([
-            "-X",
-            "-d",
-            &cluster.url("bench"),
-            "-c",
-            r"UPDATE sessions SET data = data WHERE position('\x096d61696e2e55736572'::bytea in data) > 0",
-        ])
-        .output()
-        .unwrap();
-    let seconds = started.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let n = text
-        .trim()
-        .strip_prefix("UPDATE ")
-        .and_then(|n| n.parse().ok())
-        .expect("psql prints UPDATE n");
-    (seconds, n)
+    cluster.timed_psql(
+        "bench",
+        r"UPDATE sessions SET data = data WHERE position('\x096d61696e2e55736572'::bytea in data) > 0",
+        "UPDATE",
+    )
 }
 
 fn run_rename(cluster: &Cluster) -> (f64, i64, f64) {

@@ -658,6 +658,30 @@ impl Cluster {
         &self.inner.password
     }
 
+    /// Runs one statement with the real psql binary (`-X`, over TCP), timed as a whole
+    /// process as the benchmarks compare it, and returns the seconds and the row count psql
+    /// reports after `tag` (`DELETE 42`). Panics when psql fails.
+    pub fn timed_psql(&self, db: &str, sql: &str, tag: &str) -> (f64, i64) {
+        let started = std::time::Instant::now();
+        let out = Command::new(self.bindir().join("psql"))
+            .args(["-X", "-d", &self.url(db), "-c", sql])
+            .output()
+            .expect("run psql");
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let count = text
+            .trim()
+            .strip_prefix(tag)
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("psql printed {text:?}, not {tag} n"));
+        (seconds, count)
+    }
+
     /// Directory holding the PostgreSQL binaries (`psql`, `postgres`, ...). Empty for an
     /// external server when no binaries were found.
     pub fn bindir(&self) -> &Path {
