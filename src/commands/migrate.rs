@@ -306,7 +306,7 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
                 progress.stopped = true;
                 break;
             }
-            Some(Err(e)) if is_retryable(&e) && failures < MAX_FAILURES_IN_A_ROW => {
+            Some(Err(e)) if retryable(kind, &e) && failures < MAX_FAILURES_IN_A_ROW => {
                 failures += 1;
                 progress.retries += 1;
                 progress.longest = progress.longest.max(took);
@@ -386,6 +386,14 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
         ));
     }
     Ok(())
+}
+
+/// Whether a failed batch of `kind` is rolled back whole and worth running again: what the
+/// cleaner retries (timeouts, deadlocks), and for `--copy` a unique violation, which means a
+/// twin was inserted by someone else between the batch's check for it and its own insert; run
+/// again, the batch sees that twin and leaves it.
+fn retryable(kind: MigrateStep, e: &Error) -> bool {
+    is_retryable(e) || (kind == MigrateStep::Copy && e.sqlstate() == Some("23505"))
 }
 
 /// What a run did, for the summary.

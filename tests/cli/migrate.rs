@@ -124,6 +124,18 @@ fn the_sql_hash_is_scs_hash_token_in_store() {
         let server: String = row.get(0);
         assert_eq!(server, scsctl::token::hash(t), "token {t:?}");
     }
+    // Enough tokens that their hashes hold every base64url character, '-' and '_' included.
+    let many: Vec<String> = (0..2_000).map(|i| format!("seed-{i}")).collect();
+    let server: Vec<String> = client
+        .query_one(
+            &format!("SELECT array_agg({} ORDER BY n) FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n)", h("t")),
+            &[&many],
+        )
+        .unwrap()
+        .get(0);
+    let local: Vec<String> = many.iter().map(|t| scsctl::token::hash(t)).collect();
+    assert_eq!(server, local);
+    assert!(local.iter().any(|t| t.contains('-')) && local.iter().any(|t| t.contains('_')));
 }
 
 #[test]
@@ -307,6 +319,25 @@ fn refusals_change_nothing() {
         ),
         0
     );
+
+    // Near misses of an SCS token, each counted: 43 characters that are not all base64url
+    // (two-byte characters, standard base64's '+', padding, a dot), one short, one long.
+    let db = table_with(Shape::Plain, 200);
+    db.psql(&format!(
+        "INSERT INTO m.sessions VALUES ('{}', '\\x00', now() + interval '1 hour'), \
+           ('{}+', '\\x00', now() + interval '1 hour'), ('{}=', '\\x00', now() + interval '1 hour'), \
+           ('{}.', '\\x00', now() + interval '1 hour'), ('{}', '\\x00', now() + interval '1 hour'), \
+           ('{}', '\\x00', now() + interval '1 hour')",
+        "é".repeat(43),
+        "A".repeat(42),
+        "B".repeat(42),
+        "C".repeat(42),
+        "D".repeat(42),
+        "E".repeat(44)
+    ));
+    migrate(&db, "m.sessions", &["--dry-run"])
+        .code(1)
+        .stderr_contains("6 of 206 rows have a token that is not an SCS token");
 
     // --finish with nothing to finish; the stop-and-switch while a rolling one is half done;
     // --copy while a stop-and-switch is half done.
@@ -716,4 +747,69 @@ fn copy_gives_a_twin_to_sessions_the_app_moves_while_it_runs() {
         ),
     );
     assert_eq!(stale, 0, "the app's rewrite reached every twin");
+}
+
+#[test]
+fn copy_leaves_a_twin_a_hashing_app_wrote_while_the_batch_ran() {
+    // A hashing instance, started too early (the README says not to), writes session X's
+    // hashed row while --copy's batch is inserting X's twin: the batch waits on the app's
+    // transaction, fails with a unique violation when it commits, is rolled back whole and
+    // retried, and then leaves the app's row as it is. (The app's row itself looks like a raw
+    // token, so it gets a twin too: the reason the README says not to.)
+    let db = table_with(Shape::Plain, 300);
+    let x: String = db
+        .client()
+        .query_one(
+            "SELECT token FROM m.sessions WHERE expiry > now() ORDER BY token LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let mut app = db.client();
+    app.batch_execute("BEGIN").unwrap();
+    app.execute(
+        &format!(
+            "INSERT INTO m.sessions VALUES ({}, '\\x0b', now() + interval '2 hours')",
+            h("$1::text")
+        ),
+        &[&x],
+    )
+    .unwrap();
+    let run = Scsctl::new()
+        .db(&db)
+        .args(["-t", "m.sessions", "-o", "json", "migrate", "hash-tokens"])
+        .args(["--copy", "--lock-timeout", "60s"])
+        .spawn();
+    assert!(
+        wait_until(Duration::from_secs(60), || one(
+            &db,
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND query LIKE '%scsctl_token_migration_batches%'"
+        ) == 1),
+        "the copy never waited on the app's row: {}",
+        run.stderr_so_far()
+    );
+    app.batch_execute("COMMIT").unwrap();
+    let out = run.wait_with_output(Duration::from_secs(60));
+    out.success();
+    let doc = out.json();
+    assert!(doc["retries"].as_i64().unwrap() >= 1, "{doc}");
+    let without = one(
+        &db,
+        &format!(
+            "SELECT count(*) FROM orig o WHERE o.expiry > now() AND \
+             (SELECT count(*) FROM m.sessions t WHERE t.token = {}) <> 1",
+            h("o.token")
+        ),
+    );
+    assert_eq!(without, 0, "every live session has one twin: {doc}");
+    let kept = one(
+        &db,
+        &format!(
+            "SELECT count(*) FROM m.sessions t JOIN orig o ON t.token = {} \
+             WHERE o.token = '{x}' AND t.data = '\\x0b'",
+            h("o.token")
+        ),
+    );
+    assert_eq!(kept, 1, "the app's write is kept");
 }
