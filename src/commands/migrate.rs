@@ -14,7 +14,7 @@ use crate::cli::{HashTokensArgs, MigrateCommand, OutputFormat};
 use crate::config::{Config, Verbosity};
 use crate::error::{Error, Result};
 use crate::output::Output;
-use crate::store::{MigrateStep, MigrationState, Phase, STATE_TABLE, Store};
+use crate::store::{LockMode, MigrateStep, MigrationState, Phase, STATE_TABLE, Store};
 
 /// Pages in the first batch when sizes adapt: a few milliseconds on any server.
 const INITIAL_PAGES: i64 = 8;
@@ -145,10 +145,17 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
     store.probe()?;
     out.verbose(&format!("using table \"{}\"", config.table));
     let layout = store.purge_layout()?;
-    let m = store.migration(layout.kind)?;
+    let mut m = store.migration(layout.kind)?;
     let table = config.table.to_string();
 
-    if !args.dry_run && !store.try_migration_lock(&m)? {
+    // Behind a pooler a session lock or SET would stay on a server connection for its next
+    // client, so there each batch takes the lock and sets its guards for itself; as purge.
+    let (mode, why) = crate::cleaner::choose_lock_mode(&target, &mut store, 1)?;
+    out.verbose(&match mode {
+        LockMode::Session => format!("holding the migration lock for the whole run: {why}"),
+        LockMode::Transaction => format!("taking the migration lock per batch: {why}"),
+    });
+    if !args.dry_run && !store.lock_migration(&mut m, mode)? {
         let holder = store
             .lock_holder(m.lock)?
             .map(|h| format!(" ({h})"))
@@ -213,13 +220,14 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
         );
     }
 
+    let recorded_phase = state.as_ref().map(|s| s.phase);
     let mut state = match (&plan, state) {
         (Plan::Resume, Some(state)) => state,
         (Plan::Start(phase), _) => {
             store.ensure_migration_table(&m)?;
             let leaves: Vec<String> = layout.leaves.iter().map(|l| l.quoted.clone()).collect();
             let pages: Vec<i64> = layout.leaves.iter().map(|l| l.pages).collect();
-            store.begin_phase(&m, *phase, &leaves, &pages)?;
+            store.begin_phase(&m, recorded_phase, *phase, &leaves, &pages)?;
             store
                 .migration_state(&m)?
                 .ok_or_else(|| Error::Data("the migration state vanished".into()))?
@@ -246,7 +254,7 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
         BatchSizing::Fixed(_) => Duration::from_secs(30),
         _ => target_time,
     };
-    store.migration_guards(lock_timeout, statement_timeout)?;
+    store.migration_guards(&mut m, lock_timeout, statement_timeout)?;
 
     let kind = match state.phase {
         Phase::Switching => MigrateStep::Switch,
@@ -260,6 +268,9 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
     let mut sizer = Sizer::new(sizing, INITIAL_PAGES);
     let mut failures = 0;
     let verbose = config.verbosity == Verbosity::Verbose;
+    // The cursor as this run last recorded it, which each change checks the record still
+    // says: the in-memory one also moves past leaves with nothing left without recording it.
+    let mut recorded = (state.leaf, state.next_page);
     while state.leaf < state.leaves.len() {
         if shutdown.is_stopped() {
             progress.stopped = true;
@@ -275,7 +286,7 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
             if kind != MigrateStep::Switch {
                 let now = store.leaf_pages(&state.leaves[index])?;
                 if now > leaf_end {
-                    store.extend_leaf(&m, index, now)?;
+                    store.extend_leaf(&m, state.phase, recorded, index, now)?;
                     state.leaf_pages[index] = now;
                     continue;
                 }
@@ -294,8 +305,8 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
             (index, end)
         };
         let t0 = Instant::now();
-        let result =
-            registration.run(|| store.migrate_step(&m, kind, &state, index, (first, end), cursor));
+        let result = registration
+            .run(|| store.migrate_step(&m, kind, &state, index, (first, end), recorded, cursor));
         let took = t0.elapsed();
         let outcome = match result {
             None => {
@@ -327,6 +338,7 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
             Some(Ok(outcome)) => outcome,
         };
         failures = 0;
+        recorded = cursor;
         sizer.observe(size, (end - first) as u64, took);
         (state.leaf, state.next_page) = cursor;
         state.rows += outcome.rows as i64;
@@ -354,9 +366,9 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
         Phase::Copying => Phase::Copied,
         _ => Phase::Hashed,
     };
-    store.migration_unguarded()?;
+    store.migration_unguarded(&m)?;
     if !progress.stopped {
-        store.end_phase(&m, next)?;
+        store.end_phase(&m, state.phase, next, recorded)?;
     }
     let rows_after = if way == Way::Switch && !progress.stopped {
         Some(store.token_census()?.0.rows)

@@ -31,7 +31,7 @@ use postgres::types::Type;
 use super::Store;
 use super::errors::table_error;
 use super::leaves::TableKind;
-use super::purge::CleanerLock;
+use super::purge::{CleanerLock, LockMode};
 use crate::error::{Error, Result};
 use crate::table::quote_ident;
 
@@ -169,6 +169,12 @@ pub struct Migration {
     columns: Vec<String>,
     /// The migration's advisory lock.
     pub lock: CleanerLock,
+    /// How the lock is held: for the whole run ([`LockMode::Session`]), or by each batch for
+    /// itself ([`LockMode::Transaction`], behind a pooler). Set by [`Store::lock_migration`].
+    mode: LockMode,
+    /// What opens each batch in [`LockMode::Transaction`]: its guards and its try of the lock
+    /// (empty in session mode). Set by [`Store::migration_guards`].
+    begin: String,
 }
 
 /// One batch's kind.
@@ -232,8 +238,14 @@ impl Migration {
 
     /// The statement one batch runs on `leaf` (quoted): the change, the batch's transaction id
     /// and the state update in one statement, so one transaction. Parameters: `$1`, `$2` the
-    /// TID range, `$3`, `$4` the cursor after the batch, `$5` the state key. Returns rows
-    /// changed and twins carried over.
+    /// TID range, `$3`, `$4` the cursor after the batch, `$5` the state key, `$6`, `$7`, `$8`
+    /// the cursor and phase this run last recorded. Returns rows changed and twins carried
+    /// over, or no row when the record is no longer what this run last wrote.
+    ///
+    /// That check (`guard`) locks the state row and is evaluated before any row is changed
+    /// (an uncorrelated sub-select runs once, first): a batch changes nothing unless the
+    /// record still says what this run last wrote, so two runs can never work from two
+    /// cursors, even where no session lock can keep the second out (behind a pooler).
     fn step_sql(&self, kind: MigrateStep, leaf: &str) -> String {
         let cols = self.columns.join(", ");
         let hashed: Vec<String> = std::iter::once(format!("{} AS token", hash_sql("token")))
@@ -241,12 +253,13 @@ impl Migration {
             .collect();
         let hashed = hashed.join(", ");
         let target = if self.partitioned { &self.root } else { leaf };
-        let range = "ctid >= $1::text::tid AND ctid < $2::text::tid";
+        let range = "ctid >= $1::text::tid AND ctid < $2::text::tid AND EXISTS (SELECT FROM guard)";
         let state = &self.state;
         let record = |step: &str| {
             format!(
                 ", recorded AS (INSERT INTO {} (table_name, step, xid) \
-                   VALUES ($5, '{step}', pg_current_xact_id()::text::int8 % 4294967296))",
+                   SELECT $5, '{step}', pg_current_xact_id()::text::int8 % 4294967296 \
+                   WHERE EXISTS (SELECT FROM guard))",
                 self.batches
             )
         };
@@ -317,11 +330,12 @@ impl Migration {
         };
         let rows = "(SELECT count(*) FROM done)";
         format!(
-            "WITH {body} \
+            "WITH guard AS MATERIALIZED (SELECT FROM {state} g WHERE g.table_name = $5 \
+                    AND g.leaf = $6 AND g.next_page = $7 AND g.phase = $8 FOR UPDATE), {body} \
              UPDATE {state} s SET leaf = $3, next_page = $4, rows_done = s.rows_done + {rows}, \
                     carried = s.carried + {carried}, batches = s.batches + 1, updated_at = now(), \
                     first_xid = coalesce(s.first_xid, pg_current_xact_id()::text::int8) \
-             WHERE s.table_name = $5 RETURNING {rows}, {carried}"
+             WHERE s.table_name = $5 AND EXISTS (SELECT FROM guard) RETURNING {rows}, {carried}"
         )
     }
 }
@@ -355,6 +369,8 @@ impl Store {
                 class: MIGRATION_LOCK_CLASS,
                 key: row.get(2),
             },
+            mode: LockMode::Session,
+            begin: String::new(),
         })
     }
 
@@ -472,83 +488,173 @@ impl Store {
     }
 
     /// Starts `phase` from its first page: records the leaves and their sizes now, an empty
-    /// cursor and no batches. Entering `finishing` keeps `--copy`'s transaction ids.
+    /// cursor and no batches, provided the record still says `from` (no record at all for
+    /// `None`); else another run got there first, and nothing is changed. Entering
+    /// `finishing` keeps `--copy`'s transaction ids; the other phases start from none.
     pub fn begin_phase(
         &mut self,
         m: &Migration,
+        from: Option<Phase>,
         phase: Phase,
         leaves: &[String],
         pages: &[i64],
     ) -> Result<()> {
-        // A phase begun again forgets its own earlier batches; --finish keeps --copy's.
         let step = match phase {
             Phase::Switching => "switch",
             _ => "copy",
         };
-        let forget = if phase == Phase::Finishing {
-            String::new()
-        } else {
-            format!(
-                "DELETE FROM {} WHERE table_name = $1 AND step = '{step}'",
+        let st = &m.state;
+        let sql = match from {
+            // Batch ids of this table left by a record since dropped are forgotten with the
+            // start, in the same statement, so only when this run made the record.
+            None => format!(
+                "WITH began AS (INSERT INTO {st} (table_name, phase, leaves, leaf_pages) \
+                   VALUES ($1, $2, $3, $4) ON CONFLICT (table_name) DO NOTHING RETURNING 1), \
+                 forgot AS (DELETE FROM {} WHERE table_name = $1 AND step = '{step}' \
+                   AND EXISTS (SELECT FROM began)) \
+                 SELECT count(*) FROM began WHERE $5::text IS NULL",
                 m.batches
-            )
+            ),
+            // --finish keeps --copy's first batch: rows older than it are not twins.
+            Some(_) => format!(
+                "WITH began AS (UPDATE {st} SET phase = $2, leaves = $3, leaf_pages = $4, \
+                   leaf = 0, next_page = 0, batches = 0, rows_done = 0, carried = 0, \
+                   started_at = now(), updated_at = now() \
+                   WHERE table_name = $1 AND phase = $5 RETURNING 1) \
+                 SELECT count(*) FROM began"
+            ),
         };
-        // --finish keeps --copy's first batch: rows older than it are not twins.
-        let first = if phase == Phase::Finishing {
-            "s.first_xid"
-        } else {
-            "NULL"
-        };
-        let sql = format!(
-            "INSERT INTO {st} AS s (table_name, phase, leaves, leaf_pages) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (table_name) DO UPDATE SET phase = EXCLUDED.phase, \
-               leaves = EXCLUDED.leaves, leaf_pages = EXCLUDED.leaf_pages, leaf = 0, \
-               next_page = 0, first_xid = {first}, batches = 0, rows_done = 0, carried = 0, \
-               started_at = now(), updated_at = now()",
-            st = m.state
-        );
-        if !forget.is_empty() {
-            self.client
-                .execute_typed(&forget, &[(&m.key, Type::TEXT)])
-                .map_err(|e| Error::db("cannot record the migration's start", e))?;
-        }
-        self.client
-            .execute_typed(
+        // Both statements take the phase left as $5, the first only to say it is none.
+        let from_text = from.map(Phase::as_str);
+        let row = self
+            .client
+            .query_typed_one(
                 &sql,
                 &[
                     (&m.key, Type::TEXT),
                     (&phase.as_str(), Type::TEXT),
                     (&leaves, Type::TEXT_ARRAY),
                     (&pages, Type::INT8_ARRAY),
+                    (&from_text, Type::TEXT),
                 ],
             )
             .map_err(|e| Error::db("cannot record the migration's start", e))?;
-        Ok(())
+        match row.get::<_, i64>(0) {
+            1 => Ok(()),
+            _ => Err(self.another_run()),
+        }
     }
 
-    /// Records that the current phase is over and the table is now in `phase`.
-    pub fn end_phase(&mut self, m: &Migration, phase: Phase) -> Result<()> {
+    /// Records that phase `from` is over, with the cursor where this run last left it, and the
+    /// table is now in `to`; in its own transaction, which waits for every batch before it to
+    /// reach disk. Fails, changing nothing, when another run moved the record meanwhile.
+    pub fn end_phase(
+        &mut self,
+        m: &Migration,
+        from: Phase,
+        to: Phase,
+        cursor: (usize, i64),
+    ) -> Result<()> {
         // Once hashed, no row needs telling apart any more: the batches go.
-        let tidy = if phase == Phase::Hashed {
+        let tidy = if to == Phase::Hashed {
             format!(
-                "WITH gone AS (DELETE FROM {} WHERE table_name = $1) ",
+                ", gone AS (DELETE FROM {} WHERE table_name = $1 AND EXISTS (SELECT FROM ended))",
                 m.batches
             )
         } else {
             String::new()
         };
         let sql = format!(
-            "{tidy}UPDATE {} SET phase = $2, updated_at = now() WHERE table_name = $1",
+            "WITH ended AS (UPDATE {} SET phase = $2, updated_at = now() \
+               WHERE table_name = $1 AND phase = $3 AND leaf = $4 AND next_page = $5 RETURNING 1){tidy} \
+             SELECT count(*) FROM ended",
             m.state
         );
-        self.client
-            .execute_typed(&sql, &[(&m.key, Type::TEXT), (&phase.as_str(), Type::TEXT)])
-            .map_err(|e| Error::db("cannot record the migration's progress", e))?;
-        Ok(())
+        let leaf = cursor.0 as i32;
+        let ended = self.in_batch(m, true, |client| {
+            client
+                .query_typed_one(
+                    &sql,
+                    &[
+                        (&m.key, Type::TEXT),
+                        (&to.as_str(), Type::TEXT),
+                        (&from.as_str(), Type::TEXT),
+                        (&leaf, Type::INT4),
+                        (&cursor.1, Type::INT8),
+                    ],
+                )
+                .map(|row| row.get::<_, i64>(0) == 1)
+        });
+        match ended {
+            Ok(Some(true)) => Ok(()),
+            Ok(_) => Err(self.another_run()),
+            Err(e) => Err(Error::db("cannot record the migration's progress", e)),
+        }
+    }
+
+    /// The error of a run whose record another run changed (or whose lock another run holds,
+    /// behind a pooler): it stops, and what it did stays done.
+    fn another_run(&self) -> Error {
+        Error::Incompatible(format!(
+            "another scsctl migrate hash-tokens is working on table \"{}\": the recorded \
+             progress is no longer what this run last wrote; this run stopped, and what it \
+             did stays done — wait for the other run to end, then run the same command again \
+             if it did not complete",
+            self.table
+        ))
+    }
+
+    /// Runs `f` as one transaction that holds the migration lock. In session mode the
+    /// session holds it already and `f`'s statement is its own transaction. In transaction
+    /// mode the batch opens a transaction (with its guards, asynchronous commit unless
+    /// `durable`) and tries the lock in the same message: `None` when another run holds it,
+    /// and then nothing was done. A failure rolls back.
+    fn in_batch<T>(
+        &mut self,
+        m: &Migration,
+        durable: bool,
+        f: impl FnOnce(&mut postgres::Client) -> std::result::Result<T, postgres::Error>,
+    ) -> std::result::Result<Option<T>, postgres::Error> {
+        if m.mode == LockMode::Session {
+            return f(&mut self.client).map(Some);
+        }
+        let begin = if durable {
+            format!(
+                "BEGIN; SELECT pg_try_advisory_xact_lock({}, {})",
+                m.lock.class, m.lock.key
+            )
+        } else {
+            m.begin.clone()
+        };
+        let result = self.client.simple_query(&begin).and_then(|messages| {
+            if super::purge::lock_granted(&messages) {
+                f(&mut self.client).map(Some)
+            } else {
+                Ok(None)
+            }
+        });
+        match result {
+            Ok(Some(value)) => {
+                self.client.batch_execute("COMMIT")?;
+                Ok(Some(value))
+            }
+            Ok(None) => {
+                let _ = self.client.batch_execute("ROLLBACK");
+                Ok(None)
+            }
+            Err(e) => {
+                // Best effort: when the connection is broken the server rolls back by itself.
+                let _ = self.client.batch_execute("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     /// Runs one batch of `kind` on pages `first..end` of leaf number `index` of `state`, and
-    /// moves the recorded cursor to `cursor` (leaf index, next page), all in one transaction.
+    /// moves the recorded cursor from `recorded` (where this run last left it) to `cursor`,
+    /// all in one transaction. Fails, changing nothing, when the record no longer says
+    /// `recorded` or another run holds the lock: another run is at work.
+    #[allow(clippy::too_many_arguments)]
     pub fn migrate_step(
         &mut self,
         m: &Migration,
@@ -556,29 +662,38 @@ impl Store {
         state: &MigrationState,
         index: usize,
         (first, end): (i64, i64),
+        recorded: (usize, i64),
         cursor: (usize, i64),
     ) -> Result<MigrateOutcome> {
         let leaf = &state.leaves[index];
         let sql = m.step_sql(kind, leaf);
         let (first, end) = (format!("({first},0)"), format!("({end},0)"));
-        let cursor_leaf = cursor.0 as i32;
+        let (cursor_leaf, recorded_leaf) = (cursor.0 as i32, recorded.0 as i32);
+        let phase = state.phase.as_str();
         let row = self
-            .client
-            .query_typed_one(
-                &sql,
-                &[
-                    (&first, Type::TEXT),
-                    (&end, Type::TEXT),
-                    (&cursor_leaf, Type::INT4),
-                    (&cursor.1, Type::INT8),
-                    (&m.key, Type::TEXT),
-                ],
-            )
+            .in_batch(m, false, |client| {
+                client.query_typed_opt(
+                    &sql,
+                    &[
+                        (&first, Type::TEXT),
+                        (&end, Type::TEXT),
+                        (&cursor_leaf, Type::INT4),
+                        (&cursor.1, Type::INT8),
+                        (&m.key, Type::TEXT),
+                        (&recorded_leaf, Type::INT4),
+                        (&recorded.1, Type::INT8),
+                        (&phase, Type::TEXT),
+                    ],
+                )
+            })
             .map_err(|e| table_error(&self.table, "cannot rewrite tokens", e))?;
-        Ok(MigrateOutcome {
-            rows: row.get::<_, i64>(0) as u64,
-            carried: row.get::<_, i64>(1) as u64,
-        })
+        match row.flatten() {
+            Some(row) => Ok(MigrateOutcome {
+                rows: row.get::<_, i64>(0) as u64,
+                carried: row.get::<_, i64>(1) as u64,
+            }),
+            None => Err(self.another_run()),
+        }
     }
 
     /// The size of `leaf` (quoted) in pages now.
@@ -595,24 +710,41 @@ impl Store {
 
     /// Records that leaf number `index` of the phase now ends at `pages`: `--copy` and
     /// `--finish` go on over pages the app filled while they ran, so that a session the app
-    /// rewrote to a new page gets its twin, or loses its raw row, too.
-    pub fn extend_leaf(&mut self, m: &Migration, index: usize, pages: i64) -> Result<()> {
+    /// rewrote to a new page gets its twin, or loses its raw row, too. Fails, changing nothing,
+    /// when the record no longer says `recorded` (another run is at work).
+    pub fn extend_leaf(
+        &mut self,
+        m: &Migration,
+        phase: Phase,
+        recorded: (usize, i64),
+        index: usize,
+        pages: i64,
+    ) -> Result<()> {
         let sql = format!(
-            "UPDATE {} SET leaf_pages[$2] = $3, updated_at = now() WHERE table_name = $1",
+            "UPDATE {} SET leaf_pages[$2] = $3, updated_at = now() \
+             WHERE table_name = $1 AND phase = $4 AND leaf = $5 AND next_page = $6",
             m.state
         );
         let position = index as i32 + 1;
-        self.client
+        let recorded_leaf = recorded.0 as i32;
+        let n = self
+            .client
             .execute_typed(
                 &sql,
                 &[
                     (&m.key, Type::TEXT),
                     (&position, Type::INT4),
                     (&pages, Type::INT8),
+                    (&phase.as_str(), Type::TEXT),
+                    (&recorded_leaf, Type::INT4),
+                    (&recorded.1, Type::INT8),
                 ],
             )
             .map_err(|e| Error::db("cannot record the migration's progress", e))?;
-        Ok(())
+        match n {
+            1 => Ok(()),
+            _ => Err(self.another_run()),
+        }
     }
 
     /// Rows, live rows, and rows whose token is not an SCS token, with one of those (for the
@@ -654,23 +786,55 @@ impl Store {
         Ok((row.get(0), row.get(1)))
     }
 
-    /// Tries to take the migration lock of this table for the session.
-    pub fn try_migration_lock(&mut self, m: &Migration) -> Result<bool> {
-        self.try_lock(m.lock)
+    /// Takes the migration lock of this table the way `mode` holds it; false when another
+    /// run has it. [`LockMode::Session`]: for the whole session. [`LockMode::Transaction`]
+    /// (behind a pooler, where a session lock would stay on a server connection for the next
+    /// client): each batch takes it for its own transaction, so here the lock is only watched
+    /// for a second, which a run working through its batches holds nearly all the time. A
+    /// second run that slips past that is still stopped by its first batch, which finds the
+    /// record moved or the lock taken.
+    pub fn lock_migration(&mut self, m: &mut Migration, mode: LockMode) -> Result<bool> {
+        m.mode = mode;
+        if mode == LockMode::Session {
+            return self.try_lock(m.lock);
+        }
+        for _ in 0..10 {
+            if self.lock_holder(m.lock)?.is_some() {
+                return Ok(false);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Ok(true)
     }
 
     /// Sets what every batch of a migration runs with: a statement timeout, a lock timeout
     /// (the app may hold a row lock), and asynchronous commit (a crash loses the last batches
-    /// and their record together, and the next run redoes them).
+    /// and their record together, and the next run redoes them). In session mode for the
+    /// session; in transaction mode each batch sets them with `SET LOCAL`, and nothing stays
+    /// on the server connection.
     pub fn migration_guards(
         &mut self,
+        m: &mut Migration,
         lock_timeout: std::time::Duration,
         statement_timeout: std::time::Duration,
     ) -> Result<()> {
-        let sql = format!(
-            "SET lock_timeout = {}; SET statement_timeout = {}; SET synchronous_commit = off",
+        let (lock_ms, statement_ms) = (
             lock_timeout.as_millis().max(1),
-            statement_timeout.as_millis().max(1)
+            statement_timeout.as_millis().max(1),
+        );
+        if m.mode == LockMode::Transaction {
+            // The lock is tried in the same message as BEGIN: one round trip fewer per batch.
+            m.begin = format!(
+                "BEGIN; SET LOCAL lock_timeout = {lock_ms}; \
+                 SET LOCAL statement_timeout = {statement_ms}; SET LOCAL synchronous_commit = off; \
+                 SELECT pg_try_advisory_xact_lock({}, {})",
+                m.lock.class, m.lock.key
+            );
+            return Ok(());
+        }
+        let sql = format!(
+            "SET lock_timeout = {lock_ms}; SET statement_timeout = {statement_ms}; \
+             SET synchronous_commit = off"
         );
         self.client
             .batch_execute(&sql)
@@ -680,8 +844,12 @@ impl Store {
     /// Lifts the batches' statement timeout, for the count after the last batch (a scan of
     /// the whole table), and makes the next commit synchronous: the one that records the end of
     /// the phase then also waits for every batch before it to be on disk, so that a run that
-    /// says it is done is done even if the server crashes right after.
-    pub fn migration_unguarded(&mut self) -> Result<()> {
+    /// says it is done is done even if the server crashes right after. In transaction mode
+    /// the session has nothing to lift, and [`Store::end_phase`] commits synchronously.
+    pub fn migration_unguarded(&mut self, m: &Migration) -> Result<()> {
+        if m.mode == LockMode::Transaction {
+            return Ok(());
+        }
         self.client
             .batch_execute("SET statement_timeout = 0; SET synchronous_commit = on")
             .map_err(|e| Error::db("cannot set timeouts", e))
@@ -716,6 +884,8 @@ mod tests {
             root: "\"public\".\"sessions\"".into(),
             columns: vec!["token".into(), "data".into(), "expiry".into()],
             lock: CleanerLock { class: 1, key: 2 },
+            mode: LockMode::Transaction,
+            begin: String::new(),
         };
         for kind in [MigrateStep::Switch, MigrateStep::Copy, MigrateStep::Finish] {
             let sql = m.step_sql(kind, "\"public\".\"sessions_0\"");

@@ -229,7 +229,7 @@ const WAL_COMPRESSION: &str = "lz4";
 const BLOCKS_TYPES: [Type; 3] = [Type::TEXT, Type::TEXT, Type::FLOAT8];
 
 /// Whether the `pg_try_advisory_xact_lock` at the end of a batch's opening text said yes.
-fn lock_granted(messages: &[postgres::SimpleQueryMessage]) -> bool {
+pub(super) fn lock_granted(messages: &[postgres::SimpleQueryMessage]) -> bool {
     messages
         .iter()
         .any(|m| matches!(m, postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t")))

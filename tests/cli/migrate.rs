@@ -813,3 +813,155 @@ fn copy_leaves_a_twin_a_hashing_app_wrote_while_the_batch_ran() {
     );
     assert_eq!(kept, 1, "the app's write is kept");
 }
+
+#[test]
+fn migrations_work_through_pgbouncer_run_after_run_and_leave_nothing_behind() {
+    // Behind a pooler in transaction mode a session lock or SET would stay on a server
+    // connection for the next client (the app's commits would turn asynchronous, and the lock
+    // would refuse every later migration). Two pooled connections, so that a run and the next
+    // get different ones; another client checks between the runs.
+    use crate::pgbouncer::{poison_pool, settings, through};
+    let c = cluster();
+    let switch = table_with(Shape::Plain, 2_000);
+    let rolling = table_with(Shape::Hash(4, crate::shapes::Index::Parent), 2_000);
+    for db in [&switch, &rolling] {
+        let Some(bouncer) = crate::support::PgBouncer::start(c, 2, &[]) else {
+            return;
+        };
+        let url = through(&bouncer, db);
+        let _poison = poison_pool(&url, 2);
+        let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let clean = settings(&mut other);
+        let run = |args: &[&str]| {
+            Scsctl::new()
+                .arg("-d")
+                .arg(&url)
+                .args([
+                    "-t",
+                    "m.sessions",
+                    "-v",
+                    "migrate",
+                    "hash-tokens",
+                    "--batch-pages",
+                    "3",
+                ])
+                .args(args)
+                .run()
+        };
+        let ways: &[&[&str]] = if std::ptr::eq(db, &switch) {
+            &[&[]]
+        } else {
+            &[&["--copy"], &["--finish"]]
+        };
+        for way in ways {
+            let out = run(way);
+            out.success();
+            assert!(
+                out.stderr.contains("per batch"),
+                "the run says it locks per batch: {}",
+                out.stderr
+            );
+            for _ in 0..4 {
+                assert_eq!(settings(&mut other), clean, "{way:?} left state behind");
+            }
+        }
+        let filter = if std::ptr::eq(db, &switch) {
+            "true"
+        } else {
+            "o.expiry > now()"
+        };
+        assert_hashed_exactly(db, "m.sessions", filter);
+        // Run after run: the next run finds nothing left to do, on whichever connection.
+        for _ in 0..3 {
+            run(&[])
+                .success()
+                .stdout_contains("already holds hashed tokens");
+        }
+    }
+}
+
+#[test]
+fn through_pgbouncer_a_second_run_is_stopped_and_a_moved_record_stops_a_run() {
+    // Behind a pooler no lock lasts the whole run, so two things keep a second run from
+    // working beside the first: it watches the lock before starting, and every batch checks
+    // that the record still holds the cursor this run last wrote.
+    use crate::pgbouncer::through;
+    let c = cluster();
+    // About 1,000 pages: the first run is still at work, a page per batch, while the second
+    // one tries.
+    let db = table_with(Shape::Plain, 20_000);
+    let Some(bouncer) = crate::support::PgBouncer::start(c, 2, &[]) else {
+        return;
+    };
+    let url = through(&bouncer, &db);
+    let pooled = |extra: &[&str]| {
+        Scsctl::new()
+            .arg("-d")
+            .arg(&url)
+            .args([
+                "-t",
+                "m.sessions",
+                "-v",
+                "migrate",
+                "hash-tokens",
+                "--batch-pages",
+                "1",
+            ])
+            .args(extra)
+    };
+    let first = pooled(&[]).spawn();
+    assert!(
+        wait_until(Duration::from_secs(60), || first
+            .stderr_so_far()
+            .matches("scsctl: batch:")
+            .count()
+            >= 5),
+        "{}",
+        first.stderr_so_far()
+    );
+    pooled(&[])
+        .run()
+        .code(1)
+        .stderr_contains("another scsctl migrate hash-tokens is");
+    // The record moves under the first run, as another run's batch would move it: the first
+    // run's next batch changes nothing and the run stops, saying why. The rows are counted
+    // while the record is locked, so no batch of the first run is halfway.
+    let mut other = db.client();
+    let mut tx = other.transaction().unwrap();
+    tx.execute(
+        "UPDATE m.scsctl_token_migration SET next_page = next_page + 1000 \
+         WHERE table_name = 'm.sessions'",
+        &[],
+    )
+    .unwrap();
+    let before: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM m.sessions s JOIN orig USING (token)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    tx.commit().unwrap();
+    let out = first.wait_with_output(Duration::from_secs(60));
+    out.code(1)
+        .stderr_contains("the recorded progress is no longer what this run last wrote");
+    let raw_left = one(
+        &db,
+        "SELECT count(*) FROM m.sessions s JOIN orig USING (token)",
+    );
+    assert_eq!(
+        before, raw_left,
+        "no batch changed anything after the record moved"
+    );
+    db.psql(
+        "UPDATE m.scsctl_token_migration SET next_page = next_page - 1000 \
+         WHERE table_name = 'm.sessions'",
+    );
+    Scsctl::new()
+        .arg("-d")
+        .arg(&url)
+        .args(["-t", "m.sessions", "migrate", "hash-tokens"])
+        .run()
+        .success();
+    assert_hashed_exactly(&db, "m.sessions", "true");
+}

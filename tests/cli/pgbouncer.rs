@@ -13,7 +13,7 @@ use crate::support::{PgBouncer, Scsctl, TestDb, cluster, random_hex};
 /// names them `s0`, `s1`, … in every process): a client that prepares one of those names again
 /// there fails with "prepared statement "s0" already exists". SQL `PREPARE` shares the
 /// protocol's namespace, so the names are exact.
-fn poison_pool(url: &str, pool_size: usize) -> Vec<postgres::Client> {
+pub(crate) fn poison_pool(url: &str, pool_size: usize) -> Vec<postgres::Client> {
     let mut clients: Vec<postgres::Client> = (0..pool_size)
         .map(|_| postgres::Client::connect(url, postgres::NoTls).unwrap())
         .collect();
@@ -34,9 +34,29 @@ fn poison_pool(url: &str, pool_size: usize) -> Vec<postgres::Client> {
     clients
 }
 
-fn through(bouncer: &PgBouncer, db: &TestDb) -> String {
+pub(crate) fn through(bouncer: &PgBouncer, db: &TestDb) -> String {
     let c = cluster();
     bouncer.url(c.admin_user(), c.admin_password(), &db.name)
+}
+
+/// What a client of the pool sees of the server connection it gets: the guards a batch sets,
+/// and the advisory locks held in the database. Anything a run left on a server connection
+/// shows up here for the next client.
+pub(crate) fn settings(client: &mut postgres::Client) -> Vec<String> {
+    client
+        .simple_query(
+            "SELECT current_setting('lock_timeout') || ' ' || current_setting('statement_timeout') \
+             || ' ' || current_setting('synchronous_commit') || ' ' || \
+             (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+        )
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]
@@ -322,22 +342,6 @@ fn the_default_purge_works_through_pgbouncer_run_after_run_and_leaves_nothing_be
     // Another client of the pool, interleaved with the purges: it would see any setting or lock
     // a purge left on a server connection.
     let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    let settings = |client: &mut postgres::Client| -> Vec<String> {
-        client
-            .simple_query(
-                "SELECT current_setting('lock_timeout') || ' ' || current_setting('statement_timeout') \
-                 || ' ' || current_setting('synchronous_commit') || ' ' || \
-                 (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
-                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
-            )
-            .unwrap()
-            .into_iter()
-            .filter_map(|m| match m {
-                postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
-                _ => None,
-            })
-            .collect()
-    };
     let clean = settings(&mut other);
     for run in 0..6 {
         seed::old_and_live(&db, 200, 0);
