@@ -276,19 +276,25 @@ impl Migration {
             ),
             // A twin may exist already: the app rewrote a copied row to a later page, or a
             // hashing instance runs early. `NOT EXISTS` skips those; `ON CONFLICT DO NOTHING`
-            // would too, but its speculative insertion made the whole copy 40 % slower. A twin
-            // inserted between the probe and the insert fails the batch with a unique
-            // violation, and the batch is retried.
+            // would too, but its speculative insertion made the whole copy 40 % slower. It
+            // looks where the twin goes, as the unique index would: the whole partitioned
+            // table (pruned to one partition), else the leaf alone. A twin inserted between
+            // the probe and the insert fails the batch with a unique violation, and the batch
+            // is retried.
             MigrateStep::Copy => (
                 format!(
                     "src AS (SELECT {hashed} FROM ONLY {leaf} WHERE {range} AND {} \
                               AND current_timestamp < expiry), \
                      done AS (INSERT INTO {target} ({cols}) OVERRIDING SYSTEM VALUE \
                               SELECT * FROM src WHERE NOT EXISTS \
-                                (SELECT 1 FROM {root} t WHERE t.token = src.token) RETURNING 1){}",
+                                (SELECT FROM {probe} t WHERE t.token = src.token) RETURNING 1){}",
                     self.not_ours("", "copy"),
                     record("copy"),
-                    root = self.root,
+                    probe = if self.partitioned {
+                        self.root.clone()
+                    } else {
+                        format!("ONLY {leaf}")
+                    },
                 ),
                 "0::int8",
             ),
