@@ -172,6 +172,9 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
         "recorded phase: {}; plan: {plan:?}",
         state.as_ref().map(|s| s.phase.as_str()).unwrap_or("none")
     ));
+    if !matches!(plan, Plan::Done(_)) {
+        check_dependents(&mut store, out, way, &table)?;
+    }
 
     // The census reads every row once: rows before, and tokens SCS cannot have made.
     let census = match (&plan, way) {
@@ -400,6 +403,60 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
     Ok(())
 }
 
+/// Refuses a table that other tables reference by token, and warns of the triggers the way
+/// will fire. The migration removes every raw row (stop-and-switch and `--finish`), and a
+/// foreign key would then delete the rows that reference it, or fail the first batch; `--copy`
+/// is refused as well, so that a rollout does not begin that `--finish` cannot complete.
+fn check_dependents(store: &mut Store, out: &mut Output, way: Way, table: &str) -> Result<()> {
+    let keys = store.referencing_keys()?;
+    if let Some(key) = keys.first() {
+        let more = match keys.len() {
+            1 => String::new(),
+            n => format!(" (and {} more foreign keys)", n - 1),
+        };
+        return Err(Error::Incompatible(format!(
+            "table \"{table}\" is referenced by foreign key \"{}\" of table {}{more}, and \
+             deleting a session {}: the migration replaces every token, removing each raw row; \
+             nothing changed — drop the foreign key first, and add it back once the tokens \
+             it holds are hashed too",
+            key.name, key.table, key.on_delete
+        )));
+    }
+    let fired: &[&str] = match way {
+        Way::Switch => &["insert", "delete"],
+        Way::Copy => &["insert"],
+        Way::Finish => &["update", "delete"],
+    };
+    for trigger in store.user_triggers()? {
+        let events: Vec<&str> = trigger
+            .events
+            .iter()
+            .copied()
+            .filter(|e| fired.contains(e))
+            .collect();
+        if !events.is_empty() {
+            out.warn(&format!(
+                "trigger \"{}\" on {} fires on {} {}: the migration {} — disable it for the \
+                 run if that is not wanted",
+                trigger.name,
+                trigger.table,
+                events.join(" and "),
+                if trigger.per_row {
+                    "for every row"
+                } else {
+                    "once per batch"
+                },
+                match way {
+                    Way::Switch => "deletes every row and inserts it again under its hash",
+                    Way::Copy => "inserts the hashed twin of every live row",
+                    Way::Finish => "deletes every raw row, updating the twins the old app wrote to",
+                }
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Whether a failed batch of `kind` is rolled back whole and worth running again: what the
 /// cleaner retries (timeouts, deadlocks), and for `--copy` a unique violation, which means a
 /// twin was inserted by someone else between the batch's check for it and its own insert; run
@@ -439,9 +496,10 @@ fn summary(out: &mut Output, r: &Report) -> Result<()> {
                 ),
             };
             let mut line = format!(
-                "{what} of table \"{}\" in {} batches ({} retried), {:.2}s, longest batch {:.0} ms",
+                "{what} of table \"{}\" in {} batch{} ({} retried), {:.2}s, longest batch {:.0} ms",
                 r.table,
                 p.batches,
+                if p.batches == 1 { "" } else { "es" },
                 p.retries,
                 r.duration.as_secs_f64(),
                 p.longest.as_secs_f64() * 1000.0

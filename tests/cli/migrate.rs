@@ -389,6 +389,68 @@ fn refusals_change_nothing() {
 }
 
 #[test]
+fn a_table_referenced_by_a_foreign_key_is_refused_and_triggers_are_named() {
+    // On a partitioned table the key and the trigger are cloned to every partition: each is
+    // named once.
+    let db = table_with(Shape::Hash(4, crate::shapes::Index::Parent), 200);
+    db.psql(
+        "CREATE TABLE public.user_sessions (user_id int, \
+           token text REFERENCES m.sessions (token) ON DELETE CASCADE); \
+         INSERT INTO public.user_sessions SELECT row_number() OVER (), token FROM orig;",
+    );
+    for args in [&[][..], &["--copy"], &["--dry-run"]] {
+        let out = migrate(&db, "m.sessions", args);
+        out.code(1)
+            .stderr_contains(
+                "foreign key \"user_sessions_token_fkey\" of table public.user_sessions",
+            )
+            .stderr_contains("deletes the rows that reference it (ON DELETE CASCADE)")
+            .stderr_contains("nothing changed");
+        assert!(!out.stderr.contains("more foreign keys"), "{}", out.stderr);
+    }
+    assert_eq!(one(&db, "SELECT count(*) FROM public.user_sessions"), 200);
+    assert_eq!(
+        one(
+            &db,
+            "SELECT count(*) FROM m.sessions s JOIN orig USING (token)"
+        ),
+        200
+    );
+    assert_eq!(
+        one(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname = 'scsctl_token_migration'"
+        ),
+        0
+    );
+
+    db.psql(
+        "ALTER TABLE public.user_sessions DROP CONSTRAINT user_sessions_token_fkey; \
+         CREATE TABLE m.audit (op text); \
+         CREATE FUNCTION m.audit() RETURNS trigger LANGUAGE plpgsql AS \
+           $$BEGIN INSERT INTO m.audit VALUES (TG_OP); RETURN NULL; END$$; \
+         CREATE TRIGGER sessions_audit AFTER DELETE ON m.sessions \
+           FOR EACH ROW EXECUTE FUNCTION m.audit();",
+    );
+    let warning = "trigger \"sessions_audit\" on m.sessions fires on delete for every row";
+    let out = migrate(&db, "m.sessions", &["--dry-run"]);
+    out.success();
+    assert_eq!(out.stderr.matches(warning).count(), 1, "{}", out.stderr);
+    // --copy only inserts: a trigger on delete is not its concern.
+    let out = migrate(&db, "m.sessions", &["--copy"]);
+    out.success();
+    assert!(!out.stderr.contains("trigger"), "{}", out.stderr);
+    let out = migrate(&db, "m.sessions", &["--finish"]);
+    out.success();
+    assert_eq!(out.stderr.matches(warning).count(), 1, "{}", out.stderr);
+    // Each raw row --finish removed (those with a twin: the live ones) fired it once.
+    assert_eq!(
+        one(&db, "SELECT count(*) FROM m.audit"),
+        one(&db, "SELECT count(*) FROM orig WHERE expiry > now()")
+    );
+}
+
+#[test]
 fn dry_run_says_what_would_change_and_changes_nothing() {
     let db = table_with(Shape::Hash(4, crate::shapes::Index::Parent), 300);
     let doc = migrate_json(&db, "m.sessions", &["--dry-run"]);
