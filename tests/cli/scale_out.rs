@@ -1,6 +1,7 @@
 //! Outgrowing one server: a primary with a streaming hot standby (a second private cluster
 //! made with `pg_basebackup -R`). A multi-host URL finds the primary; reads can be sent to
-//! the standby; writes sent there fail cleanly.
+//! the standby; writes sent there fail cleanly, `migrate hash-tokens` included, whose dry run
+//! works there.
 
 use std::time::{Duration, Instant};
 
@@ -66,6 +67,13 @@ fn multi_host_urls_find_the_primary_and_reads_work_on_a_standby() {
     seed::init(&db);
     seed::row(&db, "live", b"\x01", 3600);
     seed::row(&db, "old", b"\x02", -3600);
+    // A table of SCS-shaped tokens, for `migrate hash-tokens`.
+    db.psql(&format!(
+        "CREATE TABLE raw (LIKE sessions INCLUDING ALL); \
+         INSERT INTO raw SELECT {}, '\\x01', now() + interval '1 hour' \
+         FROM generate_series(1, 20) i",
+        scsctl::store::hash_sql("'raw-' || i")
+    ));
     let standby = primary.start_standby();
     wait_for_replay(&primary, &standby, &db.name);
     let in_recovery: bool = standby
@@ -113,6 +121,26 @@ fn multi_host_urls_find_the_primary_and_reads_work_on_a_standby() {
         out.stderr_contains("read-only transaction (SQLSTATE 25006)");
     }
     assert!(exists_on(&primary, &db, "new") && !exists_on(&primary, &db, "other"));
+    for args in [
+        vec!["-t", "raw", "migrate", "hash-tokens"],
+        vec!["-t", "raw", "migrate", "hash-tokens", "--copy"],
+    ] {
+        let out = run(&any, &args);
+        out.code(1);
+        out.stderr_contains("read-only transaction (SQLSTATE 25006)");
+    }
+    let raw_left: i64 = primary
+        .client(&db.name)
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM raw WHERE token = {}",
+                scsctl::store::hash_sql("'raw-' || 1")
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(raw_left, 1, "the standby's refusal changed the primary");
 
     // read-only picks the standby even when the primary is listed first. Pause replay and
     // write on the primary: only the standby lacks the new row, so the answers tell which
@@ -143,6 +171,13 @@ fn multi_host_urls_find_the_primary_and_reads_work_on_a_standby() {
     run(&direct, &["get", "new"]).success();
     run(&direct, &["list", "--state", "all"]).success();
     run(&direct, &["stats"]).success();
+    // A dry run only reads: on the standby it says what the primary would change.
+    let out = run(
+        &direct,
+        &["-t", "raw", "migrate", "hash-tokens", "--dry-run"],
+    );
+    out.success();
+    out.stdout_contains("would hash 20 tokens of table \"raw\"");
     standby
         .client(&db.name)
         .batch_execute("SELECT pg_wal_replay_resume()")
