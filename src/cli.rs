@@ -527,9 +527,10 @@ pub enum MigrateCommand {
                       sessions table, in the same transaction as each batch: an interrupted run \
                       resumes where it stopped when run again, and a run after the end changes \
                       nothing and says so. Only one migration per table runs at a time; a second one \
-                      fails at once. Tokens that are not 43 characters of base64url, and a table \
-                      that another table's foreign key references, are refused before anything \
-                      changes; triggers the run fires are named in a warning."
+                      fails at once. Tokens that are not 43 characters of base64url, a table that \
+                      another table's foreign key references, and a table with a rule on insert, \
+                      update or delete are refused before anything changes; triggers the run \
+                      fires are named in a warning."
     )]
     HashTokens(HashTokensArgs),
 }

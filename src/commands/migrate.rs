@@ -403,10 +403,12 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
     Ok(())
 }
 
-/// Refuses a table that other tables reference by token, and warns of the triggers the way
-/// will fire. The migration removes every raw row (stop-and-switch and `--finish`), and a
-/// foreign key would then delete the rows that reference it, or fail the first batch; `--copy`
-/// is refused as well, so that a rollout does not begin that `--finish` cannot complete.
+/// Refuses a table that other tables reference by token or whose writes a rule rewrites, and
+/// warns of the triggers the way will fire. The migration removes every raw row
+/// (stop-and-switch and `--finish`): a foreign key would then delete the rows that reference
+/// it, or fail the first batch, and a rule would fail the batches after the run was recorded,
+/// or make them do something else. `--copy` is refused as well, so that a rollout does not
+/// begin that `--finish` cannot complete.
 fn check_dependents(store: &mut Store, out: &mut Output, way: Way, table: &str) -> Result<()> {
     let keys = store.referencing_keys()?;
     if let Some(key) = keys.first() {
@@ -420,6 +422,24 @@ fn check_dependents(store: &mut Store, out: &mut Output, way: Way, table: &str) 
              nothing changed — drop the foreign key first, and add it back once the tokens \
              it holds are hashed too",
             key.name, key.table, key.on_delete
+        )));
+    }
+    if let Some(rule) = store.user_rules()?.first() {
+        // PostgreSQL refuses most rules on a statement inside WITH, as the batches are; the
+        // one kind it runs (a lone unconditional DO INSTEAD) would make them do something else.
+        return Err(Error::Incompatible(format!(
+            "rule \"{}\" on {} rewrites every {} on table \"{table}\" ({}): the migration's \
+             batches insert and delete rows in statements PostgreSQL does not run with such a \
+             rule, or whose effect the rule would change; nothing changed — disable the rule \
+             for the migration (ALTER TABLE … DISABLE RULE) and enable it afterwards",
+            rule.name,
+            rule.table,
+            rule.event,
+            if rule.instead {
+                "DO INSTEAD"
+            } else {
+                "DO ALSO"
+            }
         )));
     }
     let fired: &[&str] = match way {

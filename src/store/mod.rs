@@ -33,7 +33,7 @@ use postgres::{Client, Statement};
 
 pub use admin::{EXPIRED_BUCKETS, LIVE_BUCKETS, LeafStats, SessionRow, State, Stats};
 pub use cleanup::{Cleanup, CleanupReport, DEFAULT_CLEANUP_INTERVAL};
-pub use dependents::{ReferencingKey, UserTrigger};
+pub use dependents::{ReferencingKey, UserRule, UserTrigger};
 pub use leaves::{Layout, Leaf, TableKind};
 pub use migrate::{
     BATCHES_TABLE, MigrateCounts, MigrateOutcome, MigrateStep, Migration, MigrationState, Phase,

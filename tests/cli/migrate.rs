@@ -1,9 +1,10 @@
 //! `scsctl migrate hash-tokens`: stop-and-switch and the rolling way (`--copy`, `--finish`) on
 //! every table shape, partitioned ones included; a run killed, interrupted or cut off halfway
 //! resumes and ends with every token hashed exactly once; a second run changes nothing; the
-//! refusals (not SCS tokens, mixing the two ways, a concurrent migration) change nothing;
-//! later commands warn about hashed tokens. With the Go peer's `db` subcommand, an SCS app
-//! without hashing and one with `HashTokenInStore` find the same sessions.
+//! refusals (not SCS tokens, mixing the two ways, a concurrent migration, a table other
+//! tables reference or a rule rewrites) change nothing; later commands warn about hashed
+//! tokens. With the Go peer's `db` subcommand, an SCS app without hashing and one with
+//! `HashTokenInStore` find the same sessions.
 
 use std::path::Path;
 use std::time::Duration;
@@ -103,6 +104,21 @@ fn assert_hashed_exactly(db: &TestDb, t: &str, filter: &str) {
         ),
     );
     assert_eq!(twice, 0, "tokens hashed twice in {t}");
+}
+
+/// Whether `m.sessions` still holds its `rows` raw tokens of `orig` and no migration was
+/// recorded: what a refusal must leave.
+fn assert_untouched(db: &TestDb, rows: i64) {
+    let raw = one(
+        db,
+        "SELECT count(*) FROM m.sessions s JOIN orig USING (token)",
+    );
+    assert_eq!(raw, rows, "raw tokens gone from m.sessions");
+    let state = one(
+        db,
+        "SELECT count(*) FROM pg_class WHERE relname = 'scsctl_token_migration'",
+    );
+    assert_eq!(state, 0, "a migration was recorded");
 }
 
 #[test]
@@ -305,20 +321,7 @@ fn refusals_change_nothing() {
         out.code(1).stderr_contains("not an SCS token");
         assert!(out.stderr.contains("\"user-42\""), "{}", out.stderr);
     }
-    assert_eq!(
-        one(
-            &db,
-            "SELECT count(*) FROM m.sessions s JOIN orig USING (token)"
-        ),
-        200
-    );
-    assert_eq!(
-        one(
-            &db,
-            "SELECT count(*) FROM pg_class WHERE relname = 'scsctl_token_migration'"
-        ),
-        0
-    );
+    assert_untouched(&db, 200);
 
     // Near misses of an SCS token, each counted: 43 characters that are not all base64url
     // (two-byte characters, standard base64's '+', padding, a dot), one short, one long.
@@ -409,20 +412,7 @@ fn a_table_referenced_by_a_foreign_key_is_refused_and_triggers_are_named() {
         assert!(!out.stderr.contains("more foreign keys"), "{}", out.stderr);
     }
     assert_eq!(one(&db, "SELECT count(*) FROM public.user_sessions"), 200);
-    assert_eq!(
-        one(
-            &db,
-            "SELECT count(*) FROM m.sessions s JOIN orig USING (token)"
-        ),
-        200
-    );
-    assert_eq!(
-        one(
-            &db,
-            "SELECT count(*) FROM pg_class WHERE relname = 'scsctl_token_migration'"
-        ),
-        0
-    );
+    assert_untouched(&db, 200);
 
     db.psql(
         "ALTER TABLE public.user_sessions DROP CONSTRAINT user_sessions_token_fkey; \
@@ -451,6 +441,32 @@ fn a_table_referenced_by_a_foreign_key_is_refused_and_triggers_are_named() {
 }
 
 #[test]
+fn a_rule_on_the_table_is_refused_until_disabled() {
+    // The rule is on one partition: the migration writes there, so it counts.
+    let db = table_with(Shape::Hash(4, crate::shapes::Index::Parent), 200);
+    db.psql(
+        "CREATE TABLE public.log (token text); \
+         CREATE RULE log_deletes AS ON DELETE TO m.sessions_2 \
+           DO ALSO INSERT INTO public.log VALUES (old.token);",
+    );
+    for args in [&[][..], &["--copy"], &["--dry-run"]] {
+        migrate(&db, "m.sessions", args)
+            .code(1)
+            .stderr_contains(
+                "rule \"log_deletes\" on m.sessions_2 rewrites every delete on table \
+                 \"m.sessions\" (DO ALSO)",
+            )
+            .stderr_contains("nothing changed");
+    }
+    assert_untouched(&db, 200);
+    // Disabled, as the error says, it neither blocks the migration nor runs.
+    db.psql("ALTER TABLE m.sessions_2 DISABLE RULE log_deletes");
+    migrate(&db, "m.sessions", &[]).success();
+    assert_hashed_exactly(&db, "m.sessions", "true");
+    assert_eq!(one(&db, "SELECT count(*) FROM public.log"), 0);
+}
+
+#[test]
 fn dry_run_says_what_would_change_and_changes_nothing() {
     let db = table_with(Shape::Hash(4, crate::shapes::Index::Parent), 300);
     let doc = migrate_json(&db, "m.sessions", &["--dry-run"]);
@@ -462,20 +478,7 @@ fn dry_run_says_what_would_change_and_changes_nothing() {
     migrate(&db, "m.sessions", &["--dry-run"])
         .success()
         .stdout_contains("would hash 300 tokens");
-    assert_eq!(
-        one(
-            &db,
-            "SELECT count(*) FROM m.sessions s JOIN orig USING (token)"
-        ),
-        300
-    );
-    assert_eq!(
-        one(
-            &db,
-            "SELECT count(*) FROM pg_class WHERE relname = 'scsctl_token_migration'"
-        ),
-        0
-    );
+    assert_untouched(&db, 300);
 }
 
 /// The migration's recorded phase and rows done.
