@@ -214,8 +214,12 @@ pub fn run(config: &Config, args: &StatsArgs, out: &mut Output) -> Result<()> {
     }
 }
 
-/// Horizontal bars in Unicode eighth blocks, scaled so the largest fills `width` cells.
+/// Horizontal bars in Unicode eighth blocks, scaled so the largest fills `width` cells; one
+/// line saying so when there is nothing to show, so that a heading never stands alone.
 fn bars(rows: &[(String, i64)], width: usize) -> Vec<String> {
+    if rows.iter().all(|(_, n)| *n == 0) {
+        return vec!["(none)".to_owned()];
+    }
     const EIGHTHS: [char; 8] = ['▏', '▎', '▍', '▌', '▋', '▊', '▉', '█'];
     let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
     let label_width = rows
@@ -250,6 +254,8 @@ mod tests {
         assert_eq!(lines[0], "a ████ 10");
         assert_eq!(lines[1], "b ██ 5");
         assert_eq!(lines[2], "c  0");
+        assert_eq!(bars(&[], 4), ["(none)"]);
+        assert_eq!(bars(&[("a".to_owned(), 0)], 4), ["(none)"]);
     }
 
     #[test]

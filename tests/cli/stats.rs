@@ -50,6 +50,17 @@ fn counts_and_sizes() {
         "{text}"
     );
     assert_eq!(v["expired_share"], 0.333333);
+
+    // With nothing expired the backlog says so, rather than leaving its heading alone.
+    Scsctl::new().db(&db).args(["delete", "c"]).run().success();
+    let out = Scsctl::new().db(&db).arg("stats").run();
+    out.success();
+    let text = out.stdout_str();
+    let after: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "expired backlog by age")
+        .collect();
+    assert_eq!(after, ["expired backlog by age", "(none)"], "{text}");
 }
 
 #[test]
