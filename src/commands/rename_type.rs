@@ -16,14 +16,16 @@ use crate::error::{Error, Result};
 use crate::gob::encode::put_uint;
 use crate::gob::names;
 use crate::output::Output;
-use crate::store::Store;
+use crate::store::{Cursor, Store};
 
 /// The longest a batch's statement should take.
 const TARGET: Duration = Duration::from_millis(100);
 /// Rows of OLD whose layouts are compared with NEW's before anything is written.
-const SAMPLE: i64 = 1_000;
-/// The most rows one window reads (the primary key's order keeps such a read short).
-const MAX_WINDOW: i64 = 20_000;
+const SAMPLE: u64 = 1_000;
+/// The most pages of a plain table one window reads.
+const MAX_WINDOW_PAGES: i64 = 2_000;
+/// The most rows one window reads in the primary key's order.
+const MAX_WINDOW_ROWS: i64 = 20_000;
 /// Rounds of retries for rows the app rewrote between our read and our update.
 const RETRY_ROUNDS: usize = 5;
 
@@ -53,8 +55,8 @@ pub fn run(config: &Config, args: &RenameTypeArgs, out: &mut Output) -> Result<(
     }
     let started = Instant::now();
     let mut store = open_store(config, out)?;
-    let new_layouts = layouts_in(&mut store, new, None)?;
-    let old_layouts = layouts_in(&mut store, old, Some(SAMPLE))?;
+    let start = store.first_cursor()?;
+    let (new_layouts, old_layouts, read) = survey(&mut store, &start, old, new)?;
     if let Some(l) = old_layouts.iter().find(|l| !compatible(&new_layouts, l)) {
         return Err(Error::Data(format!(
             "the sessions already use {new:?} for another layout ({}) than {old:?} ({l}); \
@@ -63,28 +65,24 @@ pub fn run(config: &Config, args: &RenameTypeArgs, out: &mut Output) -> Result<(
         )));
     }
     let bar = progress_bar(config);
-    let mut tally = Tally::default();
-    let mut sizer = Sizer::new(BatchSizing::Adaptive { target: TARGET }, 500);
+    let mut tally = Tally {
+        longest: read,
+        ..Tally::default()
+    };
+    let (initial, max) = window_bounds(&start);
+    let mut sizer = Sizer::new(BatchSizing::Adaptive { target: TARGET }, initial);
     let pattern = name_pattern(old);
-    let mut after = String::new();
+    let mut at = Some(start);
     let mut changed: Vec<String> = Vec::new();
-    loop {
-        let limit = sizer.next().min(MAX_WINDOW);
+    while let Some(cursor) = at.take() {
+        let size = sizer.next().min(max);
         let t = Instant::now();
-        let window = store.window_containing(&pattern, &after, limit)?;
+        let window = store.window_containing(&[&pattern], &cursor, size)?;
         let read = t.elapsed();
-        let Some((last, _)) = window.last() else {
-            break;
-        };
-        after = last.clone();
-        let n = window.len();
-        let rows: Vec<(String, Vec<u8>)> = window
-            .into_iter()
-            .filter_map(|(token, data)| data.map(|d| (token, d)))
-            .collect();
+        at = window.next;
         let (took, missed) = rewrite(
             &mut store,
-            rows,
+            window.matches,
             old,
             new,
             &new_layouts,
@@ -94,12 +92,9 @@ pub fn run(config: &Config, args: &RenameTypeArgs, out: &mut Output) -> Result<(
         changed.extend(missed);
         tally.batches += 1;
         tally.longest = tally.longest.max(read).max(took);
-        sizer.observe(limit, n as u64, read + took);
+        sizer.observe(size, window.units as u64, read + took);
         if let Some(bar) = &bar {
             bar.set_position(tally.sessions);
-        }
-        if (n as i64) < limit {
-            break;
         }
     }
     for _ in 0..RETRY_ROUNDS {
@@ -158,31 +153,70 @@ fn compatible(layouts: &[String], l: &str) -> bool {
     layouts.is_empty() || layouts.iter().any(|x| x == l)
 }
 
-/// The distinct layouts of values named `name` in the sessions (in the first `sample` rows
-/// holding it, or all of them).
-fn layouts_in(store: &mut Store, name: &str, sample: Option<i64>) -> Result<Vec<String>> {
-    let pattern = name_pattern(name);
-    let mut out: Vec<String> = Vec::new();
-    let mut after = String::new();
-    let mut seen = 0;
-    loop {
-        let limit = 1_000.min(sample.map_or(i64::MAX, |s| s - seen)).max(1);
-        let rows = store.rows_containing(&pattern, &after, limit)?;
-        let Some((last, _)) = rows.last() else { break };
-        after = last.clone();
-        seen += rows.len() as i64;
-        for (_, data) in &rows {
-            for l in names::layouts_of(data, name).unwrap_or_default() {
-                if !out.contains(&l) {
-                    out.push(l);
-                }
+/// What the sessions hold before anything is written: the distinct layouts of the values
+/// named `new` (in every session) and of those named `old` (in the first `SAMPLE` sessions
+/// holding it), and the longest read. One pass from `start`, in windows like the rename
+/// itself: a name no session holds yet (NEW, usually) matches nothing, and a statement asking
+/// for the first rows that match would read the whole table at once.
+fn survey(
+    store: &mut Store,
+    start: &Cursor,
+    old: &str,
+    new: &str,
+) -> Result<(Vec<String>, Vec<String>, Duration)> {
+    let (old_pattern, new_pattern) = (name_pattern(old), name_pattern(new));
+    let (initial, max) = window_bounds(start);
+    let mut sizer = Sizer::new(BatchSizing::Adaptive { target: TARGET }, initial);
+    let (mut new_layouts, mut old_layouts) = (Vec::new(), Vec::new());
+    let (mut at, mut old_seen, mut longest) = (Some(start.clone()), 0, Duration::ZERO);
+    while let Some(cursor) = at.take() {
+        let size = sizer.next().min(max);
+        let t = Instant::now();
+        // Each pattern costs a scan of every row's data: OLD's only until the sample is full.
+        let patterns: &[&[u8]] = if old_seen < SAMPLE {
+            &[&new_pattern, &old_pattern]
+        } else {
+            &[&new_pattern]
+        };
+        let window = store.window_containing(patterns, &cursor, size)?;
+        let took = t.elapsed();
+        longest = longest.max(took);
+        sizer.observe(size, window.units as u64, took);
+        at = window.next;
+        for (_, data) in &window.matches {
+            if holds(data, &new_pattern) {
+                add_layouts(&mut new_layouts, data, new);
+            }
+            if old_seen < SAMPLE && holds(data, &old_pattern) {
+                old_seen += 1;
+                add_layouts(&mut old_layouts, data, old);
             }
         }
-        if (rows.len() as i64) < limit || sample.is_some_and(|s| seen >= s) {
-            break;
+    }
+    Ok((new_layouts, old_layouts, longest))
+}
+
+/// The first and the largest window from `start`: in pages (a page holds ten sessions or so)
+/// or in rows of the primary key's order.
+fn window_bounds(start: &Cursor) -> (i64, i64) {
+    match start {
+        Cursor::Page { .. } => (50, MAX_WINDOW_PAGES),
+        Cursor::Token(_) => (500, MAX_WINDOW_ROWS),
+    }
+}
+
+/// Adds the layouts of the values named `name` in `data` that `layouts` lacks.
+fn add_layouts(layouts: &mut Vec<String>, data: &[u8], name: &str) {
+    for l in names::layouts_of(data, name).unwrap_or_default() {
+        if !layouts.contains(&l) {
+            layouts.push(l);
         }
     }
-    Ok(out)
+}
+
+/// Whether `data` holds the bytes of `pattern`.
+fn holds(data: &[u8], pattern: &[u8]) -> bool {
+    data.windows(pattern.len()).any(|w| w == pattern)
 }
 
 /// Rewrites `rows` and writes those still unchanged; returns the update's time and the tokens

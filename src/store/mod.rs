@@ -42,6 +42,7 @@ pub use migrate::{
 pub use purge::{
     BatchOutcome, BatchStatement, CleanerLock, LockMode, PurgeRange, Purger, Sample, Step,
 };
+pub use rename::{Cursor, Window};
 pub use schema::{
     MAX_PARTITIONS, SchemaCheck, check_partitions, create_sql, grant_sql, partition_names,
 };

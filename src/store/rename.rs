@@ -1,71 +1,152 @@
-//! The queries of `rename-type`: short keyset batches of the rows whose data holds a byte
-//! pattern, and updates that write a row only if its data is still what was read.
+//! The queries of `rename-type`: short windows over every row (pages of a plain table, else
+//! primary-key order) returning those whose data holds a byte pattern, and updates that write
+//! a row only if its data is still what was read.
 
-use postgres::types::Type;
+use postgres::Row;
+use postgres::types::{ToSql, Type};
 
-use super::Store;
 use super::errors::table_error;
+use super::{Store, TableKind};
 use crate::error::Result;
 
+/// Where a pass over the sessions stands: the next window starts here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// At heap page `at` of a plain table, read in the order the rows lie on disk, up to page
+    /// `end` (the size when last looked at; the pass looks again before it stops).
+    Page {
+        /// The first page of the next window.
+        at: i64,
+        /// Where the table ended when last looked at.
+        end: i64,
+    },
+    /// After this token in the primary key's order: a partitioned or inherited table, whose
+    /// pages several relations hold.
+    Token(String),
+}
+
+/// What [`Store::window_containing`] read.
+#[derive(Debug, Default)]
+pub struct Window {
+    /// The rows whose data holds a pattern: (token, data).
+    pub matches: Vec<(String, Vec<u8>)>,
+    /// Where the next window starts; `None` past the end.
+    pub next: Option<Cursor>,
+    /// How many units (pages, or rows in token order) the window held.
+    pub units: i64,
+}
+
 impl Store {
-    /// Up to `limit` rows, in token order after `after`, whose data holds `pattern`:
-    /// (token, data). One short statement of its own; the primary key's order makes it
-    /// resumable from the last token seen.
-    pub fn rows_containing(
-        &mut self,
-        pattern: &[u8],
-        after: &str,
-        limit: i64,
-    ) -> Result<Vec<(String, Vec<u8>)>> {
-        let sql = format!(
-            "SELECT token, data FROM {} WHERE token > $1 AND position($2::bytea in data) > 0 \
-             ORDER BY token LIMIT $3",
-            self.table.quoted()
-        );
-        let rows = self
-            .client
-            .query_typed(
-                &sql,
-                &[
-                    (&after, Type::TEXT),
-                    (&pattern, Type::BYTEA),
-                    (&limit, Type::INT8),
-                ],
-            )
-            .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    /// Where a pass over every row begins: page 0 of a plain table, which is read in the
+    /// order its rows lie on disk (a read in token order visits the heap at random and took
+    /// three times as long); else the first token.
+    pub fn first_cursor(&mut self) -> Result<Cursor> {
+        let layout = self.layout()?;
+        Ok(match (layout.kind, layout.leaves.first()) {
+            (TableKind::Plain, Some(leaf)) => Cursor::Page {
+                at: 0,
+                end: leaf.pages,
+            },
+            _ => Cursor::Token(String::new()),
+        })
     }
 
-    /// The next `window` rows in token order after `after`, each as its token and, when its
-    /// data holds `pattern`, its data. The window is read through the primary key and bounded
-    /// by its size, whatever share of it holds the pattern, so a batch's time follows the
-    /// window and not the planner's guess of how selective `position()` is (guessed wrong, a
-    /// `LIMIT` on the matches alone can become a scan and sort of the whole table). The last
-    /// token returned is where the next window starts.
+    /// Reads the window of `size` units at `at` and returns the rows whose data holds any of
+    /// `patterns` (one or two). A window is bounded by its size, whatever share of it holds a
+    /// pattern, so a batch's time follows the window and not the planner's guess of how
+    /// selective `position()` is (guessed wrong, a `LIMIT` on the matches alone becomes a
+    /// read of the whole table in one statement). Only the matches cross the wire.
     pub fn window_containing(
         &mut self,
-        pattern: &[u8],
-        after: &str,
-        window: i64,
-    ) -> Result<Vec<(String, Option<Vec<u8>>)>> {
-        let sql = format!(
-            "SELECT token, CASE WHEN position($2::bytea in data) > 0 THEN data END \
-             FROM (SELECT token, data FROM {} WHERE token > $1 ORDER BY token LIMIT $3) w \
-             ORDER BY token",
-            self.table.quoted()
+        patterns: &[&[u8]],
+        at: &Cursor,
+        size: i64,
+    ) -> Result<Window> {
+        let holds: Vec<String> = (0..patterns.len())
+            .map(|i| format!("position(${}::bytea in data) > 0", i + 3))
+            .collect();
+        let holds = holds.join(" OR ");
+        let table = self.table.quoted();
+        match at {
+            Cursor::Page { at, end } => {
+                let (from, to) = (format!("({at},0)"), format!("({},0)", at + size));
+                let sql = format!(
+                    "SELECT token, data FROM {table} \
+                     WHERE ctid >= $1::text::tid AND ctid < $2::text::tid AND ({holds})"
+                );
+                let rows = self.query_window(&sql, &from, &to, patterns)?;
+                let matches = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+                let mut end = *end;
+                if at + size >= end {
+                    // Rows written since the pass began may lie past the end it knew.
+                    end = self.pages()?;
+                }
+                Ok(Window {
+                    matches,
+                    next: (at + size < end).then_some(Cursor::Page { at: at + size, end }),
+                    units: size,
+                })
+            }
+            Cursor::Token(after) => {
+                // The window keeps the data of the matches only (the rest would spill to
+                // disk). Its last row, with a count, says where it ended; it is told apart
+                // by the count, which the matches lack.
+                let sql = format!(
+                    "WITH w AS MATERIALIZED \
+                       (SELECT token, CASE WHEN {holds} THEN data END AS data FROM {table} \
+                        WHERE token > $1 ORDER BY token LIMIT $2::text::int8) \
+                     SELECT token, data, NULL::int8 FROM w WHERE data IS NOT NULL \
+                     UNION ALL SELECT max(token), NULL, count(*) FROM w"
+                );
+                let rows = self.query_window(&sql, after, &size.to_string(), patterns)?;
+                let mut window = Window::default();
+                for r in rows {
+                    match r.get::<_, Option<i64>>(2) {
+                        Some(n) => {
+                            window.units = n;
+                            window.next = r
+                                .get::<_, Option<String>>(0)
+                                .filter(|_| n == size)
+                                .map(Cursor::Token);
+                        }
+                        None => window.matches.push((r.get(0), r.get(1))),
+                    }
+                }
+                Ok(window)
+            }
+        }
+    }
+
+    /// Runs a window's statement: `$1`, `$2` its bounds (as text), then the patterns.
+    fn query_window(
+        &mut self,
+        sql: &str,
+        from: &str,
+        to: &str,
+        patterns: &[&[u8]],
+    ) -> Result<Vec<Row>> {
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> =
+            vec![(&from, Type::TEXT), (&to, Type::TEXT)];
+        params.extend(
+            patterns
+                .iter()
+                .map(|p| (p as &(dyn ToSql + Sync), Type::BYTEA)),
         );
+        self.client
+            .query_typed(sql, &params)
+            .map_err(|e| table_error(&self.table, "cannot read the sessions", e))
+    }
+
+    /// The table's size in heap pages now.
+    fn pages(&mut self) -> Result<i64> {
         let rows = self
             .client
             .query_typed(
-                &sql,
-                &[
-                    (&after, Type::TEXT),
-                    (&pattern, Type::BYTEA),
-                    (&window, Type::INT8),
-                ],
+                "SELECT pg_relation_size($1::text::regclass) / current_setting('block_size')::int8",
+                &[(&self.table.quoted(), Type::TEXT)],
             )
-            .map_err(|e| table_error(&self.table, "cannot read the sessions", e))?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+            .map_err(|e| table_error(&self.table, "cannot read the table's size", e))?;
+        Ok(rows.first().map_or(0, |r| r.get(0)))
     }
 
     /// The rows of these tokens: (token, data).

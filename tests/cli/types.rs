@@ -125,6 +125,16 @@ fn data_of(db: &crate::support::TestDb, token: &str) -> Vec<u8> {
         .get(0)
 }
 
+/// `rename-type OLD NEW -o json` on `db`, which must succeed: its summary.
+fn rename(db: &crate::support::TestDb) -> Json {
+    let out = Scsctl::new()
+        .db(db)
+        .args(["rename-type", OLD, NEW, "-o", "json"])
+        .run();
+    out.success();
+    out.json()
+}
+
 #[test]
 fn rename_type_repairs_the_sessions_in_the_table_for_go() {
     let Some(peer) = go_peer() else { return };
@@ -142,12 +152,7 @@ fn rename_type_repairs_the_sessions_in_the_table_for_go() {
             "{name}: a dry run writes nothing"
         );
     }
-    let out = Scsctl::new()
-        .db(&db)
-        .args(["rename-type", OLD, NEW, "-o", "json"])
-        .run();
-    out.success();
-    let doc = out.json();
+    let doc = rename(&db);
     assert_eq!(doc["renamed"], 6, "{doc}");
     assert_eq!(doc["values"], 8, "{doc}");
     assert_eq!(doc["left_changed"], 0);
@@ -155,12 +160,7 @@ fn rename_type_repairs_the_sessions_in_the_table_for_go() {
         check_renamed(peer, name, blob, &data_of(&db, name));
     }
     // Run again: nothing left to do.
-    let again = Scsctl::new()
-        .db(&db)
-        .args(["rename-type", OLD, NEW, "-o", "json"])
-        .run();
-    again.success();
-    assert_eq!(again.json()["renamed"], 0);
+    assert_eq!(rename(&db)["renamed"], 0);
 }
 
 #[test]
@@ -221,6 +221,42 @@ fn bad_names_same_names_and_a_new_name_with_another_layout_are_refused_before_wr
     for (name, blob) in &blobs {
         assert_eq!(&data_of(&db, name), blob, "{name}: nothing was written");
     }
+}
+
+#[test]
+fn sessions_spread_over_many_windows_are_surveyed_and_renamed() {
+    let Some(peer) = go_peer() else { return };
+    // Sessions without the names before and after the fixtures, on disk and in token order,
+    // so that the names are found (and the layouts compared) in a later window than the
+    // first whichever order the windows follow.
+    let db = seed::fresh();
+    seed::rows(&db, "a", 20_000, 3600.0);
+    let blobs = rename_fixtures(peer);
+    for (name, blob) in &blobs {
+        seed::row(&db, name, blob, 3600);
+    }
+    seed::rows(&db, "z", 20_000, 3600.0);
+    let out = Scsctl::new()
+        .db(&db)
+        .args(["rename-type", OLD, "main.Address"])
+        .run();
+    out.code(1);
+    out.stderr_contains("another layout");
+    let doc = rename(&db);
+    assert_eq!(doc["renamed"], 6, "{doc}");
+    assert!(doc["batches"].as_u64().unwrap() > 2, "{doc}");
+    for (name, blob) in &blobs {
+        check_renamed(peer, name, blob, &data_of(&db, name));
+    }
+    let untouched: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM sessions WHERE data = decode(repeat('ab', 300), 'hex')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(untouched, 40_000);
 }
 
 #[test]
