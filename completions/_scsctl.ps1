@@ -321,7 +321,7 @@ Register-ArgumentCompleter -Native -CommandName 'scsctl' -ScriptBlock {
         }
         'scsctl;migrate;hash-tokens' {
             [CompletionResult]::new('--batch-pages', '--batch-pages', [CompletionResultType]::ParameterName, 'Heap pages per batch; fixed when given, else adapted to keep each transaction short')
-            [CompletionResult]::new('--target-batch-time', '--target-batch-time', [CompletionResultType]::ParameterName, 'The longest a batch''s transaction may take, when sizes adapt: batches aim at a quarter of it, and one that runs longer is cancelled, rolled back and retried smaller')
+            [CompletionResult]::new('--target-batch-time', '--target-batch-time', [CompletionResultType]::ParameterName, 'The longest a batch''s transaction may take, when sizes adapt: batches aim at a quarter of it, and one that runs longer is cancelled, rolled back and retried smaller (a batch of one page too slow for it gets twice the time, up to 30s, with a warning)')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Roll back a batch that waits this long for a lock, then retry it smaller')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)')

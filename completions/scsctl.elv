@@ -306,7 +306,7 @@ set edit:completion:arg-completer[scsctl] = {|@words|
         }
         &'scsctl;migrate;hash-tokens'= {
             cand --batch-pages 'Heap pages per batch; fixed when given, else adapted to keep each transaction short'
-            cand --target-batch-time 'The longest a batch''s transaction may take, when sizes adapt: batches aim at a quarter of it, and one that runs longer is cancelled, rolled back and retried smaller'
+            cand --target-batch-time 'The longest a batch''s transaction may take, when sizes adapt: batches aim at a quarter of it, and one that runs longer is cancelled, rolled back and retried smaller (a batch of one page too slow for it gets twice the time, up to 30s, with a warning)'
             cand --lock-timeout 'Roll back a batch that waits this long for a lock, then retry it smaller'
             cand -d 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'
             cand --database-url 'postgres:// URL or libpq key=value conninfo (default: the PG* environment and libpq''s defaults)'

@@ -556,7 +556,8 @@ pub struct HashTokensArgs {
     pub batch_pages: Option<i64>,
 
     /// The longest a batch's transaction may take, when sizes adapt: batches aim at a quarter
-    /// of it, and one that runs longer is cancelled, rolled back and retried smaller
+    /// of it, and one that runs longer is cancelled, rolled back and retried smaller (a batch
+    /// of one page too slow for it gets twice the time, up to 30s, with a warning)
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = crate::duration::parse_flag)]
     pub target_batch_time: FlagDuration,
 

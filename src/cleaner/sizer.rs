@@ -37,21 +37,44 @@ pub enum BatchSizing {
 pub struct Sizer {
     sizing: BatchSizing,
     size: i64,
+    /// The smallest batch it chooses.
+    min: i64,
     /// Seconds per row, pessimistic.
     cost: Option<f64>,
 }
 
 impl Sizer {
-    /// A sizer starting at `initial` units (rows or pages), or at the fixed size.
+    /// A sizer of rows starting at `initial`, or at the fixed size; it never goes below
+    /// [`MIN_BATCH`] rows.
     pub fn new(sizing: BatchSizing, initial: i64) -> Sizer {
+        Sizer::with_min(sizing, initial, MIN_BATCH)
+    }
+
+    /// A sizer of heap pages starting at `initial`, or at the fixed size. It goes down to one
+    /// page: a page of large sessions (their data in TOAST) holds a few megabytes.
+    pub fn in_pages(sizing: BatchSizing, initial: i64) -> Sizer {
+        Sizer::with_min(sizing, initial, 1)
+    }
+
+    fn with_min(sizing: BatchSizing, initial: i64, min: i64) -> Sizer {
         let size = match sizing {
             BatchSizing::Fixed(n) => n.max(1),
-            BatchSizing::Adaptive { .. } => initial.clamp(MIN_BATCH, MAX_BATCH),
+            BatchSizing::Adaptive { .. } => initial.clamp(min, MAX_BATCH),
         };
         Sizer {
             sizing,
             size,
+            min,
             cost: None,
+        }
+    }
+
+    /// Whether the next batch is as small as this sizer makes one (or the size is fixed), so
+    /// that a batch too slow cannot be made smaller.
+    pub fn at_minimum(&self) -> bool {
+        match self.sizing {
+            BatchSizing::Fixed(_) => true,
+            BatchSizing::Adaptive { .. } => self.size <= self.min,
         }
     }
 
@@ -84,14 +107,14 @@ impl Sizer {
         } else {
             self.size as f64
         };
-        self.size = (ideal.min(high) as i64).clamp(MIN_BATCH, MAX_BATCH);
+        self.size = (ideal.min(high) as i64).clamp(self.min, MAX_BATCH);
     }
 
     /// Halves the next batch after a failed one (a timeout, a deadlock, a serialization
     /// failure); a fixed size is kept.
     pub fn shrink(&mut self) {
         if let BatchSizing::Adaptive { .. } = self.sizing {
-            self.size = (self.size / 2).max(MIN_BATCH);
+            self.size = (self.size / 2).max(self.min);
         }
     }
 }
@@ -128,6 +151,24 @@ mod tests {
         let n = s.next();
         s.observe(n, n as u64, Duration::from_micros(10 * n as u64));
         assert!(s.next() < 2_500 * 3 / 4, "{}", s.next());
+    }
+
+    #[test]
+    fn a_sizer_of_pages_goes_down_to_one_page() {
+        let mut rows = Sizer::new(BatchSizing::Adaptive { target: TARGET }, 16);
+        let mut pages = Sizer::in_pages(BatchSizing::Adaptive { target: TARGET }, 16);
+        for s in [&mut rows, &mut pages] {
+            for _ in 0..10 {
+                s.shrink();
+            }
+        }
+        assert_eq!((rows.next(), pages.next()), (MIN_BATCH, 1));
+        assert!(pages.at_minimum() && rows.at_minimum());
+        // A page that takes the whole target stays one page.
+        pages.observe(1, 1, TARGET);
+        assert_eq!(pages.next(), 1);
+        let fresh = Sizer::in_pages(BatchSizing::Adaptive { target: TARGET }, 16);
+        assert!(!fresh.at_minimum());
     }
 
     #[test]

@@ -19,6 +19,10 @@ use crate::store::{LockMode, MigrateStep, MigrationState, Phase, STATE_TABLE, St
 /// Pages in the first batch when sizes adapt: a few milliseconds on any server.
 const INITIAL_PAGES: i64 = 8;
 
+/// The longest a batch may run: what `--batch-pages` batches get, and what a batch of one page
+/// too slow for the target is allowed at most.
+const MAX_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Batches rolled back one after the other (timeouts, deadlocks) before the run gives up with
 /// the last error; what was done stays done, and the next run resumes.
 const MAX_FAILURES_IN_A_ROW: u32 = 20;
@@ -253,8 +257,8 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
     // machine, not the batch's size: batches aim at a quarter of it): it rolls back whole and
     // is retried smaller, so no transaction of the migration holds its row locks much longer
     // than the target.
-    let statement_timeout = match sizing {
-        BatchSizing::Fixed(_) => Duration::from_secs(30),
+    let mut statement_timeout = match sizing {
+        BatchSizing::Fixed(_) => MAX_STATEMENT_TIMEOUT,
         _ => target_time,
     };
     store.migration_guards(&mut m, lock_timeout, statement_timeout)?;
@@ -268,7 +272,8 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
     let bar = progress_bar(config, &state);
     let registration = shutdown.register(&target, store.client());
     let mut progress = Progress::default();
-    let mut sizer = Sizer::new(sizing, INITIAL_PAGES);
+    let mut sizer = Sizer::in_pages(sizing, INITIAL_PAGES);
+    let mut warned_large = false;
     let mut failures = 0;
     let verbose = config.verbosity == Verbosity::Verbose;
     // The cursor as this run last recorded it, which each change checks the record still
@@ -324,8 +329,31 @@ fn hash_tokens(config: &Config, args: &HashTokensArgs, out: &mut Output) -> Resu
                 failures += 1;
                 progress.retries += 1;
                 progress.longest = progress.longest.max(took);
-                sizer.shrink();
-                out.verbose(&format!("batch rolled back ({e}); retrying smaller"));
+                if e.sqlstate() == Some("57014")
+                    && sizer.at_minimum()
+                    && statement_timeout < MAX_STATEMENT_TIMEOUT
+                {
+                    // One page cannot be split: its sessions are large (their data in TOAST),
+                    // and only more time lets the batch through.
+                    statement_timeout = (statement_timeout * 2).min(MAX_STATEMENT_TIMEOUT);
+                    store.migration_guards(&mut m, lock_timeout, statement_timeout)?;
+                    let said = format!(
+                        "one page of {} takes longer than the target batch time ({}): its \
+                         sessions are large; batches of one page now run for up to {}",
+                        state.leaves[index],
+                        humantime::format_duration(target_time),
+                        humantime::format_duration(statement_timeout)
+                    );
+                    if warned_large {
+                        out.verbose(&said);
+                    } else {
+                        out.warn(&said);
+                        warned_large = true;
+                    }
+                } else {
+                    sizer.shrink();
+                    out.verbose(&format!("batch rolled back ({e}); retrying smaller"));
+                }
                 if shutdown.wait(Duration::from_millis(200)) {
                     progress.stopped = true;
                     break;

@@ -69,8 +69,7 @@ pub fn run(config: &Config, args: &RenameTypeArgs, out: &mut Output) -> Result<(
         longest: read,
         ..Tally::default()
     };
-    let (initial, max) = window_bounds(&start);
-    let mut sizer = Sizer::new(BatchSizing::Adaptive { target: TARGET }, initial);
+    let (mut sizer, max) = window_sizer(&start);
     let pattern = name_pattern(old);
     let mut at = Some(start);
     let mut changed: Vec<String> = Vec::new();
@@ -165,8 +164,7 @@ fn survey(
     new: &str,
 ) -> Result<(Vec<String>, Vec<String>, Duration)> {
     let (old_pattern, new_pattern) = (name_pattern(old), name_pattern(new));
-    let (initial, max) = window_bounds(start);
-    let mut sizer = Sizer::new(BatchSizing::Adaptive { target: TARGET }, initial);
+    let (mut sizer, max) = window_sizer(start);
     let (mut new_layouts, mut old_layouts) = (Vec::new(), Vec::new());
     let (mut at, mut old_seen, mut longest) = (Some(start.clone()), 0, Duration::ZERO);
     while let Some(cursor) = at.take() {
@@ -196,12 +194,13 @@ fn survey(
     Ok((new_layouts, old_layouts, longest))
 }
 
-/// The first and the largest window from `start`: in pages (a page holds ten sessions or so)
-/// or in rows of the primary key's order.
-fn window_bounds(start: &Cursor) -> (i64, i64) {
+/// The sizer of windows from `start`, and the largest window: in pages (a page holds ten
+/// sessions or so, or one of large sessions) or in rows of the primary key's order.
+fn window_sizer(start: &Cursor) -> (Sizer, i64) {
+    let sizing = BatchSizing::Adaptive { target: TARGET };
     match start {
-        Cursor::Page { .. } => (50, MAX_WINDOW_PAGES),
-        Cursor::Token(_) => (500, MAX_WINDOW_ROWS),
+        Cursor::Page { .. } => (Sizer::in_pages(sizing, 50), MAX_WINDOW_PAGES),
+        Cursor::Token(_) => (Sizer::new(sizing, 500), MAX_WINDOW_ROWS),
     }
 }
 

@@ -467,6 +467,38 @@ fn a_rule_on_the_table_is_refused_until_disabled() {
 }
 
 #[test]
+fn large_sessions_are_migrated_a_page_at_a_time_given_more_time() {
+    // 64 KiB of data a session, incompressible, so kept in TOAST: a heap page holds dozens of
+    // sessions, megabytes of data, and no batch of one page fits a 5 ms target.
+    for way in [&["--copy"][..], &[]] {
+        let db = cluster().new_database();
+        db.psql(&format!(
+            "CREATE SCHEMA m; CREATE TABLE m.sessions (token TEXT PRIMARY KEY, data BYTEA NOT NULL, \
+               expiry TIMESTAMPTZ NOT NULL); \
+             INSERT INTO m.sessions SELECT {}, \
+               (SELECT string_agg(sha256((i * 10000 + j)::text::bytea), ''::bytea) \
+                FROM generate_series(1, 2048) j), now() + interval '1 hour' \
+             FROM generate_series(1, 300) i; \
+             CREATE TABLE public.orig AS SELECT token, data, expiry FROM m.sessions;",
+            token_sql("big")
+        ));
+        let pages = one(&db, "SELECT pg_relation_size('m.sessions') / 8192");
+        assert!(pages < 20, "the sessions are not in TOAST: {pages} pages");
+        let target = ["--target-batch-time", "5ms"];
+        let out = migrate(&db, "m.sessions", &[way, &target].concat());
+        out.success();
+        out.stderr_contains(
+            "takes longer than the target batch time (5ms): its sessions are large",
+        );
+        if way == ["--copy"] {
+            migrate(&db, "m.sessions", &[&["--finish"][..], &target].concat()).success();
+        }
+        assert_hashed_exactly(&db, "m.sessions", "true");
+        assert_eq!(one(&db, "SELECT count(*) FROM m.sessions"), 300);
+    }
+}
+
+#[test]
 fn dry_run_says_what_would_change_and_changes_nothing() {
     let db = table_with(Shape::Hash(4, crate::shapes::Index::Parent), 300);
     let doc = migrate_json(&db, "m.sessions", &["--dry-run"]);
