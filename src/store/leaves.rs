@@ -165,6 +165,18 @@ impl Store {
         })
     }
 
+    /// The size of `leaf` (quoted) in pages now.
+    pub fn leaf_pages(&mut self, leaf: &str) -> Result<i64> {
+        let row = self
+            .client
+            .query_typed_one(
+                "SELECT pg_relation_size($1::text::regclass) / current_setting('block_size')::int8",
+                &[(&leaf, Type::TEXT)],
+            )
+            .map_err(|e| table_error(&self.table, "cannot read the table's size", e))?;
+        Ok(row.get(0))
+    }
+
     /// [`Store::layout`], checked for purging leaf by leaf: every leaf other than the table
     /// itself must be one this role may delete from directly, and the table's own row-level
     /// security must not be one its leaves would bypass.

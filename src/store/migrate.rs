@@ -713,18 +713,6 @@ impl Store {
         }
     }
 
-    /// The size of `leaf` (quoted) in pages now.
-    pub fn leaf_pages(&mut self, leaf: &str) -> Result<i64> {
-        let row = self
-            .client
-            .query_typed_one(
-                "SELECT pg_relation_size($1::text::regclass) / current_setting('block_size')::int8",
-                &[(&leaf, Type::TEXT)],
-            )
-            .map_err(|e| table_error(&self.table, "cannot read the table's size", e))?;
-        Ok(row.get(0))
-    }
-
     /// Records that leaf number `index` of the phase now ends at `pages`: `--copy` and
     /// `--finish` go on over pages the app filled while they ran, so that a session the app
     /// rewrote to a new page gets its twin, or loses its raw row, too. Fails, changing nothing,

@@ -79,7 +79,7 @@ impl Store {
                 let mut end = *end;
                 if at + size >= end {
                     // Rows written since the pass began may lie past the end it knew.
-                    end = self.pages()?;
+                    end = self.leaf_pages(&table)?;
                 }
                 Ok(Window {
                     matches,
@@ -135,18 +135,6 @@ impl Store {
         self.client
             .query_typed(sql, &params)
             .map_err(|e| table_error(&self.table, "cannot read the sessions", e))
-    }
-
-    /// The table's size in heap pages now.
-    fn pages(&mut self) -> Result<i64> {
-        let rows = self
-            .client
-            .query_typed(
-                "SELECT pg_relation_size($1::text::regclass) / current_setting('block_size')::int8",
-                &[(&self.table.quoted(), Type::TEXT)],
-            )
-            .map_err(|e| table_error(&self.table, "cannot read the table's size", e))?;
-        Ok(rows.first().map_or(0, |r| r.get(0)))
     }
 
     /// The rows of these tokens: (token, data).
